@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// chatd: a single-threaded libev chat daemon. Layers point one way:
+/// ChatCore (pure logic) <- ChatIO (reactor, sockets) <- chatd / chatd-bench (executables).
+let package = Package(
+    name: "chatd",
+    products: [
+        .executable(name: "chatd", targets: ["chatd"]),
+        .executable(name: "chatd-bench", targets: ["chatd-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibEv", path: "CLibEv"),
+        .target(name: "ChatCore"),
+        .target(
+            name: "ChatIO",
+            dependencies: [
+                "ChatCore", "CLibEv",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "chatd",
+            dependencies: [
+                "ChatCore", "ChatIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "chatd-bench",
+            dependencies: [
+                "ChatIO", "CLibEv",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
+        .testTarget(name: "ChatIOTests", dependencies: ["ChatIO", "ChatCore", "CLibEv"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["chatd"]),
+    ]
+)

@@ -1,0 +1,19 @@
+/// Every bound the pure core enforces, in one place so the CLI can expose each of them and the
+/// README can list their defaults. Hitting any of them is reported to the client by a one-line
+/// error; none of them ever closes anyone but the client that hit it.
+public struct ChatLimits: Sendable, Equatable {
+    /// Longest line a client may send, in bytes after telnet commands and control bytes are
+    /// stripped. Longer lines are dropped whole (see `LineFramer`).
+    public var maxLineBytes: Int = 4096
+    /// Rooms larger than this get no join/part/rename/quit notices: each notice costs O(members),
+    /// so notices while a 20,000-member room fills would cost O(n^2). `/who` still answers.
+    public var noticeRoomLimit: Int = 1000
+    /// How many rooms one client may be in at once (bounds per-client memory and notice fan-out).
+    public var maxRoomsPerClient: Int = 50
+    /// Longest topic, in characters.
+    public var maxTopicCharacters: Int = 300
+    /// Most names listed by one `/who` or `/users` reply; larger rooms are summarised.
+    public var maxListedNames: Int = 500
+
+    public init() {}
+}

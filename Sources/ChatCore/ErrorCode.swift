@@ -1,0 +1,25 @@
+/// Stable error codes: scripts match on these, so a code is never renamed once released.
+/// Every error line reads `ERROR CODE: human sentence`.
+public enum ErrorCode: String, Sendable, CaseIterable {
+    case lineTooLong = "LINE_TOO_LONG"
+    case invalidUTF8 = "INVALID_UTF8"
+    case unknownCommand = "UNKNOWN_COMMAND"
+    case usage = "USAGE"
+    case nickInUse = "NICK_IN_USE"
+    case nickInvalid = "NICK_INVALID"
+    case noSuchNick = "NO_SUCH_NICK"
+    case roomInvalid = "ROOM_INVALID"
+    case noSuchRoom = "NO_SUCH_ROOM"
+    case notInRoom = "NOT_IN_ROOM"
+    case noRoom = "NO_ROOM"
+    case tooManyRooms = "TOO_MANY_ROOMS"
+    case topicTooLong = "TOPIC_TOO_LONG"
+    case textTooLong = "TEXT_TOO_LONG"
+    case serverFull = "SERVER_FULL"
+    case outputOverflow = "OUTPUT_OVERFLOW"
+    case flood = "FLOOD"
+    case junk = "JUNK"
+    case notChat = "NOT_CHAT"
+    case idle = "IDLE_TIMEOUT"
+    case shuttingDown = "SHUTTING_DOWN"
+}

@@ -1,0 +1,238 @@
+/// One handler per command. Each ends in exactly one reply or one error to the sender.
+extension Hub {
+    func execute(_ command: Command, from id: ClientID) {
+        switch command {
+        case .say(let text): say(text, from: id)
+        case .sayTo(let room, let text): sayTo(room, text, from: id)
+        case .me(let text): me(text, from: id)
+        case .nick(let name): nick(name, from: id)
+        case .join(let room): join(room, from: id)
+        case .part(let room, let reason): part(room, reason: reason, from: id)
+        case .rooms: listRooms(for: id)
+        case .who(let room): who(room, for: id)
+        case .users: users(for: id)
+        case .topic(let room, let text): topic(room, text: text, from: id)
+        case .msg(let to, let text): privateMessage(to: to, text, from: id)
+        case .away(let text): away(text, from: id)
+        case .whois(let name): whois(name, for: id)
+        case .ping(let token): reply(id, "pong", token ?? "")
+        case .quit(let reason): quit(reason, from: id)
+        case .help: help(for: id)
+        case .invalid(let code, let text): fail(id, code, text)
+        }
+    }
+
+    private func reply(_ id: ClientID, _ command: String, _ text: String = "", final: Bool = true) {
+        send(.reply(command: command, text: text, final: final), to: id)
+    }
+
+    private func fail(_ id: ClientID, _ code: ErrorCode, _ text: String) {
+        send(.error(code, text), to: id)
+    }
+
+    /// The slot of the room the client is in, or an error sent to it.
+    private func memberRoom(_ name: String, of id: ClientID) -> Int? {
+        guard NameRules.isValidRoom(Substring(name)) else {
+            fail(id, .roomInvalid, "\"\(Sanitizer.printable(name.prefix(60)))\" is not a valid room name: use # and 1-49 of A-Z a-z 0-9 _ - .")
+            return nil
+        }
+        guard let slot = roomSlot(named: name) else {
+            fail(id, .noSuchRoom, "there is no room \(name)")
+            return nil
+        }
+        guard client(id)?.rooms.contains(slot) == true else {
+            fail(id, .notInRoom, "you are not in \(name); /join it first")
+            return nil
+        }
+        return slot
+    }
+
+    private func currentRoom(of id: ClientID) -> Int? {
+        guard let slot = client(id)?.rooms.last else {
+            fail(id, .noRoom, "you are not in any room; /join one first")
+            return nil
+        }
+        return slot
+    }
+
+    // MARK: Talking
+
+    private func say(_ text: ArraySlice<UInt8>, from id: ClientID) {
+        guard let slot = currentRoom(of: id), let state = client(id), let room = room(slot) else { return }
+        broadcast(.chat(room: room.name, from: state.name, text: text), toRoom: slot, except: id)
+    }
+
+    private func sayTo(_ name: String, _ text: ArraySlice<UInt8>, from id: ClientID) {
+        guard let slot = memberRoom(name, of: id), let state = client(id), let room = room(slot) else { return }
+        broadcast(.chat(room: room.name, from: state.name, text: text), toRoom: slot, except: id)
+        reply(id, "say", room.name)
+    }
+
+    private func me(_ text: ArraySlice<UInt8>, from id: ClientID) {
+        guard let slot = currentRoom(of: id), let state = client(id), let room = room(slot) else { return }
+        broadcast(.action(room: room.name, from: state.name, text: text), toRoom: slot, except: id)
+        reply(id, "me", room.name)
+    }
+
+    private func privateMessage(to name: String, _ text: ArraySlice<UInt8>, from id: ClientID) {
+        guard let state = client(id) else { return }
+        guard let target = clientID(named: name), let recipient = client(target) else {
+            fail(id, .noSuchNick, "\"\(Sanitizer.printable(name.prefix(40)))\" is not online")
+            return
+        }
+        send(.privateMessage(from: state.name, text: text), to: target)
+        reply(id, "msg", recipient.away.map { "\(recipient.name) (away: \($0))" } ?? recipient.name)
+    }
+
+    // MARK: Identity
+
+    private func nick(_ name: String, from id: ClientID) {
+        guard let state = client(id) else { return }
+        guard NameRules.isValidName(Substring(name)) else {
+            fail(id, .nickInvalid, "\"\(Sanitizer.printable(name.prefix(40)))\" is not a valid name: use 1-30 of A-Z a-z 0-9 _-.[]{}^| starting with a letter")
+            return
+        }
+        if let owner = clientID(named: name), owner != id {
+            fail(id, .nickInUse, "the name \"\(name)\" is taken")
+            return
+        }
+        if state.name == name {
+            reply(id, "nick", name)
+            return
+        }
+        claimName(name, for: id, replacing: state.hasChosenName ? state.name : nil)
+        update(id) {
+            $0.name = name
+            $0.hasChosenName = true
+        }
+        notifyRoomsOf(id, .notice(.renamed(old: state.name, new: name, firstName: !state.hasChosenName)))
+        reply(id, "nick", name)
+    }
+
+    private func away(_ text: String?, from id: ClientID) {
+        update(id) { $0.away = text }
+        reply(id, "away", text == nil ? "cleared" : "set")
+    }
+
+    private func whois(_ name: String, for id: ClientID) {
+        guard let target = clientID(named: name), let state = client(target) else {
+            fail(id, .noSuchNick, "\"\(Sanitizer.printable(name.prefix(40)))\" is not online")
+            return
+        }
+        let roomNames = state.rooms.compactMap { room($0)?.name }.joined(separator: " ")
+        var text = "\(state.name) from \(state.address) in \(roomNames.isEmpty ? "no rooms" : roomNames)"
+        if let away = state.away { text += " away: \(away)" }
+        reply(id, "whois", text)
+    }
+
+    private func quit(_ reason: String?, from id: ClientID) {
+        reply(id, "quit", "goodbye")
+        disconnect(id, reason: reason ?? "quit")
+        outbox.requestClose(id)
+    }
+
+    // MARK: Rooms
+
+    private func join(_ name: String, from id: ClientID) {
+        guard let state = client(id) else { return }
+        guard NameRules.isValidRoom(Substring(name)) else {
+            fail(id, .roomInvalid, "\"\(Sanitizer.printable(name.prefix(60)))\" is not a valid room name: use # and 1-49 of A-Z a-z 0-9 _ - .")
+            return
+        }
+        if let slot = roomSlot(named: name), state.rooms.contains(slot), let room = room(slot) {
+            makeCurrent(slot, for: id)
+            reply(id, "join", "\(room.name) (already a member; now your current room)")
+            return
+        }
+        guard state.rooms.count < limits.maxRoomsPerClient else {
+            fail(id, .tooManyRooms, "you are in \(state.rooms.count) rooms, the most allowed; /part one first")
+            return
+        }
+        let slot = roomSlot(named: name) ?? createRoom(name)
+        addMember(id, toRoom: slot)
+        guard let room = room(slot) else { return }
+        var text = "\(room.name) \(room.members.count) member\(room.members.count == 1 ? "" : "s")"
+        if !room.topic.isEmpty { text += ", topic: \(room.topic)" }
+        reply(id, "join", text)
+    }
+
+    private func part(_ name: String?, reason: String?, from id: ClientID) {
+        let slot: Int?
+        if let name { slot = memberRoom(name, of: id) } else { slot = currentRoom(of: id) }
+        guard let slot, let state = client(id), let room = room(slot) else { return }
+        removeMember(id, fromRoom: slot)
+        broadcast(.notice(.left(name: state.name, room: room.name, reason: reason)), toRoom: slot, except: id, isNotice: true)
+        let current = client(id)?.rooms.last.flatMap { self.room($0)?.name }
+        reply(id, "part", "\(room.name)" + (current.map { "; current room: \($0)" } ?? "; you are in no room now"))
+    }
+
+    private func listRooms(for id: ClientID) {
+        let all = allRooms()
+        for room in all.prefix(limits.maxListedNames) {
+            let members = "\(room.members.count) member\(room.members.count == 1 ? "" : "s")"
+            reply(id, "rooms", room.topic.isEmpty ? "\(room.name) \(members)" : "\(room.name) \(members): \(room.topic)", final: false)
+        }
+        reply(id, "rooms", "\(all.count) room\(all.count == 1 ? "" : "s")" + shownSuffix(all.count))
+    }
+
+    private func who(_ name: String?, for id: ClientID) {
+        let slot: Int?
+        if let name {
+            guard NameRules.isValidRoom(Substring(name)) else {
+                fail(id, .roomInvalid, "\"\(Sanitizer.printable(name.prefix(60)))\" is not a valid room name")
+                return
+            }
+            slot = roomSlot(named: name)
+            if slot == nil {
+                fail(id, .noSuchRoom, "there is no room \(name)")
+                return
+            }
+        } else {
+            slot = currentRoom(of: id)
+        }
+        guard let slot, let room = room(slot) else { return }
+        for member in room.members.prefix(limits.maxListedNames) {
+            guard let state = client(member) else { continue }
+            reply(id, "who", state.away == nil ? "\(room.name) \(state.name)" : "\(room.name) \(state.name) (away)", final: false)
+        }
+        let count = room.members.count
+        reply(id, "who", "\(room.name) \(count) member\(count == 1 ? "" : "s")" + shownSuffix(count))
+    }
+
+    private func users(for id: ClientID) {
+        let names = allNames()
+        for name in names.prefix(limits.maxListedNames) { reply(id, "users", name, final: false) }
+        reply(id, "users", "\(names.count) online" + shownSuffix(names.count))
+    }
+
+    private func shownSuffix(_ count: Int) -> String {
+        count > limits.maxListedNames ? " (first \(limits.maxListedNames) shown)" : ""
+    }
+
+    private func topic(_ name: String, text: String?, from id: ClientID) {
+        guard let text else {
+            guard NameRules.isValidRoom(Substring(name)), let slot = roomSlot(named: name), let room = room(slot) else {
+                fail(id, .noSuchRoom, "there is no room \(Sanitizer.printable(name.prefix(60)))")
+                return
+            }
+            reply(id, "topic", room.topic.isEmpty ? "\(room.name) has no topic" : "\(room.name): \(room.topic)")
+            return
+        }
+        guard let slot = memberRoom(name, of: id), let state = client(id), let room = room(slot) else { return }
+        guard text.count <= limits.maxTopicCharacters else {
+            fail(id, .topicTooLong, "topics are limited to \(limits.maxTopicCharacters) characters")
+            return
+        }
+        setTopic(text, ofRoom: slot)
+        broadcast(.notice(.topic(room: room.name, by: state.name, text: text)), toRoom: slot, except: id)
+        reply(id, "topic", "\(room.name) set")
+    }
+
+    private func help(for id: ClientID) {
+        for entry in CommandParser.help {
+            let padded = entry.usage + String(repeating: " ", count: max(1, 24 - entry.usage.count))
+            reply(id, "help", "\(padded)\(entry.summary)", final: false)
+        }
+        reply(id, "help", "\(CommandParser.help.count) commands; a line that is not a command is said in your current room")
+    }
+}

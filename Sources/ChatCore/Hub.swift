@@ -1,0 +1,274 @@
+/// The whole chat: names, rooms and routing, with no sockets and no clock.
+///
+/// The I/O layer feeds it events ("client X connected", "sent this line", "left") and it
+/// answers by queuing rendered bytes for recipients in `outbox`, which the I/O layer flushes
+/// once per loop iteration. Every command gets exactly one reply or one error; a plain line gets
+/// nothing back unless it fails. A room message is rendered once per wire style present in the
+/// room and every recipient's queue references those same bytes.
+public final class Hub {
+    /// Bytes queued this iteration; the I/O layer flushes and resets it.
+    public var outbox = Outbox()
+    public let limits: ChatLimits
+    /// Where every client starts.
+    public let defaultRoom: String
+    /// Lines shown to each new client after the welcome; replaced on SIGHUP.
+    public var motd: [String] = []
+
+    private var clients: ContiguousArray<ClientState?> = []
+    /// Parallel to `clients`, so fan-out reads one byte per recipient instead of a whole state.
+    private var styles: ContiguousArray<WireStyle> = []
+    /// Parallel to `clients`: marks recipients already notified, so someone sharing several rooms
+    /// with a renamed or departing client hears about it once.
+    private var visitStamps: ContiguousArray<UInt32> = []
+    private var stamp: UInt32 = 0
+    private var nameIndex: [String: ClientID] = [:]
+    private var rooms: ContiguousArray<Room?> = []
+    private var freeRoomSlots: [Int] = []
+    private var roomIndex: [String: Int] = [:]
+
+    /// Clients currently connected.
+    public private(set) var clientCount = 0
+    /// Rooms that currently exist.
+    public var roomCount: Int { roomIndex.count }
+
+    public init(limits: ChatLimits = ChatLimits(), defaultRoom: String = "#lobby") {
+        precondition(NameRules.isValidRoom(Substring(defaultRoom)), "default room must be a valid room name")
+        self.limits = limits
+        self.defaultRoom = defaultRoom
+        _ = createRoom(defaultRoom, permanent: true)
+    }
+
+    // MARK: Connection events
+
+    /// A client connected from `address`: it joins the default room and is welcomed.
+    public func connect(_ id: ClientID, address: String) {
+        let slot = Int(id.index)
+        if slot >= clients.count {
+            let grow = slot + 1 - clients.count
+            clients.append(contentsOf: repeatElement(nil, count: grow))
+            styles.append(contentsOf: repeatElement(.native, count: grow))
+            visitStamps.append(contentsOf: repeatElement(0, count: grow))
+        }
+        precondition(clients[slot] == nil, "client slot \(slot) connected twice")
+        clients[slot] = ClientState(address: address)
+        styles[slot] = .native
+        clientCount += 1
+        let lobby = roomIndex[NameRules.fold(defaultRoom)] ?? createRoom(defaultRoom, permanent: true)
+        send(.notice(.welcome(name: address, room: defaultRoom, maxLineBytes: limits.maxLineBytes)), to: id)
+        for line in motd { send(.notice(.server(line)), to: id) }
+        addMember(id, toRoom: lobby)
+    }
+
+    /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`. Calling it
+    /// for a client that already quit does nothing.
+    public func disconnect(_ id: ClientID, reason: String) {
+        guard let state = client(id) else { return }
+        notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
+        for slot in state.rooms { removeMember(id, fromRoom: slot) }
+        if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
+        clients[Int(id.index)] = nil
+        styles[Int(id.index)] = .native
+        clientCount -= 1
+    }
+
+    /// The framer dropped a line; tell its sender why.
+    public func reject(_ event: LineFramer.Event, from id: ClientID) {
+        switch event {
+        case .overlong:
+            send(.error(.lineTooLong, "lines are limited to \(limits.maxLineBytes) bytes; that line was dropped"), to: id)
+        case .invalidUTF8:
+            send(.error(.invalidUTF8, "lines must be UTF-8 text; that line was dropped"), to: id)
+        case .telnetNegotiation(let verb, let option):
+            answerTelnet(verb: verb, option: option, to: id)
+        case .line, .telnetCommand:
+            break
+        }
+    }
+
+    /// Refuses every telnet option: DO → WONT, WILL → DONT. Telnet after Ctrl-C sends
+    /// `DO TIMING-MARK` and discards all output until it is answered.
+    private func answerTelnet(verb: UInt8, option: UInt8, to id: ClientID) {
+        let iac: UInt8 = 255, will: UInt8 = 251, wont: UInt8 = 252, doVerb: UInt8 = 253, dont: UInt8 = 254
+        switch verb {
+        case doVerb: send(.raw([iac, wont, option]), to: id)
+        case will: send(.raw([iac, dont, option]), to: id)
+        default: break  // WONT/DONT acknowledge a refusal; answering them could loop.
+        }
+    }
+
+    /// Sends a server notice to every connected client (operator announcements, shutdown).
+    public func announce(_ text: String) {
+        let message = Outgoing.notice(.server(text))
+        var native: Outbox.MessageHandle?
+        var seed: Outbox.MessageHandle?
+        for slot in clients.indices where clients[slot] != nil {
+            let id = ClientID(slot)
+            outbox.deliver(handle(message, style: styles[slot], native: &native, seed: &seed), to: id)
+        }
+    }
+
+    /// Sends `message` to one client only, rendered in its style.
+    public func send(_ message: Outgoing, to id: ClientID) {
+        let style = styles[Int(id.index)]
+        outbox.deliver(outbox.publish { style.render(message, into: &$0) }, to: id)
+    }
+
+    /// The client's current display name, for logs.
+    public func name(of id: ClientID) -> String? { client(id)?.name }
+
+    // MARK: Lines
+
+    /// Handles one complete, sanitised line from `id`.
+    public func receive(_ line: [UInt8], from id: ClientID) {
+        guard var state = client(id) else { return }
+        let parsed = CommandParser.parse(line)
+        if !state.sawFirstLine {
+            state.sawFirstLine = true
+            clients[Int(id.index)] = state
+            if parsed.isSeedSyntax { switchToSeedStyle(id, rooms: state.rooms) }
+        }
+        execute(parsed.command, from: id)
+    }
+
+    private func switchToSeedStyle(_ id: ClientID, rooms slots: [Int]) {
+        styles[Int(id.index)] = .seed
+        for slot in slots { rooms[slot]?.seedMembers += 1 }
+    }
+
+    // MARK: Helpers shared by the command handlers (Hub+Commands.swift)
+
+    func client(_ id: ClientID) -> ClientState? {
+        let slot = Int(id.index)
+        return slot < clients.count ? clients[slot] : nil
+    }
+
+    func update(_ id: ClientID, _ change: (inout ClientState) -> Void) {
+        let slot = Int(id.index)
+        guard slot < clients.count, clients[slot] != nil else { return }
+        change(&clients[slot]!)
+    }
+
+    func room(_ slot: Int) -> Room? { slot < rooms.count ? rooms[slot] : nil }
+
+    func roomSlot(named name: String) -> Int? { roomIndex[NameRules.fold(name)] }
+
+    func clientID(named name: String) -> ClientID? { nameIndex[NameRules.fold(name)] }
+
+    func claimName(_ name: String, for id: ClientID, replacing old: String?) {
+        if let old { nameIndex[NameRules.fold(old)] = nil }
+        nameIndex[NameRules.fold(name)] = id
+    }
+
+    /// Every room in name order, for `/rooms`.
+    func allRooms() -> [Room] {
+        rooms.compactMap { $0 }.sorted { NameRules.fold($0.name) < NameRules.fold($1.name) }
+    }
+
+    /// Every connected client's name, for `/users`.
+    func allNames() -> [String] { clients.compactMap { $0?.name } }
+
+    func createRoom(_ name: String, permanent: Bool = false) -> Int {
+        let room = Room(name: name, isPermanent: permanent)
+        let slot: Int
+        if let free = freeRoomSlots.popLast() {
+            slot = free
+            rooms[slot] = room
+        } else {
+            slot = rooms.count
+            rooms.append(room)
+        }
+        roomIndex[NameRules.fold(name)] = slot
+        return slot
+    }
+
+    func setTopic(_ topic: String, ofRoom slot: Int) { rooms[slot]?.topic = topic }
+
+    /// Adds `id` to a room, makes it current, and tells the others.
+    func addMember(_ id: ClientID, toRoom slot: Int) {
+        guard let state = client(id), var room = rooms[slot] else { return }
+        rooms[slot] = nil  // Take the room out while editing so its member array is not copied.
+        room.members.append(id)
+        if styles[Int(id.index)] == .seed { room.seedMembers += 1 }
+        rooms[slot] = room
+        update(id) { $0.rooms.append(slot) }
+        broadcast(.notice(.joined(name: state.name, room: room.name)), toRoom: slot, except: id, isNotice: true)
+    }
+
+    /// Removes `id` from a room (deleting an emptied room) without any notice.
+    func removeMember(_ id: ClientID, fromRoom slot: Int) {
+        guard var room = rooms[slot] else { return }
+        rooms[slot] = nil
+        if let position = room.members.firstIndex(of: id) {
+            room.members.remove(at: position)
+            if styles[Int(id.index)] == .seed { room.seedMembers -= 1 }
+        }
+        update(id) { state in state.rooms.removeAll { $0 == slot } }
+        if room.members.isEmpty && !room.isPermanent {
+            roomIndex[NameRules.fold(room.name)] = nil
+            freeRoomSlots.append(slot)
+        } else {
+            rooms[slot] = room
+        }
+    }
+
+    /// Makes an already-joined room current again.
+    func makeCurrent(_ slot: Int, for id: ClientID) {
+        update(id) { state in
+            state.rooms.removeAll { $0 == slot }
+            state.rooms.append(slot)
+        }
+    }
+
+    /// The fan-out: renders `message` once per style present and queues it for every member of
+    /// the room but `sender`. Notices are skipped in rooms above `noticeRoomLimit`.
+    func broadcast(_ message: Outgoing, toRoom slot: Int, except sender: ClientID?, isNotice: Bool = false) {
+        guard let room = rooms[slot] else { return }
+        if isNotice && room.members.count > limits.noticeRoomLimit { return }
+        if room.members.count == 1 && room.members[0] == sender { return }
+        let native = outbox.publish { WireStyle.native.render(message, into: &$0) }
+        if room.seedMembers == 0 {
+            outbox.deliver(native, toAll: room.members, except: sender)
+            return
+        }
+        let seed = outbox.publish { WireStyle.seed.render(message, into: &$0) }
+        for member in room.members where member != sender {
+            outbox.deliver(styles[Int(member.index)] == .seed ? seed : native, to: member)
+        }
+    }
+
+    /// Sends a notice about `id` once to everyone sharing a room with it (not to `id` itself).
+    func notifyRoomsOf(_ id: ClientID, _ message: Outgoing) {
+        guard let state = client(id) else { return }
+        stamp &+= 1
+        if stamp == 0 {  // Wrapped: clear old marks so none looks current.
+            for index in visitStamps.indices { visitStamps[index] = 0 }
+            stamp = 1
+        }
+        visitStamps[Int(id.index)] = stamp
+        var native: Outbox.MessageHandle?
+        var seed: Outbox.MessageHandle?
+        for slot in state.rooms {
+            guard let room = rooms[slot], room.members.count <= limits.noticeRoomLimit else { continue }
+            for member in room.members where visitStamps[Int(member.index)] != stamp {
+                visitStamps[Int(member.index)] = stamp
+                outbox.deliver(handle(message, style: styles[Int(member.index)], native: &native, seed: &seed), to: member)
+            }
+        }
+    }
+
+    /// Renders `message` in `style` the first time that style is needed, then reuses the bytes.
+    private func handle(_ message: Outgoing, style: WireStyle, native: inout Outbox.MessageHandle?, seed: inout Outbox.MessageHandle?) -> Outbox.MessageHandle {
+        switch style {
+        case .native:
+            if let native { return native }
+            let rendered = outbox.publish { WireStyle.native.render(message, into: &$0) }
+            native = rendered
+            return rendered
+        case .seed:
+            if let seed { return seed }
+            let rendered = outbox.publish { WireStyle.seed.render(message, into: &$0) }
+            seed = rendered
+            return rendered
+        }
+    }
+}

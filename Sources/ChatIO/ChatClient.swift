@@ -1,0 +1,153 @@
+import CLibEv
+import Glibc
+
+/// `chatd client`: stdin lines go to the server, server lines go to stdout, on one reactor.
+///
+/// When stdin ends the client sends what it read, half-closes the socket and keeps printing
+/// until the server closes (the server answers what it got, then closes), so
+/// `printf '/users\n' | chatd client` prints the reply. `lingerSeconds` bounds that wait.
+public final class ChatClient {
+    private let reactor: Reactor
+    private let fd: Int32
+    private var socketWatcher: IOWatcher!
+    private var writeWatcher: IOWatcher!
+    private var stdinWatcher: IOWatcher!
+    private var lingerTimer: TimerWatcher!
+    private var outgoing: [UInt8] = []
+    private var outgoingStart = 0
+    private var stdinEnded = false
+    private let buffer: UnsafeMutableRawBufferPointer
+    /// The process exit status once the loop stops.
+    public private(set) var exitStatus: Int32 = 0
+    public static let lingerSeconds = 5.0
+
+    /// Connects at once; a refused connection is an error whose text names the address.
+    public init(reactor: Reactor, host: String, port: UInt16) throws {
+        let address = try SocketAddress(host: host, port: port)
+        do {
+            fd = try Socket.connect(to: address)
+        } catch let error as SystemError where error.errno == ECONNREFUSED {
+            throw ClientError(text: "connection refused to \(address)")
+        }
+        self.reactor = reactor
+        buffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        socketWatcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self] _ in socketReadable() }
+        writeWatcher = IOWatcher(reactor: reactor, fd: fd, events: .write) { [unowned self] _ in sendPending() }
+        stdinWatcher = IOWatcher(reactor: reactor, fd: STDIN_FILENO, events: .read) { [unowned self] _ in stdinReadable() }
+        lingerTimer = TimerWatcher(reactor: reactor, after: Self.lingerSeconds, repeat: 0) { [unowned self] in finish(0) }
+    }
+
+    deinit {
+        socketWatcher = nil
+        writeWatcher = nil
+        stdinWatcher = nil
+        lingerTimer = nil
+        Socket.close(fd)
+        buffer.deallocate()
+    }
+
+    /// Runs until the server closes, stdin ends and the linger passes, or an error; returns the
+    /// exit status.
+    public func run() -> Int32 {
+        socketWatcher.start()
+        stdinWatcher.start()
+        reactor.run()
+        return exitStatus
+    }
+
+    private func finish(_ status: Int32) {
+        exitStatus = status
+        socketWatcher.stop()
+        writeWatcher.stop()
+        stdinWatcher.stop()
+        lingerTimer.stop()
+        reactor.stop()
+    }
+
+    private func socketReadable() {
+        do {
+            switch try Socket.read(fd, into: buffer) {
+            case .done(let count):
+                try writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            case .endOfFile:
+                finish(0)
+            case .wouldBlock:
+                break
+            }
+        } catch {
+            printError("\(error)")
+            finish(1)
+        }
+    }
+
+    private func stdinReadable() {
+        let count = Glibc.read(STDIN_FILENO, buffer.baseAddress, buffer.count)
+        if count < 0 {
+            let code = errno
+            if code == EINTR || code == EAGAIN { return }
+            printError("\(SystemError("read", "stdin", errno: code))")
+            finish(1)
+            return
+        }
+        if count == 0 {
+            stdinEnded = true
+            stdinWatcher.stop()
+        } else {
+            outgoing.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+        sendPending()
+    }
+
+    private func sendPending() {
+        if outgoingStart < outgoing.count {
+            do {
+                let result = try outgoing.withUnsafeBytes { bytes in
+                    try Socket.write(fd, UnsafeRawBufferPointer(rebasing: bytes[outgoingStart...]))
+                }
+                if case .done(let count) = result { outgoingStart += count }
+            } catch {
+                printError("\(error)")
+                finish(1)
+                return
+            }
+        }
+        if outgoingStart < outgoing.count {
+            writeWatcher.start()
+            return
+        }
+        outgoing.removeAll(keepingCapacity: true)
+        outgoingStart = 0
+        writeWatcher.stop()
+        if stdinEnded && !lingerTimer.isActive {
+            if Glibc.shutdown(fd, Int32(SHUT_WR)) != 0 {
+                printError("\(SystemError("shutdown", "SHUT_WR", errno: errno))")
+            }
+            lingerTimer.start()
+        }
+    }
+
+    /// Blocking write of everything to stdout (a terminal or a pipe we are meant to fill).
+    private func writeAll(_ target: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(target, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw SystemError("write", "stdout", errno: code)
+            }
+            offset += written
+        }
+    }
+
+    private func printError(_ text: String) {
+        let line = Array("chatd client: \(text)\n".utf8)
+        _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}
+
+/// A client-mode failure with a message meant for the user as is.
+public struct ClientError: Error, CustomStringConvertible {
+    public let text: String
+    public var description: String { text }
+}

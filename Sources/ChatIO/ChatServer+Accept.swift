@@ -1,0 +1,85 @@
+import CLibEv
+import ChatCore
+import Glibc
+
+/// Accepting clients without ever spinning: a bounded loop per callback, the reserve-descriptor
+/// trick at EMFILE/ENFILE (libev manual, "The special problem of accept()ing when you can't"),
+/// and a paused listener with a rate-limited log for anything else.
+extension ChatServer {
+    func acceptReady() {
+        for _ in 0..<IOLimits.acceptsPerCallback {
+            let accepted: (fd: Int32, address: SocketAddress)?
+            do {
+                accepted = try Socket.accept(listenFD)
+            } catch let error as SystemError {
+                acceptFailed(error)
+                return
+            } catch {
+                return
+            }
+            guard let (fd, address) = accepted else { return }
+            admit(fd: fd, address: address)
+        }
+    }
+
+    private func acceptFailed(_ error: SystemError) {
+        if error.errno == EMFILE || error.errno == ENFILE, reserveFD >= 0 {
+            // Free the reserve, take the waiting client off the queue and shed it, re-reserve.
+            Socket.close(reserveFD)
+            if let shed = try? Socket.accept(listenFD) {
+                refuse(shed.fd, "the server has no free descriptors; try again later")
+            }
+            reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
+        // Rest the listener either way: level-triggered, it would otherwise fire again at once.
+        listenWatcher.stop()
+        acceptPauseTimer.schedule(after: IOLimits.acceptPauseSeconds)
+        let now = reactor.now
+        if now - lastAcceptErrorLog >= IOLimits.acceptErrorLogInterval {
+            lastAcceptErrorLog = now
+            logger.warning("\(error); \(liveConnections) clients connected; pausing accepts for \(IOLimits.acceptPauseSeconds)s")
+        }
+    }
+
+    /// Writes one error line to a client we will not keep, best effort, and closes it.
+    func refuse(_ fd: Int32, _ text: String) {
+        let line = Array("ERROR \(ErrorCode.serverFull.rawValue): \(text)\n".utf8)
+        _ = line.withUnsafeBytes { try? Socket.write(fd, $0) }
+        Socket.close(fd)
+    }
+
+    private func admit(fd: Int32, address: SocketAddress) {
+        if liveConnections >= maxClients || isShuttingDown {
+            refuse(fd, isShuttingDown ? "the server is shutting down" : "the server is full (\(maxClients) clients); try again later")
+            let now = reactor.now
+            if now - lastAcceptErrorLog >= IOLimits.acceptErrorLogInterval {
+                lastAcceptErrorLog = now
+                logger.warning("refused \(address): \(liveConnections) of \(maxClients) clients connected")
+            }
+            return
+        }
+        // Chat lines are small and already coalesced per iteration: Nagle would only add delay.
+        // Keepalive finds peers that vanished without a FIN. Failures here cost only that tuning.
+        do {
+            try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
+            try Socket.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE")
+        } catch {
+            logger.debug("\(address): \(error)")
+        }
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+        } else {
+            slot = Int32(connections.count)
+            connections.append(nil)
+        }
+        let id = ClientID(Int(slot))
+        let text = address.description
+        let connection = Connection(id: id, fd: fd, address: text, maxLineBytes: config.chat.maxLineBytes, server: self)
+        connections[Int(slot)] = connection
+        liveConnections += 1
+        connection.startReading(reactor.loop)
+        hub.connect(id, address: text)
+        logger.info("client \(text) connected; \(liveConnections) connected")
+    }
+}

@@ -1,0 +1,165 @@
+import CLibEv
+import ChatCore
+import Glibc
+import Logging
+
+/// The daemon: a listener, a table of connections and the `Hub`, on one reactor.
+///
+/// Per loop iteration: read callbacks frame input and hand lines to the hub, which queues
+/// rendered bytes in its outbox; just before the loop sleeps, `flushAll()` writes every dirty
+/// client with one `writev` and arms a write watcher only for clients whose socket was full.
+/// Connections are never closed while the outbox is being traversed: failures found there are
+/// collected and closed afterwards (redis's `freeClientAsync`).
+public final class ChatServer {
+    public let reactor: Reactor
+    public let hub: Hub
+    public let config: ServerConfig
+    public let boundAddress: SocketAddress
+    public let maxClients: Int
+    let logger: Logger
+
+    let listenFD: Int32
+    var listenWatcher: IOWatcher!
+    var acceptPauseTimer: TimerWatcher!
+    var housekeepingTimer: TimerWatcher!
+    private var prepareWatcher: PrepareWatcher!
+    /// Kept open so that at EMFILE one descriptor can be freed to accept and shed a client.
+    var reserveFD: Int32
+    var lastAcceptErrorLog = -Double.infinity
+
+    /// The connection table, indexed by `ClientID.index`: the one strong owner of connections.
+    var connections: ContiguousArray<Connection?> = []
+    var freeSlots: [Int32] = []
+    /// Slots freed this iteration: not reused until the outbox is reset, so nothing queued for
+    /// a departed client can reach a newcomer given the same slot.
+    var quarantinedSlots: [Int32] = []
+    /// Clients to close once the current traversal ends, with the reason.
+    var deferredCloses: [(ClientID, String)] = []
+    public internal(set) var liveConnections = 0
+    var isShuttingDown = false
+    var shutdownTimer: TimerWatcher?
+
+    /// One read buffer for all clients (single-threaded), allocated once.
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// Scratch iovecs for `writev`, allocated once.
+    let iovecs: UnsafeMutablePointer<iovec>
+
+    public init(config: ServerConfig, reactor: Reactor, logger: Logger, descriptorLimit: Int) throws {
+        self.config = config
+        self.reactor = reactor
+        self.logger = logger
+        self.hub = Hub(limits: config.chat)
+        hub.motd = config.motd
+        maxClients = config.maxClients ?? max(1, descriptorLimit - IOLimits.reservedDescriptors)
+        let address = try SocketAddress(host: config.host, port: config.port)
+        listenFD = try Socket.listen(on: address, backlog: config.listenBacklog)
+        do {
+            boundAddress = try Socket.localAddress(listenFD)
+        } catch {
+            Socket.close(listenFD)
+            throw error
+        }
+        reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        readBuffer = .allocate(byteCount: IOLimits.readBufferBytes, alignment: 16)
+        iovecs = .allocate(capacity: IOLimits.iovecsPerWrite)
+        listenWatcher = IOWatcher(reactor: reactor, fd: listenFD, events: .read) { [unowned self] _ in acceptReady() }
+        acceptPauseTimer = TimerWatcher(reactor: reactor, after: IOLimits.acceptPauseSeconds, repeat: 0) { [unowned self] in
+            if !isShuttingDown { listenWatcher.start() }
+        }
+        housekeepingTimer = TimerWatcher(reactor: reactor, after: 1, repeat: 1) { [unowned self] in housekeeping() }
+        prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in flushAll() }
+    }
+
+    deinit {
+        for connection in connections.compactMap({ $0 }) where !connection.isClosed {
+            connection.stopWatchers(reactor.loop)
+            Socket.close(connection.fd)
+            connection.isClosed = true
+        }
+        listenWatcher = nil
+        if listenFD >= 0 { Socket.close(listenFD) }
+        if reserveFD >= 0 { Socket.close(reserveFD) }
+        readBuffer.deallocate()
+        iovecs.deallocate()
+    }
+
+    /// Starts accepting and flushing; the caller runs the reactor.
+    public func start() {
+        listenWatcher.start()
+        prepareWatcher.start()
+        housekeepingTimer.start()
+    }
+
+    func connection(_ id: ClientID) -> Connection? {
+        let slot = Int(id.index)
+        return slot < connections.count ? connections[slot] : nil
+    }
+
+    // MARK: Reading
+
+    func readReady(_ connection: Connection) {
+        if connection.isClosed { return }
+        let result: IOResult
+        do {
+            result = try Socket.read(connection.fd, into: readBuffer)
+        } catch let error as SystemError {
+            close(connection, reason: "connection lost", log: error.errno == ECONNRESET ? "connection reset" : "\(error)")
+            return
+        } catch {
+            close(connection, reason: "connection lost", log: "\(error)")
+            return
+        }
+        switch result {
+        case .done(let count):
+            let id = connection.id
+            let hub = self.hub
+            connection.framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])) { event in
+                if case .line(let line) = event {
+                    hub.receive(line, from: id)
+                } else {
+                    hub.reject(event, from: id)
+                }
+            }
+        case .endOfFile:
+            // Half-close: answer what was already sent, then close (so `printf ... | nc -N` works).
+            connection.stopReading(reactor.loop)
+            connection.peerClosed = true
+            hub.disconnect(connection.id, reason: "connection lost")
+            hub.outbox.requestClose(connection.id)
+            logger.debug("client \(connection.address) closed its side")
+        case .wouldBlock:
+            break
+        }
+    }
+
+    // MARK: Closing
+
+    /// Closes a client now: stops its watchers, closes the socket, tells its rooms.
+    /// Must not be called while the outbox is being traversed (use `deferredCloses`).
+    func close(_ connection: Connection, reason: String, log detail: String) {
+        guard !connection.isClosed else { return }
+        connection.isClosed = true
+        connection.stopWatchers(reactor.loop)
+        if let error = Socket.close(connection.fd) { logger.warning("\(error)") }
+        let id = connection.id
+        let name = hub.name(of: id)
+        hub.outbox.discard(id)
+        hub.disconnect(id, reason: reason)
+        connections[Int(id.index)] = nil
+        quarantinedSlots.append(id.index)
+        liveConnections -= 1
+        let shown = name.map { $0 == connection.address ? $0 : "\(connection.address) (\($0))" } ?? connection.address
+        logger.info("client \(shown) disconnected: \(detail); \(liveConnections) remaining")
+    }
+
+    /// Closes a client once its backlog is written (`/quit`, EOF, shutdown).
+    func closeAfterFlush(_ connection: Connection, detail: String) {
+        if connection.isClosed { return }
+        if connection.pendingOutput == 0 {
+            close(connection, reason: "quit", log: detail)
+            return
+        }
+        connection.closeAfterFlush = true
+        connection.stopReading(reactor.loop)
+    }
+}

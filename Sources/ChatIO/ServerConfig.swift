@@ -1,0 +1,40 @@
+import ChatCore
+
+/// Everything the daemon can be told at start. Each bound is documented where it is enforced;
+/// defaults are chosen for humans on `nc`, and the README lists them.
+public struct ServerConfig: Sendable {
+    public var host = "127.0.0.1"
+    public var port: UInt16 = 7878
+    public var chat = ChatLimits()
+    /// Most clients at once; nil means "what the descriptor limit allows" (see `Limits`).
+    public var maxClients: Int?
+    /// listen(2) backlog; the kernel caps it at somaxconn.
+    public var listenBacklog: Int32 = 511
+    /// Pending output over this closes the client at once (redis's hard limit).
+    public var outputHardLimit = 4 << 20
+    /// Pending output continuously over this for `outputSoftSeconds` closes the client.
+    public var outputSoftLimit = 1 << 20
+    public var outputSoftSeconds = 30.0
+    /// How long shutdown waits for clients to take their goodbye before closing them anyway.
+    public var shutdownGraceSeconds = 3.0
+    /// Lines shown to every new client after the welcome.
+    public var motd: [String] = []
+
+    public init() {}
+}
+
+/// Named I/O bounds that are not configuration.
+enum IOLimits {
+    /// Bytes read per read(2): one shared buffer for the whole loop, so idle clients hold none.
+    static let readBufferBytes = 64 * 1024
+    /// Connections accepted per listener callback before other clients get a turn.
+    static let acceptsPerCallback = 128
+    /// iovec entries per writev(2) (Linux IOV_MAX).
+    static let iovecsPerWrite = 1024
+    /// Descriptors kept back from `maxClients` for the listener, the reserve fd, logs and stdio.
+    static let reservedDescriptors = 32
+    /// How long the listener rests after an accept error it cannot resolve at once.
+    static let acceptPauseSeconds = 0.1
+    /// At most one log line per this many seconds for repeated accept failures.
+    static let acceptErrorLogInterval = 1.0
+}

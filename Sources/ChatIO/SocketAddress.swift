@@ -1,0 +1,85 @@
+import Glibc
+
+/// An IPv4 or IPv6 address and port, parsed without DNS (chatd binds and connects to literal
+/// addresses; `localhost` is accepted as 127.0.0.1 for convenience).
+public struct SocketAddress: CustomStringConvertible, Sendable {
+    var storage = sockaddr_storage()
+    public private(set) var length: socklen_t = 0
+
+    public init(host: String, port: UInt16) throws {
+        let literal = host == "localhost" ? "127.0.0.1" : host
+        let bare = literal.hasPrefix("[") && literal.hasSuffix("]") ? String(literal.dropFirst().dropLast()) : literal
+        var v4 = sockaddr_in()
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET, bare, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = port.bigEndian
+            withUnsafeBytes(of: &v4) { raw in
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) }
+            }
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        } else if inet_pton(AF_INET6, bare, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = port.bigEndian
+            withUnsafeBytes(of: &v6) { raw in
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) }
+            }
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        } else {
+            throw AddressError(text: host)
+        }
+    }
+
+    /// Wraps an address filled in by `accept4` or `getsockname`.
+    init(storage: sockaddr_storage, length: socklen_t) {
+        self.storage = storage
+        self.length = length
+    }
+
+    public var family: Int32 { Int32(storage.ss_family) }
+
+    public var port: UInt16 {
+        var copy = storage
+        return withUnsafePointer(to: &copy) { pointer in
+            pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
+    }
+
+    /// `127.0.0.1:52056` or `[::1]:52056`.
+    public var description: String {
+        var copy = storage
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        return withUnsafePointer(to: &copy) { pointer -> String in
+            if family == AF_INET6 {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    var raw = address.pointee.sin6_addr
+                    inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count))
+                    return "[\(Self.string(text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
+                }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                var raw = address.pointee.sin_addr
+                inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
+                return "\(Self.string(text)):\(UInt16(bigEndian: address.pointee.sin_port))"
+            }
+        }
+    }
+
+    private static func string(_ text: [CChar]) -> String {
+        String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Calls `body` with the address as the `sockaddr` pointer the socket calls take.
+    func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+        var copy = storage
+        return withUnsafePointer(to: &copy) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        }
+    }
+}
+
+/// A host that is not a literal IPv4 or IPv6 address.
+public struct AddressError: Error, CustomStringConvertible {
+    public let text: String
+    public var description: String { "\"\(text)\" is not an IPv4 or IPv6 address" }
+}

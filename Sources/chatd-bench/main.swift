@@ -1,0 +1,1 @@
+// The load tool is built in a later commit.
