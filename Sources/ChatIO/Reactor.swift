@@ -105,9 +105,10 @@ public final class TimerWatcher {
     public func start() { ev_timer_start(reactor.loop, watcher) }
     public func stop() { ev_timer_stop(reactor.loop, watcher) }
 
-    /// Re-arms to fire `after` seconds from now, once (and then every `repeat` if non-zero).
+    /// Re-arms to fire `after` seconds from now (refreshing the loop's cached clock first), once (and then every `repeat` if non-zero).
     public func schedule(after: Double, repeat interval: Double = 0) {
         stop()
+        ev_now_update(reactor.loop)
         clibev_timer_set(watcher, after, interval)
         start()
     }

@@ -1,0 +1,39 @@
+import Glibc
+
+/// What /proc says about the server process: CPU time and resident memory, so the report can
+/// give deliveries per server CPU-second and bytes per connection.
+struct ProcessStats {
+    let pid: Int32
+
+    /// User + system CPU seconds consumed so far, from /proc/PID/stat fields 14 and 15.
+    func cpuSeconds() -> Double? {
+        guard let text = read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the ")" the fields start at #3 (state), so utime (#14) is index 11.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Resident set size in bytes, from VmRSS in /proc/PID/status.
+    func residentBytes() -> Int? {
+        guard let text = read("/proc/\(pid)/status") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let digits = line.split(separator: " ").dropFirst().first
+            return digits.flatMap { Int($0) }.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    private func read(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

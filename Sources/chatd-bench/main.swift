@@ -1,1 +1,0 @@
-// The load tool is built in a later commit.
