@@ -3,6 +3,10 @@ import PackageDescription
 
 /// chatd: a single-threaded libev chat daemon. Layers point one way:
 /// ChatCore (pure logic) <- ChatIO (reactor, sockets) <- chatd / chatd-bench (executables).
+/// The hot path crosses modules (ChatIO feeds ChatCore's generic framer and outbox per read),
+/// so release builds specialise and inline across them.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "chatd",
     products: [
@@ -16,13 +20,14 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLibEv", path: "CLibEv"),
-        .target(name: "ChatCore"),
+        .target(name: "ChatCore", swiftSettings: crossModule),
         .target(
             name: "ChatIO",
             dependencies: [
                 "ChatCore", "CLibEv",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: crossModule
         ),
         .executableTarget(
             name: "chatd",

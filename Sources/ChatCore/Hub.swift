@@ -52,6 +52,7 @@ public final class Hub {
         precondition(clients[slot] == nil, "client slot \(slot) connected twice")
         clients[slot] = ClientState(address: address)
         styles[slot] = .native
+        outbox.register(id)
         clientCount += 1
         let lobby = roomIndex[NameRules.fold(defaultRoom)] ?? createRoom(defaultRoom, permanent: true)
         send(.notice(.welcome(name: address, room: defaultRoom, maxLineBytes: limits.maxLineBytes)), to: id)
@@ -114,18 +115,23 @@ public final class Hub {
     }
 
     /// The client's current display name, for logs.
-    public func name(of id: ClientID) -> String? { client(id)?.name }
+    public func name(of id: ClientID) -> String? {
+        let slot = Int(id.index)
+        return slot < clients.count ? clients[slot]?.name : nil
+    }
+
+    func roomName(_ slot: Int) -> String? { rooms[slot]?.name }
 
     // MARK: Lines
 
     /// Handles one complete, sanitised line from `id`.
     public func receive(_ line: [UInt8], from id: ClientID) {
-        guard var state = client(id) else { return }
+        let slot = Int(id.index)
+        guard slot < clients.count, let sawFirstLine = clients[slot]?.sawFirstLine else { return }
         let parsed = CommandParser.parse(line)
-        if !state.sawFirstLine {
-            state.sawFirstLine = true
-            clients[Int(id.index)] = state
-            if parsed.isSeedSyntax { switchToSeedStyle(id, rooms: state.rooms) }
+        if !sawFirstLine {
+            clients[slot]?.sawFirstLine = true
+            if parsed.isSeedSyntax { switchToSeedStyle(id, rooms: clients[slot]?.rooms ?? []) }
         }
         execute(parsed.command, from: id)
     }
@@ -222,16 +228,16 @@ public final class Hub {
     /// The fan-out: renders `message` once per style present and queues it for every member of
     /// the room but `sender`. Notices are skipped in rooms above `noticeRoomLimit`.
     func broadcast(_ message: Outgoing, toRoom slot: Int, except sender: ClientID?, isNotice: Bool = false) {
-        guard let room = rooms[slot] else { return }
-        if isNotice && room.members.count > limits.noticeRoomLimit { return }
-        if room.members.count == 1 && room.members[0] == sender { return }
+        guard let members = rooms[slot]?.members, let seedMembers = rooms[slot]?.seedMembers else { return }
+        if isNotice && members.count > limits.noticeRoomLimit { return }
+        if members.count == 1 && members[0] == sender { return }
         let native = outbox.publish { WireStyle.native.render(message, into: &$0) }
-        if room.seedMembers == 0 {
-            outbox.deliver(native, toAll: room.members, except: sender)
+        if seedMembers == 0 {
+            outbox.deliver(native, toAll: members, except: sender)
             return
         }
         let seed = outbox.publish { WireStyle.seed.render(message, into: &$0) }
-        for member in room.members where member != sender {
+        for member in members where member != sender {
             outbox.deliver(styles[Int(member.index)] == .seed ? seed : native, to: member)
         }
     }

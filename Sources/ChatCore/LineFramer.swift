@@ -52,56 +52,90 @@ public struct LineFramer: Sendable {
     public var hasPartialLine: Bool { !partial.isEmpty || discarding }
 
     /// Feeds one chunk and reports each event to `handle` in input order.
-    public mutating func feed<Bytes: Sequence<UInt8>>(_ bytes: Bytes, _ handle: (Event) -> Void) {
-        for byte in bytes {
-            switch telnet {
-            case .data:
-                break
-            case .command:
-                switch byte {
-                case 0xFF:  // IAC IAC is an escaped data byte 0xFF (never valid UTF-8).
-                    telnet = .data
-                    append(byte, handle)
-                case 251...254:
-                    telnet = .option(byte)
-                case 250:
-                    telnet = .subnegotiation
-                default:
-                    telnet = .data
-                    handle(.telnetCommand(byte))
+    public mutating func feed<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, _ handle: (Event) -> Void) where Bytes.Index == Int {
+        var index = bytes.startIndex
+        let end = bytes.endIndex
+        while index < end {
+            // Fast path: a run of bytes that need no per-byte decision is appended in one go.
+            if case .data = telnet, !afterCR {
+                var runEnd = index
+                while runEnd < end {
+                    let byte = bytes[runEnd]
+                    if byte < 0x20 || byte == 0x7F || byte == 0xFF { break }
+                    runEnd += 1
                 }
-                continue
-            case .option(let verb):
-                telnet = .data
-                handle(.telnetNegotiation(verb: verb, option: byte))
-                continue
-            case .subnegotiation:
-                if byte == 0xFF { telnet = .subnegotiationCommand }
-                continue
-            case .subnegotiationCommand:
-                telnet = byte == 240 ? .data : .subnegotiation  // IAC SE ends it.
-                continue
+                if runEnd > index {
+                    appendRun(bytes[index..<runEnd], handle)
+                    index = runEnd
+                    continue
+                }
             }
-            if afterCR {
-                afterCR = false
-                if byte == 0x0A || byte == 0x00 { continue }
-            }
-            switch byte {
-            case 0x0A:
-                finishLine(handle)
-            case 0x0D:
-                finishLine(handle)
-                afterCR = true
-            case 0xFF:
-                telnet = .command
-            case 0x09:
-                append(byte, handle)
-            case 0x00..<0x20, 0x7F:
-                continue  // C0 controls and DEL are never relayed.
-            default:
-                append(byte, handle)
-            }
+            consume(bytes[index], handle)
+            index += 1
         }
+    }
+
+    /// The per-byte state machine, for line ends, controls and telnet commands.
+    private mutating func consume(_ byte: UInt8, _ handle: (Event) -> Void) {
+        switch telnet {
+        case .data:
+            break
+        case .command:
+            switch byte {
+            case 0xFF:  // IAC IAC is an escaped data byte 0xFF (never valid UTF-8).
+                telnet = .data
+                append(byte, handle)
+            case 251...254:
+                telnet = .option(byte)
+            case 250:
+                telnet = .subnegotiation
+            default:
+                telnet = .data
+                handle(.telnetCommand(byte))
+            }
+            return
+        case .option(let verb):
+            telnet = .data
+            handle(.telnetNegotiation(verb: verb, option: byte))
+            return
+        case .subnegotiation:
+            if byte == 0xFF { telnet = .subnegotiationCommand }
+            return
+        case .subnegotiationCommand:
+            telnet = byte == 240 ? .data : .subnegotiation  // IAC SE ends it.
+            return
+        }
+        if afterCR {
+            afterCR = false
+            if byte == 0x0A || byte == 0x00 { return }
+        }
+        switch byte {
+        case 0x0A:
+            finishLine(handle)
+        case 0x0D:
+            finishLine(handle)
+            afterCR = true
+        case 0xFF:
+            telnet = .command
+        case 0x09:
+            append(byte, handle)
+        case 0x00..<0x20, 0x7F:
+            return  // C0 controls and DEL are never relayed.
+        default:
+            append(byte, handle)
+        }
+    }
+
+    @inline(__always)
+    private mutating func appendRun<Run: Collection<UInt8>>(_ run: Run, _ handle: (Event) -> Void) {
+        if discarding { return }
+        if partial.count + run.count > maxLineBytes {
+            discarding = true
+            releasePartial()
+            handle(.overlong)
+            return
+        }
+        partial.append(contentsOf: run)
     }
 
     @inline(__always)

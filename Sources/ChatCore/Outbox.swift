@@ -22,10 +22,15 @@ public struct Outbox: Sendable {
         fileprivate var next: Int32
     }
 
+    /// A client's queue: closed ranges chained from `head` to `tail`, plus the open (last)
+    /// range kept inline, so the common case, a message that directly follows the previous one
+    /// this client got, is a single read-modify-write of this record.
     private struct Link: Sendable {
         var head: Int32 = -1
         var tail: Int32 = -1
-        var bytes: Int = 0
+        var openOffset: UInt32 = 0
+        /// Zero when nothing is queued for the client this iteration.
+        var openLength: UInt32 = 0
     }
 
     /// Bytes rendered this iteration. Offsets into it stay valid until `reset()`.
@@ -49,60 +54,87 @@ public struct Outbox: Sendable {
         return MessageHandle(offset: UInt32(start), length: UInt32(arena.count - start))
     }
 
-    /// Queues `message` for `client`, merging with the client's previous range when contiguous.
-    public mutating func deliver(_ message: MessageHandle, to client: ClientID) {
-        if message.length == 0 { return }
+    /// Makes room for `client` before anything is delivered to it.
+    public mutating func register(_ client: ClientID) {
         let slot = Int(client.index)
         if slot >= links.count { links.append(contentsOf: repeatElement(Link(), count: slot + 1 - links.count)) }
-        let tail = links[slot].tail
-        links[slot].bytes += Int(message.length)
-        if tail >= 0 {
-            let last = ranges[Int(tail)]
-            if last.offset &+ last.length == message.offset {
-                ranges[Int(tail)].length = last.length &+ message.length
-                return
-            }
-            ranges[Int(tail)].next = Int32(ranges.count)
-        } else {
-            links[slot].head = Int32(ranges.count)
-            dirty.append(client)
-        }
-        links[slot].tail = Int32(ranges.count)
-        ranges.append(QueuedRange(offset: message.offset, length: message.length, next: -1))
     }
 
-    /// Queues `message` for every member but `sender`: the fan-out inner loop, kept in one
-    /// mutating call so the whole loop is a single access to the outbox.
+    /// Queues `message` for `client`, merging with the client's previous range when contiguous.
+    public mutating func deliver(_ message: MessageHandle, to client: ClientID) {
+        var links = takeLinks()
+        deliver(message, to: client, links: &links)
+        self.links = links
+    }
+
+    /// Queues `message` for every member but `sender`: the fan-out inner loop. The link table
+    /// is moved into a local for the loop, so it is known to be uniquely referenced and the
+    /// copy-on-write check is made once per message instead of once per recipient.
     public mutating func deliver(_ message: MessageHandle, toAll members: ContiguousArray<ClientID>, except sender: ClientID?) {
+        var links = takeLinks()
         for member in members where member != sender {
-            deliver(message, to: member)
+            deliver(message, to: member, links: &links)
         }
+        self.links = links
+    }
+
+    private mutating func takeLinks() -> ContiguousArray<Link> {
+        var taken: ContiguousArray<Link> = []
+        swap(&taken, &links)
+        return taken
+    }
+
+    @inline(__always)
+    private mutating func deliver(_ message: MessageHandle, to client: ClientID, links: inout ContiguousArray<Link>) {
+        if message.length == 0 { return }
+        let slot = Int(client.index)
+        precondition(slot < links.count, "deliver to an unregistered client")
+        let link = links[slot]
+        if link.openLength != 0 {
+            if link.openOffset &+ link.openLength == message.offset {
+                links[slot].openLength = link.openLength &+ message.length
+                return
+            }
+            closeOpenRange(of: slot, link, links: &links)
+        } else if link.head < 0 {
+            dirty.append(client)
+        }
+        links[slot].openOffset = message.offset
+        links[slot].openLength = message.length
+    }
+
+    /// Moves a client's open range into the chained list to make way for a non-contiguous one.
+    private mutating func closeOpenRange(of slot: Int, _ link: Link, links: inout ContiguousArray<Link>) {
+        let index = Int32(ranges.count)
+        ranges.append(QueuedRange(offset: link.openOffset, length: link.openLength, next: -1))
+        if link.tail >= 0 {
+            ranges[Int(link.tail)].next = index
+        } else {
+            links[slot].head = index
+        }
+        links[slot].tail = index
     }
 
     /// Bytes queued for `client` this iteration (its private backlog is counted by the I/O layer).
     public func pendingBytes(for client: ClientID) -> Int {
-        let slot = Int(client.index)
-        return slot < links.count ? links[slot].bytes : 0
+        var total = 0
+        forEachRange(of: client) { _, length in total += length }
+        return total
     }
 
     /// Calls `body` with each range queued for `client`, in delivery order.
     public func forEachRange(of client: ClientID, _ body: (_ offset: Int, _ length: Int) -> Void) {
-        var index = firstRange(of: client)
-        while index >= 0 {
-            let range = rangeAt(index)
-            body(Int(range.offset), Int(range.length))
-            index = nextRange(after: index)
-        }
-    }
-
-    private func firstRange(of client: ClientID) -> Int {
         let slot = Int(client.index)
-        return slot < links.count ? Int(links[slot].head) : -1
+        guard slot < links.count else { return }
+        let link = links[slot]
+        var index = Int(link.head)
+        while index >= 0 {
+            let range = ranges[index]
+            body(Int(range.offset), Int(range.length))
+            index = Int(range.next)
+        }
+        if link.openLength != 0 { body(Int(link.openOffset), Int(link.openLength)) }
     }
-
-    private func rangeAt(_ index: Int) -> QueuedRange { ranges[index] }
-
-    private func nextRange(after index: Int) -> Int { Int(ranges[index].next) }
 
     /// Asks the I/O layer to close `client` once everything queued for it has been written.
     public mutating func requestClose(_ client: ClientID) {

@@ -6,6 +6,13 @@ public enum Sanitizer {
     /// Checks that `line` is well-formed UTF-8 (no overlongs, surrogates or code points above
     /// U+10FFFF) and removes C1 control characters in place. Returns false if it is not UTF-8.
     public static func validateAndStripC1(_ line: inout [UInt8]) -> Bool {
+        // Most chat is ASCII, which is valid and has no C1 controls: check that first.
+        var ascii = true
+        for byte in line where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return true }
         let count = line.count
         var read = 0
         var write = 0
