@@ -45,8 +45,9 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        .target(name: "ChatTestSupport", path: "Tests/ChatTestSupport"),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
-        .testTarget(name: "ChatIOTests", dependencies: ["ChatIO", "ChatCore", "CLibEv"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["chatd"]),
+        .testTarget(name: "ChatIOTests", dependencies: ["ChatIO", "ChatCore", "ChatTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["chatd", "ChatTestSupport"]),
     ]
 )

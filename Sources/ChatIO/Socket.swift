@@ -102,30 +102,34 @@ public enum Socket {
         }
     }
 
-    /// One non-blocking gathered write.
-    public static func writev(_ fd: Int32, _ vectors: UnsafePointer<iovec>, count: Int32) throws -> IOResult {
+    /// One non-blocking gathered write. `sendmsg` with MSG_NOSIGNAL rather than `writev`, so a
+    /// peer that reset can never raise SIGPIPE, whatever the process's signal disposition.
+    public static func writev(_ fd: Int32, _ vectors: UnsafeMutablePointer<iovec>, count: Int32) throws -> IOResult {
+        var message = msghdr()
+        message.msg_iov = vectors
+        message.msg_iovlen = Int(count)
         while true {
-            let written = Glibc.writev(fd, vectors, count)
+            let written = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
             if written >= 0 { return .done(written) }
             let code = errno
             switch code {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK: return .wouldBlock
-            default: throw SystemError("writev", "fd \(fd)", errno: code)
+            default: throw SystemError("sendmsg", "fd \(fd)", errno: code)
             }
         }
     }
 
-    /// One non-blocking write of a contiguous buffer.
+    /// One non-blocking write of a contiguous buffer to a socket (MSG_NOSIGNAL, as above).
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> IOResult {
         while true {
-            let written = Glibc.write(fd, bytes.baseAddress, bytes.count)
+            let written = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
             if written >= 0 { return .done(written) }
             let code = errno
             switch code {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK: return .wouldBlock
-            default: throw SystemError("write", "fd \(fd)", errno: code)
+            default: throw SystemError("send", "fd \(fd)", errno: code)
             }
         }
     }
