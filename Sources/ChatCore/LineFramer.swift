@@ -39,8 +39,13 @@ public struct LineFramer: Sendable {
     private static let releaseThreshold = 256
 
     private enum TelnetState: Sendable {
-        case data, command, option(UInt8), subnegotiation, subnegotiationCommand
+        case data, command, option(UInt8), subnegotiation(Int), subnegotiationCommand(Int)
     }
+
+    /// Real sub-negotiations (window size, terminal type) are a few bytes. One that runs past
+    /// this is junk that happened to contain IAC SB, and would otherwise swallow the client's
+    /// input until a chance IAC SE: give up on it and read data again.
+    public static let maxSubnegotiationBytes = 64
 
     public init(maxLineBytes: Int = ChatLimits().maxLineBytes) {
         precondition(maxLineBytes > 0, "maxLineBytes must be positive")
@@ -88,7 +93,7 @@ public struct LineFramer: Sendable {
             case 251...254:
                 telnet = .option(byte)
             case 250:
-                telnet = .subnegotiation
+                telnet = .subnegotiation(0)
             default:
                 telnet = .data
                 handle(.telnetCommand(byte))
@@ -98,11 +103,15 @@ public struct LineFramer: Sendable {
             telnet = .data
             handle(.telnetNegotiation(verb: verb, option: byte))
             return
-        case .subnegotiation:
-            if byte == 0xFF { telnet = .subnegotiationCommand }
+        case .subnegotiation(let length):
+            if length >= Self.maxSubnegotiationBytes {
+                telnet = .data
+            } else {
+                telnet = byte == 0xFF ? .subnegotiationCommand(length + 1) : .subnegotiation(length + 1)
+            }
             return
-        case .subnegotiationCommand:
-            telnet = byte == 240 ? .data : .subnegotiation  // IAC SE ends it.
+        case .subnegotiationCommand(let length):
+            telnet = byte == 240 ? .data : .subnegotiation(length + 1)  // IAC SE ends it.
             return
         }
         if afterCR {

@@ -1,4 +1,5 @@
 import CLibEv
+import Glibc
 
 /// One libev loop (epoll backend). Single-threaded: every watcher and callback of a reactor runs
 /// on the thread that calls `run()`.
@@ -136,7 +137,17 @@ public final class SignalWatcher {
         watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
 
-    public func start() { ev_signal_start(reactor.loop, watcher) }
+    /// Starts watching and unblocks the signal: a process started from a thread that had it
+    /// blocked (a supervisor, Foundation's Process) inherits that mask, and libev leaves it.
+    public func start() {
+        ev_signal_start(reactor.loop, watcher)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, watcher.pointee.signum)
+        let result = pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        precondition(result == 0, "pthread_sigmask(SIG_UNBLOCK): \(result)")
+    }
+
     public func stop() { ev_signal_stop(reactor.loop, watcher) }
 
     deinit {

@@ -85,6 +85,11 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(frame([input]) == ["ok"])
     }
 
+    @Test func anUnterminatedSubnegotiationCannotSwallowTheConnection() {
+        let junk: [UInt8] = [0xFF, 0xFA] + [UInt8](repeating: 0x41, count: LineFramer.maxSubnegotiationBytes)
+        #expect(frame([junk + bytes("\nhello\n")]) == ["hello"])
+    }
+
     @Test func aTelnetSequenceSplitAcrossReads() {
         #expect(frame([[0x61, 0xFF], [0xFB], [0x01, 0x62, 0x0A]]) == ["<telnet 251 1>", "ab"])
     }

@@ -97,6 +97,7 @@ private final class LoopHarness {
     @Test func aClientOverTheHardOutputLimitIsClosedAndOthersKeepReceiving() throws {
         let loop = try LoopHarness { $0.outputHardLimit = 256 << 10; $0.outputSoftLimit = 128 << 10 }
         let stalled = try TestClient(port: loop.port)  // never reads
+        defer { stalled.close() }
         let listener = try TestClient(port: loop.port)
         let talker = try TestClient(port: loop.port)
         loop.step { loop.server.liveConnections == 3 }

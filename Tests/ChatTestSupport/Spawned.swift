@@ -1,0 +1,72 @@
+import Foundation
+
+/// A child process with a writable stdin and captured stdout and stderr, for driving real
+/// tools (`nc`, `telnet`, `chatd client`) and the daemon itself.
+public final class Spawned: @unchecked Sendable {
+    public let process = Process()
+    private let inputPipe = Pipe()
+    private let outputPipe = Pipe()
+    private let errorPipe = Pipe()
+    private let lock = NSLock()
+    private var outputBytes = Data()
+    private var errorBytes = Data()
+
+    public init(_ path: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardInput = inputPipe
+        process.standardOutput = outputPipe
+        process.standardError = errorPipe
+        outputPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            lock.withLock { outputBytes.append(data) }
+        }
+        errorPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            lock.withLock { errorBytes.append(data) }
+        }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        outputPipe.fileHandleForReading.readabilityHandler = nil
+        errorPipe.fileHandleForReading.readabilityHandler = nil
+    }
+
+    public var output: String { lock.withLock { String(decoding: outputBytes, as: UTF8.self) } }
+    public var errorOutput: String { lock.withLock { String(decoding: errorBytes, as: UTF8.self) } }
+    public var pid: Int32 { process.processIdentifier }
+
+    public func write(_ text: String) { inputPipe.fileHandleForWriting.write(Data(text.utf8)) }
+
+    public func closeInput() { try? inputPipe.fileHandleForWriting.close() }
+
+    /// Waits until stdout (or stderr, with `inErrors`) contains `text`.
+    public func waitFor(_ text: String, inErrors: Bool = false, timeout: Double = 10) -> Bool {
+        let deadline = now() + timeout
+        while now() < deadline {
+            if (inErrors ? errorOutput : output).contains(text) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    /// Waits for exit; the status, or nil at the deadline (the process is then killed).
+    public func waitForExit(timeout: Double = 20) -> Int32? {
+        let deadline = now() + timeout
+        while process.isRunning && now() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            return nil
+        }
+        usleep(50_000)  // let the readability handlers take the last bytes
+        return process.terminationStatus
+    }
+}
