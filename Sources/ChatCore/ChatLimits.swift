@@ -15,5 +15,9 @@ public struct ChatLimits: Sendable, Equatable {
     /// Most names listed by one `/who` or `/users` reply; larger rooms are summarised.
     public var maxListedNames: Int = 500
 
+    /// Rejected lines in a row (too long, not UTF-8) after which a client is disconnected: it
+    /// is sending binary junk, not chat.
+    public var maxRejectedLinesInARow: Int = 10
+
     public init() {}
 }

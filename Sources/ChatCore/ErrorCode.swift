@@ -21,5 +21,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case junk = "JUNK"
     case notChat = "NOT_CHAT"
     case idle = "IDLE_TIMEOUT"
+    case lineTimeout = "LINE_TIMEOUT"
+    case tooManyFromAddress = "TOO_MANY_CONNECTIONS"
     case shuttingDown = "SHUTTING_DOWN"
 }

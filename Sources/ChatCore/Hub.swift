@@ -77,13 +77,36 @@ public final class Hub {
         switch event {
         case .overlong:
             send(.error(.lineTooLong, "lines are limited to \(limits.maxLineBytes) bytes; that line was dropped"), to: id)
+            countRejection(from: id)
         case .invalidUTF8:
             send(.error(.invalidUTF8, "lines must be UTF-8 text; that line was dropped"), to: id)
+            countRejection(from: id)
         case .telnetNegotiation(let verb, let option):
             answerTelnet(verb: verb, option: option, to: id)
         case .line, .telnetCommand:
             break
         }
+    }
+
+    /// A client that sends nothing but rejected lines is sending junk: after
+    /// `maxRejectedLinesInARow` of them it is told why and disconnected.
+    private func countRejection(from id: ClientID) {
+        let slot = Int(id.index)
+        guard slot < clients.count, let count = clients[slot]?.rejectedInARow else { return }
+        clients[slot]?.rejectedInARow = count + 1
+        if count + 1 >= limits.maxRejectedLinesInARow {
+            send(.error(.junk, "\(count + 1) invalid lines in a row; closing the connection"), to: id)
+            disconnect(id, reason: "sent junk")
+            outbox.requestClose(id)
+        }
+    }
+
+    /// Disconnects a client with one error line saying why (timeouts, flooding, limits).
+    public func expel(_ id: ClientID, _ code: ErrorCode, _ text: String, reason: String) {
+        guard client(id) != nil else { return }
+        send(.error(code, text), to: id)
+        disconnect(id, reason: reason)
+        outbox.requestClose(id)
     }
 
     /// Refuses every telnet option: DO → WONT, WILL → DONT. Telnet after Ctrl-C sends
@@ -128,6 +151,13 @@ public final class Hub {
     public func receive(_ line: [UInt8], from id: ClientID) {
         let slot = Int(id.index)
         guard slot < clients.count, let sawFirstLine = clients[slot]?.sawFirstLine else { return }
+        if clients[slot]?.rejectedInARow != 0 { clients[slot]?.rejectedInARow = 0 }
+        if !sawFirstLine && HTTPRequest.isRequestLine(line) {
+            send(.raw(HTTPRequest.response), to: id)
+            disconnect(id, reason: "sent an HTTP request")
+            outbox.requestClose(id)
+            return
+        }
         let parsed = CommandParser.parse(line)
         if !sawFirstLine {
             clients[slot]?.sawFirstLine = true

@@ -21,6 +21,7 @@ struct ClientState {
     var rooms: [Int] = []
     var away: String?
     var sawFirstLine = false
+    var rejectedInARow = 0
 
     init(address: String) {
         self.name = address

@@ -42,8 +42,8 @@ extension ChatServer {
     }
 
     /// Writes one error line to a client we will not keep, best effort, and closes it.
-    func refuse(_ fd: Int32, _ text: String) {
-        let line = Array("ERROR \(ErrorCode.serverFull.rawValue): \(text)\n".utf8)
+    func refuse(_ fd: Int32, _ text: String, code: ErrorCode = .serverFull) {
+        let line = Array("ERROR \(code.rawValue): \(text)\n".utf8)
         _ = line.withUnsafeBytes { try? Socket.write(fd, $0) }
         Socket.close(fd)
     }
@@ -58,11 +58,24 @@ extension ChatServer {
             }
             return
         }
+        let text = address.description
+        if config.maxClientsPerAddress > 0 {
+            let host = text[..<(text.lastIndex(of: ":") ?? text.endIndex)]
+            let count = clientsPerAddress[host] ?? 0
+            if count >= config.maxClientsPerAddress {
+                refuse(fd, "\(host) already has \(count) connections, the most allowed", code: .tooManyFromAddress)
+                return
+            }
+            clientsPerAddress[host] = count + 1
+        }
         // Chat lines are small and already coalesced per iteration: Nagle would only add delay.
         // Keepalive finds peers that vanished without a FIN. Failures here cost only that tuning.
         do {
             try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
             try Socket.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE")
+            try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, IOLimits.keepaliveIdleSeconds, "TCP_KEEPIDLE")
+            try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, IOLimits.keepaliveIntervalSeconds, "TCP_KEEPINTVL")
+            try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, IOLimits.keepaliveProbes, "TCP_KEEPCNT")
         } catch {
             logger.debug("\(address): \(error)")
         }
@@ -74,11 +87,12 @@ extension ChatServer {
             connections.append(nil)
         }
         let id = ClientID(Int(slot))
-        let text = address.description
-        let connection = Connection(id: id, fd: fd, address: text, maxLineBytes: config.chat.maxLineBytes, server: self)
+        let bucket = config.maxLineRate > 0 ? TokenBucket(rate: config.maxLineRate, burst: max(1, config.lineBurst), now: reactor.now) : nil
+        let connection = Connection(id: id, fd: fd, address: text, maxLineBytes: config.chat.maxLineBytes, bucket: bucket, server: self)
         connections[Int(slot)] = connection
         liveConnections += 1
         connection.startReading(reactor.loop)
+        if config.idleTimeout > 0 { idleClients.touch(id, at: reactor.now) }
         hub.connect(id, address: text)
         logger.info("client \(text) connected; \(liveConnections) connected")
     }

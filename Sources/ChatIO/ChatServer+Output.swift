@@ -161,9 +161,10 @@ extension ChatServer {
         deferredCloses.append((connection.id, "slow consumer: \(detail)"))
     }
 
-    /// Once a second: catch slow consumers that stopped receiving new output (so `flush` never
+    /// Once a second: input timeouts, and slow consumers that stopped receiving new output (so `flush` never
     /// re-checks them) but still sit over the soft limit. The prepare watcher closes them.
     func housekeeping() {
+        enforceTimeouts()
         for connection in connections where connection?.overSoftLimitSince != nil {
             if let connection { checkOutputLimits(connection) }
         }

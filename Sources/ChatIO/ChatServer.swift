@@ -37,6 +37,14 @@ public final class ChatServer {
     var deferredCloses: [(ClientID, String)] = []
     public internal(set) var liveConnections = 0
     var isShuttingDown = false
+    /// Flood control: clients whose reads are paused, and the timer that releases them.
+    var throttledClients: [ClientID] = []
+    var floodTimer: TimerWatcher!
+    /// Timeout bookkeeping (see ChatServer+Input.swift).
+    var idleClients = ActivityList()
+    var partialLineClients = ActivityList()
+    /// Connected clients per IP address, kept only when `maxClientsPerAddress` is set.
+    var clientsPerAddress: [Substring: Int] = [:]
     var shutdownTimer: TimerWatcher?
 
     /// One read buffer for all clients (single-threaded), allocated once.
@@ -67,6 +75,9 @@ public final class ChatServer {
             if !isShuttingDown { listenWatcher.start() }
         }
         housekeepingTimer = TimerWatcher(reactor: reactor, after: 1, repeat: 1) { [unowned self] in housekeeping() }
+        floodTimer = TimerWatcher(reactor: reactor, after: IOLimits.floodTickSeconds, repeat: IOLimits.floodTickSeconds) { [unowned self] in
+            releaseHeldLines()
+        }
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in flushAll() }
     }
 
@@ -95,43 +106,6 @@ public final class ChatServer {
         return slot < connections.count ? connections[slot] : nil
     }
 
-    // MARK: Reading
-
-    func readReady(_ connection: Connection) {
-        if connection.isClosed { return }
-        let result: IOResult
-        do {
-            result = try Socket.read(connection.fd, into: readBuffer)
-        } catch let error as SystemError {
-            close(connection, reason: "connection lost", log: error.errno == ECONNRESET ? "connection reset" : "\(error)")
-            return
-        } catch {
-            close(connection, reason: "connection lost", log: "\(error)")
-            return
-        }
-        switch result {
-        case .done(let count):
-            let id = connection.id
-            let hub = self.hub
-            connection.framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])) { event in
-                if case .line(let line) = event {
-                    hub.receive(line, from: id)
-                } else {
-                    hub.reject(event, from: id)
-                }
-            }
-        case .endOfFile:
-            // Half-close: answer what was already sent, then close (so `printf ... | nc -N` works).
-            connection.stopReading(reactor.loop)
-            connection.peerClosed = true
-            hub.disconnect(connection.id, reason: "connection lost")
-            hub.outbox.requestClose(connection.id)
-            logger.debug("client \(connection.address) closed its side")
-        case .wouldBlock:
-            break
-        }
-    }
-
     // MARK: Closing
 
     /// Closes a client now: stops its watchers, closes the socket, tells its rooms.
@@ -145,6 +119,13 @@ public final class ChatServer {
         let name = hub.name(of: id)
         hub.outbox.discard(id)
         hub.disconnect(id, reason: reason)
+        idleClients.remove(id)
+        partialLineClients.remove(id)
+        if config.maxClientsPerAddress > 0 {
+            let host = connection.host
+            clientsPerAddress[host] = (clientsPerAddress[host] ?? 1) - 1
+            if clientsPerAddress[host] == 0 { clientsPerAddress[host] = nil }
+        }
         connections[Int(id.index)] = nil
         quarantinedSlots.append(id.index)
         liveConnections -= 1

@@ -21,6 +21,11 @@ final class Connection {
     /// Set by `/quit`, EOF or shutdown: stop reading, close once the backlog drains.
     var closeAfterFlush = false
     var isClosed = false
+    /// Flood control, when enabled: tokens for lines, lines held back while it had none, and
+    /// since when it has been held back.
+    var bucket: TokenBucket?
+    var heldEvents: [LineFramer.Event] = []
+    var throttledSince: Double?
     /// The client half-closed (read returned EOF); only its pending output remains to send.
     var peerClosed = false
     /// The read watcher at [0] and the write watcher at [1]: allocated once, so the addresses
@@ -28,8 +33,9 @@ final class Connection {
     private let watchers: UnsafeMutablePointer<ev_io>
     private unowned(unsafe) let server: ChatServer
 
-    init(id: ClientID, fd: Int32, address: String, maxLineBytes: Int, server: ChatServer) {
+    init(id: ClientID, fd: Int32, address: String, maxLineBytes: Int, bucket: TokenBucket?, server: ChatServer) {
         self.id = id
+        self.bucket = bucket
         self.fd = fd
         self.address = address
         self.framer = LineFramer(maxLineBytes: maxLineBytes)
@@ -59,6 +65,9 @@ final class Connection {
     }
 
     var pendingOutput: Int { backlog.count - backlogStart }
+
+    /// The IP address without the port, for the per-address limit.
+    var host: Substring { address[..<(address.lastIndex(of: ":") ?? address.endIndex)] }
 
     func startReading(_ loop: OpaquePointer) { ev_io_start(loop, watchers) }
     func stopReading(_ loop: OpaquePointer) { ev_io_stop(loop, watchers) }

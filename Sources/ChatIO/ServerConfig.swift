@@ -17,6 +17,18 @@ public struct ServerConfig: Sendable {
     public var outputSoftSeconds = 30.0
     /// How long shutdown waits for clients to take their goodbye before closing them anyway.
     public var shutdownGraceSeconds = 3.0
+    /// Flood control: lines per second per client (0: unlimited) and the burst allowed above
+    /// it. Excess lines are held and the socket is not read until tokens return.
+    public var maxLineRate = 10.0
+    public var lineBurst = 20.0
+    /// A client held back by flood control continuously this long is disconnected.
+    public var floodSeconds = 30.0
+    /// A client that sends nothing for this long is disconnected (0: never).
+    public var idleTimeout = 0.0
+    /// A client may hold an unfinished line at most this long (0: forever): slow-loris defence.
+    public var partialLineTimeout = 120.0
+    /// Most clients from one IP address (0: no limit; soak tests come from one address).
+    public var maxClientsPerAddress = 0
     /// Lines shown to every new client after the welcome.
     public var motd: [String] = []
 
@@ -37,4 +49,11 @@ enum IOLimits {
     static let acceptPauseSeconds = 0.1
     /// At most one log line per this many seconds for repeated accept failures.
     static let acceptErrorLogInterval = 1.0
+    /// How often held-back (flood-controlled) clients are looked at.
+    static let floodTickSeconds = 0.05
+    /// TCP keepalive: probe after this idle time, this often, this many times (a peer that
+    /// vanished without a FIN is found in about two minutes, not the kernel's two hours).
+    static let keepaliveIdleSeconds: Int32 = 60
+    static let keepaliveIntervalSeconds: Int32 = 10
+    static let keepaliveProbes: Int32 = 6
 }

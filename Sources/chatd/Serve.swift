@@ -35,6 +35,24 @@ struct Serve: ParsableCommand {
     @Option(help: "How long a client may stay over --output-soft-limit.")
     var outputSoftSeconds = ServerConfig().outputSoftSeconds
 
+    @Option(help: "Lines per second a client may send (0: unlimited); excess lines wait, unread.")
+    var maxLineRate = ServerConfig().maxLineRate
+
+    @Option(help: "Lines a client may send in a burst above --max-line-rate.")
+    var lineBurst = ServerConfig().lineBurst
+
+    @Option(help: "Seconds a client may stay held back by flood control before it is disconnected.")
+    var floodSeconds = ServerConfig().floodSeconds
+
+    @Option(help: "Seconds without input after which a client is disconnected (0: never).")
+    var idleTimeout = ServerConfig().idleTimeout
+
+    @Option(help: "Seconds a client may hold an unfinished line (0: forever).")
+    var partialLineTimeout = ServerConfig().partialLineTimeout
+
+    @Option(help: "Most clients from one IP address (0: no limit).")
+    var maxClientsPerAddress = ServerConfig().maxClientsPerAddress
+
     @Option(help: "A file whose lines are shown to every new client; re-read on SIGHUP.")
     var motdFile: String?
 
@@ -42,6 +60,8 @@ struct Serve: ParsableCommand {
         if maxLineBytes < 16 || maxLineBytes > 1 << 20 { throw ValidationError("--max-line-bytes must be between 16 and 1048576") }
         if let maxClients, maxClients < 1 { throw ValidationError("--max-clients must be at least 1") }
         if outputSoftLimit > outputHardLimit { throw ValidationError("--output-soft-limit must not exceed --output-hard-limit") }
+        if maxLineRate < 0 || lineBurst < 1 { throw ValidationError("--max-line-rate must be >= 0 and --line-burst >= 1") }
+        if idleTimeout < 0 || partialLineTimeout < 0 || floodSeconds <= 0 { throw ValidationError("timeouts must not be negative") }
     }
 
     func run() throws {
@@ -65,6 +85,12 @@ struct Serve: ParsableCommand {
         config.outputHardLimit = outputHardLimit
         config.outputSoftLimit = outputSoftLimit
         config.outputSoftSeconds = outputSoftSeconds
+        config.maxLineRate = maxLineRate
+        config.lineBurst = lineBurst
+        config.floodSeconds = floodSeconds
+        config.idleTimeout = idleTimeout
+        config.partialLineTimeout = partialLineTimeout
+        config.maxClientsPerAddress = maxClientsPerAddress
         config.motd = try motdFile.map(readMOTD) ?? []
 
         let server: ChatServer

@@ -22,8 +22,9 @@ private final class Harness {
     func flush() -> [Int: [String]] {
         var lines: [Int: [String]] = [:]
         for id in hub.outbox.dirty {
-            let text = String(decoding: hub.outbox.bytes(for: id), as: UTF8.self)
-            lines[Int(id.index), default: []] += text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+            // Split bytes, not Characters: Swift treats "\r\n" as one Character.
+            let bytes = hub.outbox.bytes(for: id)
+            lines[Int(id.index), default: []] += bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
         }
         hub.outbox.reset()
         return lines
@@ -369,5 +370,63 @@ private final class Harness {
         chat.hub.announce("maintenance at noon")
         let out = chat.flush()
         #expect((0..<3).allSatisfy { out[$0] == ["*** maintenance at noon"] })
+    }
+}
+
+@Suite struct HardeningRulesTests {
+    @Test func aClientSendingOnlyJunkIsDisconnected() {
+        let chat = Harness()
+        chat.connect(0)
+        chat.connect(1)
+        chat.flush()
+        for _ in 0..<9 { chat.hub.reject(.invalidUTF8, from: ClientID(0)) }
+        #expect(chat.hub.outbox.closeRequests.isEmpty)
+        chat.say(0, "a valid line resets the count")
+        for _ in 0..<9 { chat.hub.reject(.overlong, from: ClientID(0)) }
+        #expect(chat.hub.outbox.closeRequests.isEmpty)
+        chat.hub.reject(.overlong, from: ClientID(0))
+        #expect(chat.hub.outbox.closeRequests == [ClientID(0)])
+        let out = chat.flush()
+        #expect(out[0]?.last == "ERROR JUNK: 10 invalid lines in a row; closing the connection")
+        #expect(out[1]?.last == "*** 127.0.0.1:40000 quit (sent junk)")
+    }
+
+    @Test func anHTTPRequestGetsAnHTTPAnswerAndIsClosed() {
+        let chat = Harness()
+        chat.connect(0)
+        chat.connect(1)
+        chat.flush()
+        chat.say(0, "GET / HTTP/1.1")
+        #expect(chat.hub.outbox.closeRequests == [ClientID(0)])
+        let out = chat.flush()
+        #expect(out[0]?.first == "HTTP/1.0 400 Bad Request\r")
+        #expect(out[0]?.last == "ERROR NOT_CHAT: this is chatd, a line-based chat server; connect with nc or telnet")
+        #expect(out[1]?.contains { $0.contains("GET") } != true, "the request is not relayed")
+    }
+
+    @Test func onlyTheFirstLineCanBeAnHTTPRequest() {
+        let chat = Harness()
+        chat.connect(0)
+        chat.connect(1)
+        chat.say(0, "hello")
+        chat.flush()
+        chat.say(0, "GET / HTTP/1.1")
+        #expect(chat.flush()[1] == ["#lobby <127.0.0.1:40000> GET / HTTP/1.1"])
+        chat.connect(2)
+        chat.flush()
+        chat.say(2, "GET me a coffee")
+        #expect(chat.hub.outbox.closeRequests.isEmpty)
+    }
+
+    @Test func tokenBucketAllowsABurstThenTheRate() {
+        var bucket = TokenBucket(rate: 2, burst: 3, now: 0)
+        var taken: [Bool] = []
+        for _ in 0..<4 { taken.append(bucket.take(now: 0)) }
+        #expect(taken == [true, true, true, false])
+        #expect(bucket.wait(now: 0) == 0.5)
+        taken = [bucket.take(now: 0.5), bucket.take(now: 0.5)]
+        #expect(taken == [true, false])
+        taken = (0..<4).map { _ in bucket.take(now: 10) }
+        #expect(taken == [true, true, true, false], "never more than the burst")
     }
 }

@@ -13,6 +13,7 @@ private final class LoopHarness {
     init(configure: (inout ServerConfig) -> Void = { _ in }) throws {
         var config = ServerConfig()
         config.port = 0
+        config.maxLineRate = 0  // these tests flood on purpose
         configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -85,16 +85,16 @@ import Testing
         #expect(sender.waitFor { $0.hasPrefix("OK") || $0.hasPrefix("ERROR") } == "OK pong once", "exactly one error for the long line")
     }
 
-    @Test func randomBinaryIsNeverRelayedRaw() throws {
+    @Test func randomBinaryIsNeverRelayedRawAndItsSenderIsCut() throws {
         let daemon = try Daemon()
         let sender = try daemon.client(named: "noise")
         let receiver = try daemon.client(named: "ears")
         var generator = SystemRandomNumberGenerator()
         let junk = (0..<65536).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        // Line ends enough to close any telnet sequence or sub-negotiation the junk opened.
         sender.sendRaw(junk + [UInt8](repeating: 0x0A, count: 80))
-        sender.send("/ping done")
-        #expect(sender.waitFor { $0 == "OK pong done" } != nil)
+        #expect(sender.waitFor { $0.hasPrefix("ERROR JUNK") } != nil, "a client sending only junk is disconnected with a reason")
+        #expect(sender.waitForClose())
+        #expect(receiver.waitFor { $0.hasPrefix("*** noise quit") } == "*** noise quit (sent junk)")
         receiver.send("/ping done")
         let bytes = receiver.drainBytes(seconds: 1)
         for line in bytes.split(separator: 0x0A) {

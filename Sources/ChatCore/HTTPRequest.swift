@@ -1,0 +1,25 @@
+/// A browser (or a health checker) pointed at the chat port. Its first line is an HTTP request
+/// line; it gets a short plain-text HTTP answer and the connection is closed, instead of its
+/// headers being relayed as chat.
+enum HTTPRequest {
+    private static let methods = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"]
+
+    /// `GET /path HTTP/1.1` and friends, or a bare `Host:` header line.
+    static func isRequestLine(_ line: [UInt8]) -> Bool {
+        if line.starts(with: "Host:".utf8) || line.starts(with: "host:".utf8) { return true }
+        guard let space = line.firstIndex(of: 0x20), line.count < 8192 else { return false }
+        let method = String(decoding: line[..<space], as: UTF8.self)
+        guard methods.contains(method) else { return false }
+        let rest = line[(space + 1)...]
+        guard let second = rest.firstIndex(of: 0x20) else { return false }
+        return line[(second + 1)...].starts(with: "HTTP/".utf8)
+    }
+
+    static let response = Array("""
+        HTTP/1.0 400 Bad Request\r
+        Content-Type: text/plain; charset=utf-8\r
+        Connection: close\r
+        \r
+        ERROR NOT_CHAT: this is chatd, a line-based chat server; connect with nc or telnet\n
+        """.utf8)
+}
