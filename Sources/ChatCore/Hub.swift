@@ -74,6 +74,7 @@ public final class Hub {
 
     /// The framer dropped a line; tell its sender why.
     public func reject(_ event: LineFramer.Event, from id: ClientID) {
+        guard client(id) != nil else { return }  // it left (quit, junk) earlier in this read
         switch event {
         case .overlong:
             send(.error(.lineTooLong, "lines are limited to \(limits.maxLineBytes) bytes; that line was dropped"), to: id)

@@ -68,17 +68,6 @@ extension ChatServer {
             }
             clientsPerAddress[host] = count + 1
         }
-        // Chat lines are small and already coalesced per iteration: Nagle would only add delay.
-        // Keepalive finds peers that vanished without a FIN. Failures here cost only that tuning.
-        do {
-            try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
-            try Socket.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE")
-            try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, IOLimits.keepaliveIdleSeconds, "TCP_KEEPIDLE")
-            try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, IOLimits.keepaliveIntervalSeconds, "TCP_KEEPINTVL")
-            try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, IOLimits.keepaliveProbes, "TCP_KEEPCNT")
-        } catch {
-            logger.debug("\(address): \(error)")
-        }
         let slot: Int32
         if let free = freeSlots.popLast() {
             slot = free

@@ -154,6 +154,7 @@ extension ChatServer {
     }
 
     private func deferOutputClose(_ connection: Connection, _ detail: String) {
+        logger.notice("client \(connection.address) is a slow consumer: \(detail); disconnecting")
         // Its backlog is what it failed to read: drop it rather than write more to a full socket.
         connection.backlog = []
         connection.backlogStart = 0

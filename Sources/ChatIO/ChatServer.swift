@@ -62,6 +62,7 @@ public final class ChatServer {
         let address = try SocketAddress(host: config.host, port: config.port)
         listenFD = try Socket.listen(on: address, backlog: config.listenBacklog)
         do {
+            try Self.setClientSocketOptions(listenFD)
             boundAddress = try Socket.localAddress(listenFD)
         } catch {
             Socket.close(listenFD)
@@ -92,6 +93,19 @@ public final class ChatServer {
         if reserveFD >= 0 { Socket.close(reserveFD) }
         readBuffer.deallocate()
         iovecs.deallocate()
+    }
+
+    /// Options every client socket gets, set once on the listener: Linux copies TCP_NODELAY,
+    /// SO_KEEPALIVE and the keepalive timings to each accepted socket (checked on this kernel
+    /// with getsockopt), which saves five setsockopt calls per accept. Nagle would only delay
+    /// lines that are already coalesced per iteration; keepalive finds peers that vanished
+    /// without a FIN in about two minutes instead of the kernel's two hours.
+    private static func setClientSocketOptions(_ fd: Int32) throws {
+        try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
+        try Socket.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE")
+        try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, IOLimits.keepaliveIdleSeconds, "TCP_KEEPIDLE")
+        try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, IOLimits.keepaliveIntervalSeconds, "TCP_KEEPINTVL")
+        try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, IOLimits.keepaliveProbes, "TCP_KEEPCNT")
     }
 
     /// Starts accepting and flushing; the caller runs the reactor.

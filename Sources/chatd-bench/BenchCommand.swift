@@ -37,10 +37,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds after setup before sending starts.") var settle: Double?
     @Option(help: "A line each client sends after connecting ({i}: client index); repeatable. Default: /nick b{i}, /join #bench.")
     var setup: [String] = []
+    @Option(help: "A line senders send instead of the --setup lines (repeatable; \"\" for none).")
+    var senderSetup: [String] = []
+    @Flag(help: "Senders do not receive (Redis publishers cannot subscribe).")
+    var sendersDoNotReceive = false
     @Option(help: "Message line; {payload} is replaced by the marker and must end the line.") var message = "{payload}"
     @Option(help: "Filler bytes before the marker.") var padding = 32
-    @Option(help: "Spread clients over this many source addresses 127.0.0.2… (0: kernel's choice).") var sources: Int?
+    @Option(help: "Spread clients over this many source addresses 127.N.0.2… (0: kernel's choice).") var sources: Int?
+    @Option(help: "N in the source addresses 127.N.0.x, so runs in a row do not meet each other's TIME_WAIT ports.")
+    var sourceNet = 0
     @Option(help: "Churn: connections in flight.") var concurrency = 32
+    @Option(help: "Churn: a line to send after connecting, for servers that say nothing first (Redis: PING).")
+    var churnSend: String?
     @Option(help: "The server's pid, to report its CPU time and RSS.") var serverPid: Int32?
     @Option(help: "Name for this run in the report.") var label = "server"
 
@@ -51,7 +59,7 @@ struct BenchCommand: ParsableCommand {
         let progress: (String) -> Void = { line in FileHandle.standardError.write(Data("[\(label)] \(line)\n".utf8)) }
         if scenario == .churn {
             let seconds = duration ?? 10
-            let engine = ChurnEngine(reactor: reactor, server: try SocketAddress(host: host, port: port), concurrency: concurrency, sources: sources ?? 8)
+            let engine = ChurnEngine(reactor: reactor, server: try SocketAddress(host: host, port: port), concurrency: concurrency, sources: sources ?? 8, sourceNet: sourceNet, greeting: churnSend)
             engine.onProgress = progress
             let cpuBefore = stats?.cpuSeconds()
             let done = engine.run(seconds: seconds)
@@ -71,7 +79,9 @@ struct BenchCommand: ParsableCommand {
         plan.warmup = warmup
         plan.message = message
         plan.padding = padding
-        if !setup.isEmpty { plan.setup = setup }
+        if !setup.isEmpty { plan.setup = setup.filter { !$0.isEmpty } }
+        if !senderSetup.isEmpty { plan.senderSetup = senderSetup.filter { !$0.isEmpty } }
+        plan.sendersReceive = !sendersDoNotReceive
         switch scenario {
         case .fanout: (plan.clients, plan.senders, plan.rate, plan.duration) = (100, 10, 0, 10)
         case .latency: (plan.clients, plan.senders, plan.rate, plan.duration) = (2, 2, 1000, 10)
@@ -85,6 +95,7 @@ struct BenchCommand: ParsableCommand {
         plan.count = count ?? plan.count
         plan.duration = duration ?? plan.duration
         plan.sources = sources ?? (plan.clients > 20_000 ? 4 : 0)
+        plan.sourceNet = sourceNet
         plan.settle = settle ?? (plan.clients > 1000 ? 3 : 1)
         if plan.clients + 16 > limit { progress("warning: \(plan.clients) clients but only \(limit) descriptors") }
 

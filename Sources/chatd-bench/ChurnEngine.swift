@@ -16,7 +16,13 @@ final class ChurnEngine {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
     var onProgress: ((String) -> Void)?
 
-    init(reactor: Reactor, server: SocketAddress, concurrency: Int, sources: Int) {
+    private let greeting: [UInt8]?
+
+    private let sourceNet: Int
+
+    init(reactor: Reactor, server: SocketAddress, concurrency: Int, sources: Int, sourceNet: Int, greeting: String?) {
+        self.sourceNet = sourceNet
+        self.greeting = greeting.map { Array(($0 + "\r\n").utf8) }
         self.reactor = reactor
         self.server = server
         self.concurrency = concurrency
@@ -47,13 +53,14 @@ final class ChurnEngine {
 
     private func openOne() {
         guard running else { return }
-        let source = sources > 0 ? "127.0.0.\(2 + nextSource % sources)" : nil
+        let source = sources > 0 ? sourceAddress(net: sourceNet, index: nextSource % sources) : nil
         nextSource += 1
         do {
             let fd = try LoadClient.connect(to: server, from: source)
             let watcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self] _ in readable(fd) }
             watchers[fd] = watcher
             watcher.start()
+            if let greeting { _ = greeting.withUnsafeBytes { try? Socket.write(fd, $0) } }
         } catch {
             failures += 1
             if failures <= 3 { onProgress?("connect: \(error)") }

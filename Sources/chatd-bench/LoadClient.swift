@@ -67,3 +67,9 @@ final class LoadClient {
         Socket.close(fd)
     }
 }
+
+/// The loopback source address `index` of network `net`: 127.net.hi.lo, skipping 127.0.0.1.
+func sourceAddress(net: Int, index: Int) -> String {
+    let number = index + 2
+    return "127.\(net).\(number / 250).\(number % 250)"
+}

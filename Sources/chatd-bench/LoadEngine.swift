@@ -20,12 +20,17 @@ struct LoadPlan {
     var duration = 10.0
     /// Lines each client sends after connecting; `{i}` is replaced by the client's index.
     var setup: [String] = ["/nick b{i}", "/join #bench"]
+    /// Lines senders send after connecting instead of `setup` (nil: the same as `setup`).
+    var senderSetup: [String]?
+    /// Whether senders also receive (chat rooms: yes; Redis publishers: no).
+    var sendersReceive = true
     /// The message line; `{payload}` is replaced by the marker (which must end the line).
     var message = "{payload}"
     /// Filler bytes before the marker, to set the message size.
     var padding = 32
     /// Loopback source addresses to spread clients over (0: let the kernel pick).
     var sources = 0
+    var sourceNet = 0
     var settle = 1.0
 }
 
@@ -82,7 +87,7 @@ final class LoadEngine {
     func connectAll() throws {
         let server = try SocketAddress(host: plan.host, port: plan.port)
         for index in 0..<plan.clients {
-            let source = plan.sources > 0 ? "127.0.0.\(2 + index % plan.sources)" : nil
+            let source = plan.sources > 0 ? sourceAddress(net: plan.sourceNet, index: index % plan.sources) : nil
             let fd = try LoadClient.connect(to: server, from: source)
             let client = LoadClient(index: index, fd: fd)
             client.readWatcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self, unowned client] _ in
@@ -92,7 +97,7 @@ final class LoadEngine {
                 flushClient(client)
             }
             client.readWatcher?.start()
-            for line in plan.setup {
+            for line in index < plan.senders ? plan.senderSetup ?? plan.setup : plan.setup {
                 client.outgoing.append(contentsOf: line.replacingOccurrences(of: "{i}", with: "\(index)").utf8)
                 client.outgoing.append(0x0A)
             }
@@ -139,9 +144,12 @@ final class LoadEngine {
         stopper.stop()
     }
 
+    /// How many clients receive each message.
+    private var receiversPerMessage: Int { max(plan.sendersReceive ? plan.clients - 1 : plan.clients - plan.senders, 1) }
+
     /// After sending stops, waits until every sent message has been seen (or 3 s pass).
     private func drain() {
-        let expectedPerMessage = max(plan.clients - 1, 1)
+        let expectedPerMessage = receiversPerMessage
         let deadline = monotonicNanoseconds() + 3_000_000_000
         while monotonicNanoseconds() < deadline {
             let outstanding = (0..<plan.senders).contains { deliveredPerSender[$0] < Int(sentPerSender[$0]) * expectedPerMessage }
@@ -154,7 +162,8 @@ final class LoadEngine {
     /// Messages that never arrived at all show up as sequence numbers still due.
     private func countTailLoss() {
         guard plan.senders > 0 else { return }
-        for receiver in 0..<clients.count where clients[receiver].isOpen {
+        let firstReceiver = plan.sendersReceive ? 0 : plan.senders
+        for receiver in firstReceiver..<clients.count where clients[receiver].isOpen {
             for sender in 0..<plan.senders where sender != receiver {
                 let due = expectedNext[receiver * plan.senders + sender]
                 let sent = sentPerSender[sender]
@@ -176,7 +185,7 @@ final class LoadEngine {
 
     private func refillWindows() {
         guard sending else { return }
-        let receivers = max(plan.clients - 1, 1)
+        let receivers = receiversPerMessage
         for sender in 0..<plan.senders {
             let inFlight = Int(sentPerSender[sender]) - deliveredPerSender[sender] / receivers
             if inFlight < plan.window {

@@ -14,8 +14,8 @@ struct Serve: ParsableCommand {
     @Option(help: "TCP port to listen on (0 picks a free one; the log says which).")
     var port: UInt16 = 7878
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug, info (every connect and disconnect), notice, warning, error or critical.")
+    var logLevel: Logger.Level = .notice
 
     @Option(help: "Longest line a client may send, in bytes; longer lines are dropped with an error.")
     var maxLineBytes = ChatLimits().maxLineBytes

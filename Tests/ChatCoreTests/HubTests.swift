@@ -388,6 +388,8 @@ private final class Harness {
         #expect(chat.hub.outbox.closeRequests == [ClientID(0)])
         let out = chat.flush()
         #expect(out[0]?.last == "ERROR JUNK: 10 invalid lines in a row; closing the connection")
+        chat.hub.reject(.invalidUTF8, from: ClientID(0))  // the rest of the same read
+        #expect(chat.flush().isEmpty, "nothing more is said to a client that was cut")
         #expect(out[1]?.last == "*** 127.0.0.1:40000 quit (sent junk)")
     }
 

@@ -20,7 +20,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     public init(_ arguments: [String] = []) throws {
-        spawned = try Spawned(Self.binary, ["--port", "0"] + arguments)
+        spawned = try Spawned(Self.binary, ["--port", "0", "--log-level", "info"] + arguments)
         let deadline = now() + 30
         while now() < deadline {
             if let found = log.range(of: #"listening on \S+:(\d+)"#, options: .regularExpression) {
