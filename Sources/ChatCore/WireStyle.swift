@@ -48,17 +48,9 @@ public enum WireStyle: UInt8, Sendable {
             out.append(contentsOf: "*** ".utf8)
             out.append(contentsOf: Self.nativeText(of: notice).utf8)
         case .reply(let command, let text, let final):
-            out.append(contentsOf: (final ? "OK " : "OK-").utf8)
-            out.append(contentsOf: command.utf8)
-            if !text.isEmpty {
-                out.append(0x20)
-                out.append(contentsOf: text.utf8)
-            }
+            Self.appendReply(prefix: final ? "OK " : "OK-", command, text, into: &out)
         case .error(let code, let text):
-            out.append(contentsOf: "ERROR ".utf8)
-            out.append(contentsOf: code.rawValue.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: text.utf8)
+            Self.appendError(prefix: "ERROR ", code, text, into: &out)
         case .raw(let bytes):
             out.append(contentsOf: bytes)
             return
@@ -98,22 +90,32 @@ public enum WireStyle: UInt8, Sendable {
             out.append(contentsOf: "SERVER:".utf8)
             out.append(contentsOf: Self.nativeText(of: notice).utf8)
         case .reply(let command, let text, _):
-            out.append(contentsOf: "SERVER:".utf8)
-            out.append(contentsOf: command.utf8)
-            if !text.isEmpty {
-                out.append(0x20)
-                out.append(contentsOf: text.utf8)
-            }
+            Self.appendReply(prefix: "SERVER:", command, text, into: &out)
         case .error(let code, let text):
-            out.append(contentsOf: "ERROR:".utf8)
-            out.append(contentsOf: code.rawValue.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: text.utf8)
+            Self.appendError(prefix: "ERROR:", code, text, into: &out)
         case .raw(let bytes):
             out.append(contentsOf: bytes)
             return
         }
         out.append(0x0A)
+    }
+
+    /// `<prefix><command> <text>`: a reply line in either style.
+    private static func appendReply(prefix: String, _ command: String, _ text: String, into out: inout [UInt8]) {
+        out.append(contentsOf: prefix.utf8)
+        out.append(contentsOf: command.utf8)
+        if !text.isEmpty {
+            out.append(0x20)
+            out.append(contentsOf: text.utf8)
+        }
+    }
+
+    /// `<prefix><CODE>: <text>`: an error line in either style.
+    private static func appendError(prefix: String, _ code: ErrorCode, _ text: String, into out: inout [UInt8]) {
+        out.append(contentsOf: prefix.utf8)
+        out.append(contentsOf: code.rawValue.utf8)
+        out.append(contentsOf: ": ".utf8)
+        out.append(contentsOf: text.utf8)
     }
 
     /// The human sentence for a notice, shared by both styles.

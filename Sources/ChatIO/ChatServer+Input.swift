@@ -119,22 +119,23 @@ extension ChatServer {
 
     /// Closes clients whose idle or partial-line time ran out; called once a second.
     func enforceTimeouts() {
-        let now = reactor.now
         if config.idleTimeout > 0 {
-            while let (id, since) = idleClients.oldest, now - since >= config.idleTimeout {
-                idleClients.remove(id)
-                guard let connection = connection(id), !connection.isClosed else { continue }
-                hub.expel(id, .idle, "nothing received for \(Int(config.idleTimeout))s; closing the connection", reason: "idle timeout")
-                connection.stopReading(reactor.loop)
-            }
+            expire(&idleClients, after: config.idleTimeout, .idle, "nothing received for \(Int(config.idleTimeout))s", reason: "idle timeout")
         }
         if config.partialLineTimeout > 0 {
-            while let (id, since) = partialLineClients.oldest, now - since >= config.partialLineTimeout {
-                partialLineClients.remove(id)
-                guard let connection = connection(id), !connection.isClosed else { continue }
-                hub.expel(id, .lineTimeout, "an unfinished line was held for \(Int(config.partialLineTimeout))s; closing the connection", reason: "line timeout")
-                connection.stopReading(reactor.loop)
-            }
+            expire(&partialLineClients, after: config.partialLineTimeout, .lineTimeout,
+                   "an unfinished line was held for \(Int(config.partialLineTimeout))s", reason: "line timeout")
+        }
+    }
+
+    /// Expels every client at the front of `list` whose time there exceeds `limit`.
+    private func expire(_ list: inout ActivityList, after limit: Double, _ code: ErrorCode, _ text: String, reason: String) {
+        let now = reactor.now
+        while let (id, since) = list.oldest, now - since >= limit {
+            list.remove(id)
+            guard let connection = connection(id), !connection.isClosed else { continue }
+            hub.expel(id, code, "\(text); closing the connection", reason: reason)
+            connection.stopReading(reactor.loop)
         }
     }
 }
