@@ -13,10 +13,10 @@ import Logging
 public final class ChatServer {
     public let reactor: Reactor
     public let hub: Hub
-    public let config: ServerConfig
+    public private(set) var config: ServerConfig
     public let boundAddress: SocketAddress
-    public let maxClients: Int
-    let logger: Logger
+    public private(set) var maxClients: Int
+    var logger: Logger
 
     let listenFD: Int32
     var listenWatcher: IOWatcher!
@@ -106,6 +106,23 @@ public final class ChatServer {
         try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, IOLimits.keepaliveIdleSeconds, "TCP_KEEPIDLE")
         try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, IOLimits.keepaliveIntervalSeconds, "TCP_KEEPINTVL")
         try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, IOLimits.keepaliveProbes, "TCP_KEEPCNT")
+    }
+
+    /// Applies reloaded settings (SIGHUP) without dropping anyone: limits and timeouts take
+    /// effect at their next check, flood control is re-armed for every client now, and the
+    /// listening address and line length stay as they were.
+    public func reload(_ updated: ServerConfig, logLevel: Logger.Level, descriptorLimit: Int) {
+        var next = updated
+        next.host = config.host
+        next.port = config.port
+        next.chat = config.chat
+        config = next
+        maxClients = next.maxClients ?? max(1, descriptorLimit - IOLimits.reservedDescriptors)
+        logger.logLevel = logLevel
+        let now = reactor.now
+        for connection in connections.compactMap({ $0 }) {
+            connection.bucket = next.maxLineRate > 0 ? TokenBucket(rate: next.maxLineRate, burst: max(1, next.lineBurst), now: now) : nil
+        }
     }
 
     /// Starts accepting and flushing; the caller runs the reactor.

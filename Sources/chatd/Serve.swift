@@ -56,6 +56,9 @@ struct Serve: ParsableCommand {
     @Option(help: "A file whose lines are shown to every new client; re-read on SIGHUP.")
     var motdFile: String?
 
+    @Option(help: "A file of `key = value` settings (log-level and the limits above, by their option names) that override these options at start and are re-read on SIGHUP.")
+    var config: String?
+
     func validate() throws {
         if maxLineBytes < 16 || maxLineBytes > 1 << 20 { throw ValidationError("--max-line-bytes must be between 16 and 1048576") }
         if let maxClients, maxClients < 1 { throw ValidationError("--max-clients must be at least 1") }
@@ -91,14 +94,39 @@ struct Serve: ParsableCommand {
         config.idleTimeout = idleTimeout
         config.partialLineTimeout = partialLineTimeout
         config.maxClientsPerAddress = maxClientsPerAddress
-        config.motd = try motdFile.map(readMOTD) ?? []
+
+        // The command line is the base; the --config file is applied on top, at start and on
+        // every SIGHUP, so removing a key from the file returns it to the command-line value.
+        let base = config
+        let configPath = self.config
+        let motdPath = motdFile
+        let baseLevel = level
+        func loadSettings() throws -> (config: ServerConfig, level: Logger.Level) {
+            var updated = base
+            var chosenLevel = baseLevel
+            var chosenMOTD = motdPath
+            if let configPath {
+                let pairs = try ConfigFile.parse(try readLines(configPath).joined(separator: "\n"))
+                let (fileLevel, fileMOTD) = try ConfigFile.apply(pairs, to: &updated)
+                if let fileLevel {
+                    guard let parsed = Logger.Level(rawValue: fileLevel) else { throw ConfigFile.Problem(line: 0, text: "log-level \"\(fileLevel)\" is not a level") }
+                    chosenLevel = parsed
+                }
+                chosenMOTD = fileMOTD ?? chosenMOTD
+            }
+            updated.motd = try chosenMOTD.map(readMOTD) ?? []
+            return (updated, chosenLevel)
+        }
 
         let server: ChatServer
         let reactor: Reactor
+        let limit: Int
         do {
-            let limit = try DescriptorLimit.raiseToHard()
+            let settings = try loadSettings()
+            logger.logLevel = settings.level
+            limit = try DescriptorLimit.raiseToHard()
             reactor = try Reactor.makeDefault()
-            server = try ChatServer(config: config, reactor: reactor, logger: logger, descriptorLimit: limit)
+            server = try ChatServer(config: settings.config, reactor: reactor, logger: logger, descriptorLimit: limit)
             logger.notice("descriptor limit \(limit): up to \(server.maxClients) clients")
         } catch {
             printToStandardError("chatd: \(error)")
@@ -109,12 +137,14 @@ struct Serve: ParsableCommand {
             SignalWatcher(reactor: reactor, signal: SIGINT, handler: stop("SIGINT")),
             SignalWatcher(reactor: reactor, signal: SIGTERM, handler: stop("SIGTERM")),
             SignalWatcher(reactor: reactor, signal: SIGHUP) {
-                guard let motdFile else { return logger.notice("SIGHUP: nothing to reload") }
                 do {
-                    server.hub.motd = try readMOTD(motdFile)
-                    logger.notice("SIGHUP: reloaded \(motdFile)")
+                    let settings = try loadSettings()
+                    server.reload(settings.config, logLevel: settings.level, descriptorLimit: limit)
+                    server.hub.motd = settings.config.motd
+                    logger.logLevel = settings.level
+                    logger.notice("SIGHUP: settings reloaded; log level \(settings.level), up to \(server.maxClients) clients, \(settings.config.maxLineRate) lines/s")
                 } catch {
-                    logger.error("SIGHUP: \(error); keeping the old MOTD")
+                    logger.error("SIGHUP: \(error); keeping the current settings")
                 }
             },
         ]
@@ -128,18 +158,25 @@ struct Serve: ParsableCommand {
     }
 }
 
-/// Reads a MOTD file: one notice per line, control characters removed.
+/// Reads a MOTD file: one notice per line (at most 50), control characters removed.
 func readMOTD(_ path: String) throws -> [String] {
+    try readLines(path).prefix(50).map { Sanitizer.printable(Substring($0)) }
+}
+
+/// Reads a text file's lines (without their newlines).
+func readLines(_ path: String) throws -> [String] {
     guard let file = fopen(path, "r") else { throw MOTDError(path: path, errno: errno) }
     defer { fclose(file) }
-    var lines: [String] = []
-    var buffer = [CChar](repeating: 0, count: 1024)
-    while fgets(&buffer, Int32(buffer.count), file) != nil {
-        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        let text = Sanitizer.printable(Substring(String(decoding: bytes, as: UTF8.self)))
-        let trimmed = text.hasSuffix("?") && bytes.last == 0x0A ? String(text.dropLast()) : text
-        if lines.count < 50 { lines.append(trimmed) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, file)
+        if count <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<count])
+        if bytes.count > 1 << 20 { break }  // a settings or MOTD file is small; read at most 1 MiB
     }
+    var lines = String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { String($0) }
+    if lines.last == "" { lines.removeLast() }  // the newline that ends the file
     return lines
 }
 

@@ -149,3 +149,26 @@ private func cpuSeconds(_ pid: Int32) throws -> Double {
     let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
     return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
+
+@Suite struct ReloadTests {
+    @Test func sighupReloadsLimitsAndLogLevelWithoutDroppingAnyone() throws {
+        let path = "/tmp/chatd-reload-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).conf"
+        defer { unlink(path) }
+        try "max-clients = 1\nlog-level = notice\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(["--config", path])
+        let first = try daemon.client(named: "first")
+        let refused = try TestClient(port: daemon.port)
+        #expect(refused.readLine()?.hasPrefix("ERROR SERVER_FULL") == true, "the file's max-clients applies at start")
+        #expect(!daemon.log.contains("first) disconnected") && !daemon.log.contains(" connected; "), "notice level: no per-connection lines")
+        try "max-clients = 5\nlog-level = info\n".write(toFile: path, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog("SIGHUP: settings reloaded; log level info, up to 5 clients"))
+        let second = try daemon.client(named: "second")
+        #expect(daemon.waitForLog(" connected; 2 connected"), "info level now logs connects")
+        first.send("still here")
+        #expect(second.waitFor { $0.hasPrefix("#lobby <first>") } == "#lobby <first> still here", "nobody was dropped")
+        try "max-clients = lots\n".write(toFile: path, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog("keeping the current settings"))
+    }
+}

@@ -1,0 +1,75 @@
+/// The reloadable settings file (`--config FILE`): `key = value` lines, `#` comments. Keys are
+/// the long option names (`max-line-rate = 5`). Its values override the command line at start
+/// and again on every SIGHUP, so an operator changes limits without dropping anyone.
+public enum ConfigFile {
+    /// A line the file cannot mean anything by; nothing from the file is applied then.
+    public struct Problem: Error, CustomStringConvertible {
+        public let line: Int
+        public let text: String
+        public init(line: Int, text: String) {
+            self.line = line
+            self.text = text
+        }
+        public var description: String { "line \(line): \(text)" }
+    }
+
+    /// Keys that can change while running (the listening address cannot).
+    public static let keys: Set<String> = [
+        "log-level", "max-clients", "max-clients-per-address", "max-line-rate", "line-burst", "flood-seconds",
+        "idle-timeout", "partial-line-timeout", "output-hard-limit", "output-soft-limit", "output-soft-seconds", "motd-file",
+    ]
+
+    /// Parses the file's text into key/value pairs, in order.
+    public static func parse(_ text: String) throws -> [(key: String, value: String)] {
+        var pairs: [(key: String, value: String)] = []
+        // Split on isNewline: Swift reads "\r\n" as one Character, which "\n" would not match.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let trimmed = line.trimmingSpaces
+            if trimmed.isEmpty { continue }
+            guard let equals = trimmed.firstIndex(of: "=") else { throw Problem(line: index + 1, text: "expected key = value") }
+            let key = trimmed[..<equals].trimmingSpaces
+            let value = trimmed[trimmed.index(after: equals)...].trimmingSpaces
+            guard keys.contains(key) else { throw Problem(line: index + 1, text: "unknown or not reloadable key \"\(key)\"") }
+            pairs.append((key, value))
+        }
+        return pairs
+    }
+
+    /// Applies parsed pairs to `config`; the log level and MOTD path are returned for the
+    /// caller, which owns logging and file reading.
+    public static func apply(_ pairs: [(key: String, value: String)], to config: inout ServerConfig) throws -> (logLevel: String?, motdFile: String?) {
+        var logLevel: String?
+        var motdFile: String?
+        for (key, value) in pairs {
+            func number() throws -> Double {
+                guard let number = Double(value), number >= 0 else { throw Problem(line: 0, text: "\(key): \"\(value)\" is not a non-negative number") }
+                return number
+            }
+            switch key {
+            case "log-level": logLevel = value
+            case "motd-file": motdFile = value
+            case "max-clients": config.maxClients = max(1, Int(try number()))
+            case "max-clients-per-address": config.maxClientsPerAddress = Int(try number())
+            case "max-line-rate": config.maxLineRate = try number()
+            case "line-burst": config.lineBurst = max(1, try number())
+            case "flood-seconds": config.floodSeconds = max(0.1, try number())
+            case "idle-timeout": config.idleTimeout = try number()
+            case "partial-line-timeout": config.partialLineTimeout = try number()
+            case "output-hard-limit": config.outputHardLimit = Int(try number())
+            case "output-soft-limit": config.outputSoftLimit = Int(try number())
+            default: config.outputSoftSeconds = try number()  // "output-soft-seconds", the last key
+            }
+        }
+        if config.outputSoftLimit > config.outputHardLimit {
+            throw Problem(line: 0, text: "output-soft-limit must not exceed output-hard-limit")
+        }
+        return (logLevel, motdFile)
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+    }
+}
