@@ -16,12 +16,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case topicTooLong = "TOPIC_TOO_LONG"
     case textTooLong = "TEXT_TOO_LONG"
     case serverFull = "SERVER_FULL"
-    case outputOverflow = "OUTPUT_OVERFLOW"
     case flood = "FLOOD"
     case junk = "JUNK"
     case notChat = "NOT_CHAT"
     case idle = "IDLE_TIMEOUT"
     case lineTimeout = "LINE_TIMEOUT"
     case tooManyFromAddress = "TOO_MANY_CONNECTIONS"
-    case shuttingDown = "SHUTTING_DOWN"
 }

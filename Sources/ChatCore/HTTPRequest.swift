@@ -20,6 +20,6 @@ enum HTTPRequest {
         Content-Type: text/plain; charset=utf-8\r
         Connection: close\r
         \r
-        ERROR NOT_CHAT: this is chatd, a line-based chat server; connect with nc or telnet\n
+        ERROR \(ErrorCode.notChat.rawValue): this is chatd, a line-based chat server; connect with nc or telnet\n
         """.utf8)
 }

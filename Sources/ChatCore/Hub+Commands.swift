@@ -129,8 +129,7 @@ extension Hub {
 
     private func quit(_ reason: String?, from id: ClientID) {
         reply(id, "quit", "goodbye")
-        disconnect(id, reason: reason ?? "quit")
-        outbox.requestClose(id)
+        dismiss(id, reason: reason ?? "quit")
     }
 
     // MARK: Rooms

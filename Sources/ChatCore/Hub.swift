@@ -89,6 +89,18 @@ public final class Hub {
         }
     }
 
+    /// Handles whatever the framer reported for `id`: a line, or something to refuse.
+    public func handle(_ event: LineFramer.Event, from id: ClientID) {
+        if case .line(let line) = event { receive(line, from: id) } else { reject(event, from: id) }
+    }
+
+    /// The client leaves: its rooms hear `reason`, and the I/O layer closes it once what is
+    /// queued for it (a goodbye, an error) has been written.
+    public func dismiss(_ id: ClientID, reason: String) {
+        disconnect(id, reason: reason)
+        outbox.requestClose(id)
+    }
+
     /// A client that sends nothing but rejected lines is sending junk: after
     /// `maxRejectedLinesInARow` of them it is told why and disconnected.
     private func countRejection(from id: ClientID) {
@@ -97,8 +109,7 @@ public final class Hub {
         clients[slot]?.rejectedInARow = count + 1
         if count + 1 >= limits.maxRejectedLinesInARow {
             send(.error(.junk, "\(count + 1) invalid lines in a row; closing the connection"), to: id)
-            disconnect(id, reason: "sent junk")
-            outbox.requestClose(id)
+            dismiss(id, reason: "sent junk")
         }
     }
 
@@ -106,8 +117,7 @@ public final class Hub {
     public func expel(_ id: ClientID, _ code: ErrorCode, _ text: String, reason: String) {
         guard client(id) != nil else { return }
         send(.error(code, text), to: id)
-        disconnect(id, reason: reason)
-        outbox.requestClose(id)
+        dismiss(id, reason: reason)
     }
 
     /// Refuses every telnet option: DO → WONT, WILL → DONT. Telnet after Ctrl-C sends
@@ -155,8 +165,7 @@ public final class Hub {
         if clients[slot]?.rejectedInARow != 0 { clients[slot]?.rejectedInARow = 0 }
         if !sawFirstLine && HTTPRequest.isRequestLine(line) {
             send(.raw(HTTPRequest.response), to: id)
-            disconnect(id, reason: "sent an HTTP request")
-            outbox.requestClose(id)
+            dismiss(id, reason: "sent an HTTP request")
             return
         }
         let parsed = CommandParser.parse(line)

@@ -115,13 +115,6 @@ public struct Outbox: Sendable {
         links[slot].tail = index
     }
 
-    /// Bytes queued for `client` this iteration (its private backlog is counted by the I/O layer).
-    public func pendingBytes(for client: ClientID) -> Int {
-        var total = 0
-        forEachRange(of: client) { _, length in total += length }
-        return total
-    }
-
     /// Calls `body` with each range queued for `client`, in delivery order.
     public func forEachRange(of client: ClientID, _ body: (_ offset: Int, _ length: Int) -> Void) {
         let slot = Int(client.index)

@@ -140,10 +140,7 @@ public final class ChatClient {
         }
     }
 
-    private func printError(_ text: String) {
-        let line = Array("chatd client: \(text)\n".utf8)
-        _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
-    }
+    private func printError(_ text: String) { writeLineToStandardError("chatd client: \(text)") }
 }
 
 /// A client-mode failure with a message meant for the user as is.

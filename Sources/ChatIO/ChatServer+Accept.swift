@@ -59,15 +59,13 @@ extension ChatServer {
             return
         }
         let text = address.description
-        if config.maxClientsPerAddress > 0 {
-            let host = text[..<(text.lastIndex(of: ":") ?? text.endIndex)]
-            let count = clientsPerAddress[host] ?? 0
-            if count >= config.maxClientsPerAddress {
-                refuse(fd, "\(host) already has \(count) connections, the most allowed", code: .tooManyFromAddress)
-                return
-            }
-            clientsPerAddress[host] = count + 1
+        let host = Connection.host(of: text)
+        let fromHost = clientsPerAddress[host] ?? 0
+        if config.maxClientsPerAddress > 0 && fromHost >= config.maxClientsPerAddress {
+            refuse(fd, "\(host) already has \(fromHost) connections, the most allowed", code: .tooManyFromAddress)
+            return
         }
+        clientsPerAddress[host] = fromHost + 1
         let slot: Int32
         if let free = freeSlots.popLast() {
             slot = free
@@ -76,8 +74,8 @@ extension ChatServer {
             connections.append(nil)
         }
         let id = ClientID(Int(slot))
-        let bucket = config.maxLineRate > 0 ? TokenBucket(rate: config.maxLineRate, burst: max(1, config.lineBurst), now: reactor.now) : nil
-        let connection = Connection(id: id, fd: fd, address: text, maxLineBytes: config.chat.maxLineBytes, bucket: bucket, server: self)
+        let connection = Connection(id: id, fd: fd, address: text, maxLineBytes: config.chat.maxLineBytes,
+                                    bucket: config.makeBucket(now: reactor.now), server: self)
         connections[Int(slot)] = connection
         liveConnections += 1
         connection.startReading(reactor.loop)

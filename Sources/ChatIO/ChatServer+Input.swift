@@ -31,10 +31,7 @@ extension ChatServer {
             // Half-close: answer what was already sent, then close (so `printf ... | nc -N` works).
             connection.stopReading(reactor.loop)
             connection.peerClosed = true
-            if connection.heldEvents.isEmpty {
-                hub.disconnect(connection.id, reason: "connection lost")
-                hub.outbox.requestClose(connection.id)
-            }
+            if connection.heldEvents.isEmpty { hub.dismiss(connection.id, reason: "connection lost") }
             logger.debug("client \(connection.address) closed its side")
         case .wouldBlock:
             break
@@ -46,14 +43,12 @@ extension ChatServer {
         let hub = self.hub
         if config.idleTimeout > 0 { idleClients.touch(id, at: reactor.now) }
         if connection.bucket == nil {
-            connection.framer.feed(bytes) { event in
-                if case .line(let line) = event { hub.receive(line, from: id) } else { hub.reject(event, from: id) }
-            }
+            connection.framer.feed(bytes) { hub.handle($0, from: id) }
         } else {
             let now = reactor.now
             connection.framer.feed(bytes) { event in
                 if connection.heldEvents.isEmpty && (connection.bucket?.take(now: now) ?? true) {
-                    if case .line(let line) = event { hub.receive(line, from: id) } else { hub.reject(event, from: id) }
+                    hub.handle(event, from: id)
                 } else {
                     connection.heldEvents.append(event)
                 }
@@ -83,16 +78,14 @@ extension ChatServer {
             guard let connection = connection(id), !connection.isClosed else { continue }
             var released = 0
             while released < connection.heldEvents.count, connection.bucket?.take(now: now) ?? true {
-                let event = connection.heldEvents[released]
-                if case .line(let line) = event { hub.receive(line, from: id) } else { hub.reject(event, from: id) }
+                hub.handle(connection.heldEvents[released], from: id)
                 released += 1
             }
             connection.heldEvents.removeFirst(released)
             if connection.heldEvents.isEmpty {
                 connection.throttledSince = nil
                 if connection.peerClosed {
-                    hub.disconnect(id, reason: "connection lost")
-                    hub.outbox.requestClose(id)
+                    hub.dismiss(id, reason: "connection lost")
                 } else if !connection.closeAfterFlush {
                     connection.startReading(reactor.loop)
                 }

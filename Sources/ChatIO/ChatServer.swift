@@ -43,7 +43,8 @@ public final class ChatServer {
     /// Timeout bookkeeping (see ChatServer+Input.swift).
     var idleClients = ActivityList()
     var partialLineClients = ActivityList()
-    /// Connected clients per IP address, kept only when `maxClientsPerAddress` is set.
+    /// Connected clients per IP address. Always kept (one dictionary update per accept and
+    /// close), so the limit can be switched on by SIGHUP with the counts already right.
     var clientsPerAddress: [Substring: Int] = [:]
     var shutdownTimer: TimerWatcher?
 
@@ -58,7 +59,7 @@ public final class ChatServer {
         self.logger = logger
         self.hub = Hub(limits: config.chat)
         hub.motd = config.motd
-        maxClients = config.maxClients ?? max(1, descriptorLimit - IOLimits.reservedDescriptors)
+        maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
         let address = try SocketAddress(host: config.host, port: config.port)
         listenFD = try Socket.listen(on: address, backlog: config.listenBacklog)
         do {
@@ -117,11 +118,11 @@ public final class ChatServer {
         next.port = config.port
         next.chat = config.chat
         config = next
-        maxClients = next.maxClients ?? max(1, descriptorLimit - IOLimits.reservedDescriptors)
+        maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
         logger.logLevel = logLevel
         let now = reactor.now
         for connection in connections.compactMap({ $0 }) {
-            connection.bucket = next.maxLineRate > 0 ? TokenBucket(rate: next.maxLineRate, burst: max(1, next.lineBurst), now: now) : nil
+            connection.bucket = next.makeBucket(now: now)
         }
     }
 
@@ -152,11 +153,9 @@ public final class ChatServer {
         hub.disconnect(id, reason: reason)
         idleClients.remove(id)
         partialLineClients.remove(id)
-        if config.maxClientsPerAddress > 0 {
-            let host = connection.host
-            clientsPerAddress[host] = (clientsPerAddress[host] ?? 1) - 1
-            if clientsPerAddress[host] == 0 { clientsPerAddress[host] = nil }
-        }
+        let host = connection.host
+        let remaining = (clientsPerAddress[host] ?? 1) - 1
+        clientsPerAddress[host] = remaining > 0 ? remaining : nil
         connections[Int(id.index)] = nil
         quarantinedSlots.append(id.index)
         liveConnections -= 1

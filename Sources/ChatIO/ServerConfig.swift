@@ -33,6 +33,16 @@ public struct ServerConfig: Sendable {
     public var motd: [String] = []
 
     public init() {}
+
+    /// The client limit in force: `maxClients`, or what the descriptor limit allows.
+    func clientLimit(descriptorLimit: Int) -> Int {
+        maxClients ?? max(1, descriptorLimit - IOLimits.reservedDescriptors)
+    }
+
+    /// A fresh flood-control bucket for one client, or nil when flood control is off.
+    func makeBucket(now: Double) -> TokenBucket? {
+        maxLineRate > 0 ? TokenBucket(rate: maxLineRate, burst: max(1, lineBurst), now: now) : nil
+    }
 }
 
 /// Named I/O bounds that are not configuration.

@@ -12,7 +12,7 @@ public enum Socket {
         do {
             try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
             if address.family == AF_INET6 { try setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
-            let bound = address.withSockaddr { bind(fd, $0, $1) }
+            let bound = address.withUnsafeSockaddr { bind(fd, $0, $1) }
             if bound != 0 { throw SystemError("bind", "\(address)", errno: errno) }
             if Glibc.listen(fd, backlog) != 0 { throw SystemError("listen", "\(address)", errno: errno) }
         } catch {
@@ -47,7 +47,7 @@ public enum Socket {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { throw SystemError("socket", "\(address)", errno: errno) }
         while true {
-            let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+            let result = address.withUnsafeSockaddr { Glibc.connect(fd, $0, $1) }
             if result == 0 { break }
             let code = errno
             if code == EINTR { continue }

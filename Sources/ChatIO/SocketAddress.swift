@@ -71,10 +71,6 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
 
     /// Calls `body` with the address as the `sockaddr` pointer the socket calls take.
     public func withUnsafeSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
-        withSockaddr(body)
-    }
-
-    func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
         var copy = storage
         return withUnsafePointer(to: &copy) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }

@@ -1,3 +1,4 @@
+import ChatIO
 import Glibc
 
 /// What /proc says about the server process: CPU time and resident memory, so the report can
@@ -24,16 +25,5 @@ struct ProcessStats {
         return nil
     }
 
-    private func read(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    private func read(_ path: String) -> String? { try? TextFile.read(path) }
 }

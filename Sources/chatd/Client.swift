@@ -23,7 +23,7 @@ struct Client: ParsableCommand {
         } catch let error as ExitCode {
             throw error
         } catch {
-            printToStandardError("chatd client: \(error)")
+            writeLineToStandardError("chatd client: \(error)")
             throw ExitCode(1)
         }
     }

@@ -106,7 +106,7 @@ struct Serve: ParsableCommand {
             var chosenLevel = baseLevel
             var chosenMOTD = motdPath
             if let configPath {
-                let pairs = try ConfigFile.parse(try readLines(configPath).joined(separator: "\n"))
+                let pairs = try ConfigFile.parse(try TextFile.read(configPath))
                 let (fileLevel, fileMOTD) = try ConfigFile.apply(pairs, to: &updated)
                 if let fileLevel {
                     guard let parsed = Logger.Level(rawValue: fileLevel) else { throw ConfigFile.Problem(line: 0, text: "log-level \"\(fileLevel)\" is not a level") }
@@ -129,7 +129,7 @@ struct Serve: ParsableCommand {
             server = try ChatServer(config: settings.config, reactor: reactor, logger: logger, descriptorLimit: limit)
             logger.notice("descriptor limit \(limit): up to \(server.maxClients) clients")
         } catch {
-            printToStandardError("chatd: \(error)")
+            writeLineToStandardError("chatd: \(error)")
             throw ExitCode(1)
         }
         let stop = { (name: String) in { server.shutdown(reason: name) } }
@@ -160,35 +160,7 @@ struct Serve: ParsableCommand {
 
 /// Reads a MOTD file: one notice per line (at most 50), control characters removed.
 func readMOTD(_ path: String) throws -> [String] {
-    try readLines(path).prefix(50).map { Sanitizer.printable(Substring($0)) }
-}
-
-/// Reads a text file's lines (without their newlines).
-func readLines(_ path: String) throws -> [String] {
-    guard let file = fopen(path, "r") else { throw MOTDError(path: path, errno: errno) }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, file)
-        if count <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
-        if bytes.count > 1 << 20 { break }  // a settings or MOTD file is small; read at most 1 MiB
-    }
-    var lines = String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { String($0) }
-    if lines.last == "" { lines.removeLast() }  // the newline that ends the file
-    return lines
-}
-
-struct MOTDError: Error, CustomStringConvertible {
-    let path: String
-    let errno: Int32
-    var description: String { SystemError("fopen", path, errno: errno).description }
-}
-
-func printToStandardError(_ text: String) {
-    let line = Array((text + "\n").utf8)
-    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    try TextFile.lines(path).prefix(50).map { Sanitizer.printable(Substring($0)) }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -123,6 +123,26 @@ private final class LoopHarness {
     }
 }
 
+extension ChatServerLoopTests {
+    @Test func thePerAddressLimitCountsClientsThatCameBeforeItWasSwitchedOn() throws {
+        let loop = try LoopHarness()  // no per-address limit at start
+        let first = try TestClient(port: loop.port)
+        let second = try TestClient(port: loop.port)
+        loop.step { loop.server.liveConnections == 2 }
+        var limited = loop.server.config
+        limited.maxClientsPerAddress = 2
+        loop.server.reload(limited, logLevel: .critical, descriptorLimit: 4096)
+        let third = try TestClient(port: loop.port)
+        var answer: String?
+        loop.step {
+            answer = third.readLine(timeout: 0.01) ?? answer
+            return answer?.hasPrefix("ERROR") == true
+        }
+        #expect(answer?.hasPrefix("ERROR TOO_MANY_CONNECTIONS: 127.0.0.1 already has 2 connections") == true)
+        _ = (first, second)
+    }
+}
+
 private func localPort(_ fd: Int32) -> UInt16 {
     var address = sockaddr_in()
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
