@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// chatd: a single-threaded libev chat daemon. Layers point one way:
-/// ChatCore (pure logic) <- ChatIO (reactor, sockets) <- chatd / chatd-bench (executables).
+/// ChatCore (pure logic) <- ChatStore (SQLite) <- ChatIO (reactor, sockets, threads) <- chatd /
+/// chatd-bench (executables).
 /// The hot path crosses modules (ChatIO feeds ChatCore's generic framer and outbox per read),
 /// so release builds specialise and inline across them.
 let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
@@ -20,11 +21,14 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLibEv", path: "CLibEv"),
+        /// The sqlite3 C API (Debian libsqlite3-dev); see the README for why not GRDB.
+        .systemLibrary(name: "CSQLite"),
         .target(name: "ChatCore", swiftSettings: crossModule),
+        .target(name: "ChatStore", dependencies: ["ChatCore", "CSQLite"]),
         .target(
             name: "ChatIO",
             dependencies: [
-                "ChatCore", "CLibEv",
+                "ChatCore", "ChatStore", "CLibEv",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: crossModule
@@ -32,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "chatd",
             dependencies: [
-                "ChatCore", "ChatIO",
+                "ChatCore", "ChatIO", "ChatStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -47,7 +51,8 @@ let package = Package(
         ),
         .target(name: "ChatTestSupport", path: "Tests/ChatTestSupport"),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
-        .testTarget(name: "ChatIOTests", dependencies: ["ChatIO", "ChatCore", "ChatTestSupport"]),
+        .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatCore"]),
+        .testTarget(name: "ChatIOTests", dependencies: ["ChatIO", "ChatCore", "ChatStore", "ChatTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["chatd", "ChatTestSupport"]),
     ]
 )

@@ -6,6 +6,7 @@
 
 #include <ev.h>
 #include <sys/socket.h>
+#include <pthread.h>
 
 /// ev_io_init is a macro (ev_init + ev_io_set).
 static inline void clibev_io_init(ev_io *w, void (*cb)(struct ev_loop *, ev_io *, int), int fd, int events) {
@@ -44,5 +45,8 @@ static inline int clibev_is_active(const void *w) {
 
 /// Swift's Glibc module is built without _GNU_SOURCE, so accept4(2) has no visible prototype.
 extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+/// Same cause: pthread_setname_np(3) (names the history and hashing threads for top/perf).
+extern int pthread_setname_np(pthread_t thread, const char *name);
 
 #endif

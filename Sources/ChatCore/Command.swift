@@ -18,6 +18,8 @@ public enum Command: Equatable, Sendable {
     case ping(String?)
     case quit(String?)
     case help
+    /// `/history [#room] [n]`.
+    case history(room: String?, count: Int?)
     case invalid(ErrorCode, String)
 }
 
@@ -46,6 +48,7 @@ public enum CommandParser {
         ("/away [text]", "mark yourself away (no text: back again)"),
         ("/whois NAME", "show who someone is"),
         ("/ping [token]", "the server answers OK pong with the same token"),
+        ("/history [#room] [n]", "show a room's latest lines again (marked HISTORY, with UTC times)"),
         ("/quit [reason]", "say goodbye and disconnect"),
         ("/help", "this list"),
         ("//text", "say a line that starts with a slash"),
@@ -112,6 +115,7 @@ public enum CommandParser {
         case "ping": return .ping(rest.isEmpty ? nil : String(rest))
         case "quit", "exit": return .quit(rest.isEmpty ? nil : String(rest))
         case "help": return .help
+        case "history": return parseHistory(rest)
         default:
             let shown = Sanitizer.printable(word.prefix(32))
             return .invalid(.unknownCommand, "unknown command \"/\(shown)\"; type /help for the list")
@@ -158,6 +162,22 @@ public enum CommandParser {
             return .quit(reason.isEmpty ? nil : reason)
         }
         return nil
+    }
+
+    /// `/history`, `/history 50`, `/history #room`, `/history #room 50`.
+    private static func parseHistory(_ rest: Substring) -> Command {
+        let (first, second) = splitWord(rest)
+        let (third, extra) = splitWord(second)
+        let usage = usage("/history [#room] [n]")
+        guard extra.isEmpty else { return usage }
+        if first.isEmpty { return .history(room: nil, count: nil) }
+        if first.hasPrefix("#") {
+            if third.isEmpty { return .history(room: NameRules.roomName(first), count: nil) }
+            guard let count = Int(third) else { return usage }
+            return .history(room: NameRules.roomName(first), count: count)
+        }
+        guard third.isEmpty, let count = Int(first) else { return usage }
+        return .history(room: nil, count: count)
     }
 
     private static func splitWord(_ text: Substring) -> (Substring, Substring) {

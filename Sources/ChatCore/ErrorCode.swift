@@ -22,4 +22,5 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case idle = "IDLE_TIMEOUT"
     case lineTimeout = "LINE_TIMEOUT"
     case tooManyFromAddress = "TOO_MANY_CONNECTIONS"
+    case historyOff = "HISTORY_OFF"
 }

@@ -18,6 +18,7 @@ extension Hub {
         case .ping(let token): reply(id, "pong", token ?? "")
         case .quit(let reason): quit(reason, from: id)
         case .help: help(for: id)
+        case .history(let room, let count): showHistory(room, count: count, for: id)
         case .invalid(let code, let text): fail(id, code, text)
         }
     }
@@ -31,7 +32,7 @@ extension Hub {
     }
 
     /// The slot of the room the client is in, or an error sent to it.
-    private func memberRoom(_ name: String, of id: ClientID) -> Int? {
+    func memberRoom(_ name: String, of id: ClientID) -> Int? {
         guard NameRules.isValidRoom(Substring(name)) else {
             fail(id, .roomInvalid, "\"\(Sanitizer.printable(name.prefix(60)))\" is not a valid room name: use # and 1-49 of A-Z a-z 0-9 _ - .")
             return nil
@@ -47,7 +48,7 @@ extension Hub {
         return slot
     }
 
-    private func currentRoom(of id: ClientID) -> Int? {
+    func currentRoom(of id: ClientID) -> Int? {
         guard let slot = client(id)?.rooms.last else {
             fail(id, .noRoom, "you are not in any room; /join one first")
             return nil
@@ -60,19 +61,22 @@ extension Hub {
     /// The hot path: a plain line to the current room. Reads only the two names it needs
     /// rather than copying the client's and the room's whole state.
     private func say(_ text: ArraySlice<UInt8>, from id: ClientID) {
-        guard let slot = currentRoom(of: id), let sender = name(of: id), let room = roomName(slot) else { return }
+        guard let slot = currentRoom(of: id), let sender = name(of: id), let (room, key) = roomNameAndKey(slot) else { return }
         broadcast(.chat(room: room, from: sender, text: text), toRoom: slot, except: id)
+        remember(.chat, room: room, key: key, sender: sender, text: text)
     }
 
     private func sayTo(_ name: String, _ text: ArraySlice<UInt8>, from id: ClientID) {
         guard let slot = memberRoom(name, of: id), let state = client(id), let room = room(slot) else { return }
         broadcast(.chat(room: room.name, from: state.name, text: text), toRoom: slot, except: id)
+        remember(.chat, room: room.name, key: room.key, sender: state.name, text: text)
         reply(id, "say", room.name)
     }
 
     private func me(_ text: ArraySlice<UInt8>, from id: ClientID) {
         guard let slot = currentRoom(of: id), let state = client(id), let room = room(slot) else { return }
         broadcast(.action(room: room.name, from: state.name, text: text), toRoom: slot, except: id)
+        remember(.action, room: room.name, key: room.key, sender: state.name, text: text)
         reply(id, "me", room.name)
     }
 
@@ -155,6 +159,7 @@ extension Hub {
         var text = "\(room.name) \(room.members.count) member\(room.members.count == 1 ? "" : "s")"
         if !room.topic.isEmpty { text += ", topic: \(room.topic)" }
         reply(id, "join", text)
+        _ = replay(room.name, count: historyReplayLines, to: id)
     }
 
     private func part(_ name: String?, reason: String?, from id: ClientID) {
@@ -224,7 +229,7 @@ extension Hub {
             fail(id, .topicTooLong, "topics are limited to \(limits.maxTopicCharacters) characters")
             return
         }
-        setTopic(text, ofRoom: slot)
+        setTopic(text, ofRoom: slot, by: state.name)
         broadcast(.notice(.topic(room: room.name, by: state.name, text: text)), toRoom: slot, except: id)
         reply(id, "topic", "\(room.name) set")
     }

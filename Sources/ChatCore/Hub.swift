@@ -13,6 +13,17 @@ public final class Hub {
     public let defaultRoom: String
     /// Lines shown to each new client after the welcome; replaced on SIGHUP.
     public var motd: [String] = []
+    /// The latest lines of each room (nil: history is off, nothing is kept or replayed).
+    public var history: HistoryBook?
+    /// Lines replayed on join (0: none; `/history` still answers).
+    public var historyReplayLines = 20
+    /// Whether remembered lines are also queued in `pendingHistory` for the database.
+    public var persistsHistory = false
+    /// Lines said since the I/O layer last took them for the database writer.
+    public var pendingHistory: [HistoryEntry] = []
+    /// Wall-clock seconds since the epoch, set by the I/O layer before it hands over input; the
+    /// core has no clock of its own.
+    public var now: Double = 0
 
     private var clients: ContiguousArray<ClientState?> = []
     /// Parallel to `clients`, so fan-out reads one byte per recipient instead of a whole state.
@@ -58,6 +69,7 @@ public final class Hub {
         send(.notice(.welcome(name: address, room: defaultRoom, maxLineBytes: limits.maxLineBytes)), to: id)
         for line in motd { send(.notice(.server(line)), to: id) }
         addMember(id, toRoom: lobby)
+        _ = replay(defaultRoom, count: historyReplayLines, to: id)
     }
 
     /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`. Calling it
@@ -156,6 +168,9 @@ public final class Hub {
 
     func roomName(_ slot: Int) -> String? { rooms[slot]?.name }
 
+    /// A room's display name and folded key, for the hot path (no copy of the member list).
+    func roomNameAndKey(_ slot: Int) -> (String, String)? { rooms[slot].map { ($0.name, $0.key) } }
+
     // MARK: Lines
 
     /// Handles one complete, sanitised line from `id`.
@@ -214,7 +229,7 @@ public final class Hub {
     func allNames() -> [String] { clients.compactMap { $0?.name } }
 
     func createRoom(_ name: String, permanent: Bool = false) -> Int {
-        let room = Room(name: name, isPermanent: permanent)
+        let room = Room(name: name, key: NameRules.fold(name), isPermanent: permanent)
         let slot: Int
         if let free = freeRoomSlots.popLast() {
             slot = free
@@ -223,11 +238,14 @@ public final class Hub {
             slot = rooms.count
             rooms.append(room)
         }
-        roomIndex[NameRules.fold(name)] = slot
+        roomIndex[room.key] = slot
         return slot
     }
 
-    func setTopic(_ topic: String, ofRoom slot: Int) { rooms[slot]?.topic = topic }
+    func setTopic(_ topic: String, ofRoom slot: Int, by name: String) {
+        rooms[slot]?.topic = topic
+        if let room = rooms[slot] { remember(.topic, room: room.name, key: room.key, sender: name, text: ArraySlice(topic.utf8)) }
+    }
 
     /// Adds `id` to a room, makes it current, and tells the others.
     func addMember(_ id: ClientID, toRoom slot: Int) {

@@ -14,6 +14,9 @@ public enum Outgoing {
     case reply(command: String, text: String, final: Bool)
     /// A command failed, or the server refused something the client sent.
     case error(ErrorCode, String)
+    /// A line from a room's history, replayed: marked and timestamped so it cannot pass for
+    /// a live line.
+    case history(HistoryEntry)
     /// Raw protocol bytes (telnet negotiation answers); never rendered.
     case raw([UInt8])
 }

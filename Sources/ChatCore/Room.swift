@@ -3,6 +3,8 @@
 struct Room {
     /// Display name, as first created (`#Dev`); lookups use `NameRules.fold`.
     let name: String
+    /// `NameRules.fold(name)`, computed once: the history book's key.
+    let key: String
     var topic = ""
     var members: ContiguousArray<ClientID> = []
     /// How many members use the seed wire style: when zero, fan-out renders once and skips the

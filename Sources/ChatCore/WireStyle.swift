@@ -47,6 +47,11 @@ public enum WireStyle: UInt8, Sendable {
         case .notice(let notice):
             out.append(contentsOf: "*** ".utf8)
             out.append(contentsOf: Self.nativeText(of: notice).utf8)
+        case .history(let entry):
+            out.append(contentsOf: "HISTORY ".utf8)
+            out.append(contentsOf: entry.room.utf8)
+            out.append(0x20)
+            Self.appendHistoryBody(entry, into: &out)
         case .reply(let command, let text, let final):
             Self.appendReply(prefix: final ? "OK " : "OK-", command, text, into: &out)
         case .error(let code, let text):
@@ -89,6 +94,9 @@ public enum WireStyle: UInt8, Sendable {
         case .notice(let notice):
             out.append(contentsOf: "SERVER:".utf8)
             out.append(contentsOf: Self.nativeText(of: notice).utf8)
+        case .history(let entry):
+            out.append(contentsOf: "SERVER:history ".utf8)
+            Self.appendHistoryBody(entry, into: &out)
         case .reply(let command, let text, _):
             Self.appendReply(prefix: "SERVER:", command, text, into: &out)
         case .error(let code, let text):
@@ -98,6 +106,26 @@ public enum WireStyle: UInt8, Sendable {
             return
         }
         out.append(0x0A)
+    }
+
+    /// `<time> <from> text`, `<time> * from action` or `<time> *** from set the topic: text`.
+    private static func appendHistoryBody(_ entry: HistoryEntry, into out: inout [UInt8]) {
+        out.append(contentsOf: Timestamp.iso8601(entry.at).utf8)
+        switch entry.kind {
+        case .chat:
+            out.append(contentsOf: " <".utf8)
+            out.append(contentsOf: entry.sender.utf8)
+            out.append(contentsOf: "> ".utf8)
+        case .action:
+            out.append(contentsOf: " * ".utf8)
+            out.append(contentsOf: entry.sender.utf8)
+            out.append(0x20)
+        case .topic:
+            out.append(contentsOf: " *** ".utf8)
+            out.append(contentsOf: entry.sender.utf8)
+            out.append(contentsOf: " set the topic: ".utf8)
+        }
+        out.append(contentsOf: entry.text)
     }
 
     /// `<prefix><command> <text>`: a reply line in either style.

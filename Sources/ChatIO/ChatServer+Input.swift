@@ -41,6 +41,7 @@ extension ChatServer {
     private func process(_ bytes: UnsafeRawBufferPointer, from connection: Connection) {
         let id = connection.id
         let hub = self.hub
+        hub.now = reactor.now
         if config.idleTimeout > 0 { idleClients.touch(id, at: reactor.now) }
         if connection.bucket == nil {
             connection.framer.feed(bytes) { hub.handle($0, from: id) }
@@ -73,6 +74,7 @@ extension ChatServer {
     /// client's backlog of held lines is gone; disconnects one held back for too long.
     func releaseHeldLines() {
         let now = reactor.now
+        hub.now = now
         var stillHeld: [ClientID] = []
         for id in throttledClients {
             guard let connection = connection(id), !connection.isClosed else { continue }

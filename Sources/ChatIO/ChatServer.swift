@@ -1,5 +1,6 @@
 import CLibEv
 import ChatCore
+import ChatStore
 import Glibc
 import Logging
 
@@ -47,6 +48,9 @@ public final class ChatServer {
     /// close), so the limit can be switched on by SIGHUP with the counts already right.
     var clientsPerAddress: [Substring: Int] = [:]
     var shutdownTimer: TimerWatcher?
+    /// History persistence (ChatServer+History.swift); nil when history is off or in memory only.
+    var historyWriter: HistoryWriter?
+    var historyInbox: AsyncInbox<HistoryWriter.Report>?
 
     /// One read buffer for all clients (single-threaded), allocated once.
     let readBuffer: UnsafeMutableRawBufferPointer

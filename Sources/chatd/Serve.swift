@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatCore
 import ChatIO
+import ChatStore
 import Glibc
 import Logging
 
@@ -59,7 +60,28 @@ struct Serve: ParsableCommand {
     @Option(help: "A file of `key = value` settings (log-level and the limits above, by their option names) that override these options at start and are re-read on SIGHUP.")
     var config: String?
 
+    @Option(help: "The history database (SQLite, created if missing). Relative paths are from the working directory, like Redis's dump.rdb.")
+    var db = "chatd.db"
+
+    @Flag(help: "Keep no history: nothing is stored, replayed or written to disk.")
+    var noHistory = false
+
+    @Option(help: "Lines of a room's history replayed on /join (0: none; at most \(HistorySettings.linesInMemory)).")
+    var historyReplay = HistorySettings().replayLines
+
+    @Option(help: "Lines kept per room in the database (0: no cap); older ones are deleted in the background.")
+    var historyMaxLines = HistoryRetention().maxLinesPerRoom
+
+    @Option(help: "Days a line is kept in the database (0: forever).")
+    var historyMaxDays = HistoryRetention().maxAgeSeconds / 86_400
+
+    @Option(help: "Seconds a received line may wait before it is committed: what a kill -9 can lose (0 to 1).")
+    var commitWindow = HistorySettings().commitWindow
+
     func validate() throws {
+        if historyReplay < 0 || historyReplay > HistorySettings.linesInMemory { throw ValidationError("--history-replay must be between 0 and \(HistorySettings.linesInMemory)") }
+        if historyMaxLines < 0 || historyMaxDays < 0 { throw ValidationError("--history-max-lines and --history-max-days must not be negative") }
+        if commitWindow < 0 || commitWindow > 1 { throw ValidationError("--commit-window must be between 0 and 1 second") }
         if maxLineBytes < 16 || maxLineBytes > 1 << 20 { throw ValidationError("--max-line-bytes must be between 16 and 1048576") }
         if let maxClients, maxClients < 1 { throw ValidationError("--max-clients must be at least 1") }
         if outputSoftLimit > outputHardLimit { throw ValidationError("--output-soft-limit must not exceed --output-hard-limit") }
@@ -127,6 +149,20 @@ struct Serve: ParsableCommand {
             limit = try DescriptorLimit.raiseToHard()
             reactor = try Reactor.makeDefault()
             server = try ChatServer(config: settings.config, reactor: reactor, logger: logger, descriptorLimit: limit)
+            if !noHistory {
+                var history = HistorySettings()
+                history.replayLines = historyReplay
+                history.commitWindow = commitWindow
+                history.retention.maxLinesPerRoom = historyMaxLines
+                history.retention.maxAgeSeconds = historyMaxDays * 86_400
+                let store: HistoryStore
+                do {
+                    store = try HistoryStore(path: db)
+                } catch {
+                    throw StartError("history database: \(error) (move it aside, or start with --no-history)")
+                }
+                try server.enableHistory(store: store, settings: history)
+            }
             logger.notice("descriptor limit \(limit): up to \(server.maxClients) clients")
         } catch {
             writeLineToStandardError("chatd: \(error)")
@@ -154,8 +190,15 @@ struct Serve: ParsableCommand {
         reactor.run()
         signals.forEach { $0.stop() }
         server.stopWatchers()
+        server.closeHistory()
         logger.notice("chatd stopped")
     }
+}
+
+/// A start-up failure worth one clear line.
+struct StartError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Reads a MOTD file: one notice per line (at most 50), control characters removed.

@@ -19,8 +19,10 @@ public final class Daemon: @unchecked Sendable {
         return FileManager.default.currentDirectoryPath + "/.build/debug/chatd"
     }
 
-    public init(_ arguments: [String] = []) throws {
-        spawned = try Spawned(Self.binary, ["--port", "0", "--log-level", "info"] + arguments)
+    /// Without `--db` in `arguments` history is off, so parallel tests never share a database.
+    public init(_ arguments: [String] = [], environment: [String: String] = [:]) throws {
+        let history = arguments.contains("--db") || arguments.contains("--no-history") || environment["CHATD_DB"] != nil ? [] : ["--no-history"]
+        spawned = try Spawned(Self.binary, ["--port", "0", "--log-level", "info"] + history + arguments, environment: environment)
         let deadline = now() + 30
         while now() < deadline {
             if let found = log.range(of: #"listening on \S+:(\d+)"#, options: .regularExpression) {

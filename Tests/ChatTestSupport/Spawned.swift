@@ -11,9 +11,13 @@ public final class Spawned: @unchecked Sendable {
     private var outputBytes = Data()
     private var errorBytes = Data()
 
-    public init(_ path: String, _ arguments: [String]) throws {
+    /// `environment` is added to this process's own.
+    public init(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardInput = inputPipe
         process.standardOutput = outputPipe
         process.standardError = errorPipe

@@ -11,7 +11,8 @@ ensure_chatd_built() {
 start_daemon() {
     local log=$1
     shift
-    "$CHATD_BIN" --port 0 "$@" 2>"$log" &
+    # History on, in the script's own directory (a later --no-history turns it off).
+    "$CHATD_BIN" --port 0 --db "${WORK:-/tmp}/chatd-$$.db" "$@" 2>"$log" &
     DAEMON_PID=$!
     DAEMON_PORT=
     for _ in $(seq 200); do

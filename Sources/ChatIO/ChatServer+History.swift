@@ -1,0 +1,73 @@
+import ChatCore
+import ChatStore
+
+/// Room history on the server: rings filled from the store at start, each iteration's lines
+/// handed to the writer thread from the prepare callback, the writer's reports logged on the
+/// loop thread, and everything committed before exit.
+extension ChatServer {
+    /// Turns history on: loads the latest lines of every stored room into memory (before the
+    /// loop runs, so this is the only time the loop thread reads the database) and starts the
+    /// writer thread. Without a store, history is kept in memory only.
+    public func enableHistory(store: HistoryStore?, settings: HistorySettings) throws {
+        var book = HistoryBook(linesPerRoom: HistorySettings.linesInMemory)
+        var loaded = 0
+        if let store {
+            for key in try store.roomKeys() {
+                let lines = try store.recent(roomKey: key, limit: HistorySettings.linesInMemory)
+                for entry in lines { book.record(entry, key: key) }
+                loaded += lines.count
+            }
+        }
+        hub.history = book
+        hub.historyReplayLines = settings.replayLines
+        guard let store else { return }
+        let logger = self.logger
+        let inbox = AsyncInbox<HistoryWriter.Report>(reactor: reactor) { reports in
+            for report in reports {
+                switch report {
+                case .failing(let error, let lines):
+                    logger.error("history: cannot write (\(error)); \(lines) lines lost so far, chat continues")
+                case .recovered(let lost):
+                    logger.notice("history: writing again; \(lost) lines were not stored")
+                case .pruned(let lines):
+                    logger.info("history: retention deleted \(lines) lines")
+                }
+            }
+        }
+        inbox.start()
+        historyInbox = inbox
+        historyWriter = try HistoryWriter(store: store, commitWindow: settings.commitWindow, retention: settings.retention) { inbox.post($0) }
+        hub.persistsHistory = true
+        logger.notice("history: \(store.database.path), \(loaded) lines in \(book.roomCount) rooms loaded; replaying \(settings.replayLines) on join")
+    }
+
+    /// From `flushAll`: one hand-over per loop iteration.
+    func handOverHistory() {
+        historyWriter?.submit(hub.pendingHistory)
+        hub.pendingHistory.removeAll(keepingCapacity: true)
+    }
+
+    /// At exit, after the loop stopped: commits every line received, stops the writer thread
+    /// and logs what it last reported.
+    public func closeHistory() {
+        guard let writer = historyWriter else { return }
+        handOverHistory()
+        writer.close()
+        historyWriter = nil
+        historyInbox?.stop()
+        historyInbox?.deliver()
+        historyInbox = nil
+    }
+}
+
+/// History settings (`--db`, `--history-*`, `--commit-window`).
+public struct HistorySettings: Sendable {
+    /// Lines kept in memory per room: the most `/history` shows and the most replayed on join.
+    public static let linesInMemory = 200
+    /// Lines replayed on join (0: none).
+    public var replayLines = 20
+    /// Longest a received line waits before it is committed (see `HistoryWriter`).
+    public var commitWindow = 0.05
+    public var retention = HistoryRetention()
+    public init() {}
+}

@@ -1,0 +1,134 @@
+import ChatCore
+import ChatStore
+import Glibc
+
+/// How long history is kept. Enforced by the writer thread, never on the loop.
+public struct HistoryRetention: Sendable {
+    /// Lines kept per room (0: no cap).
+    public var maxLinesPerRoom = 10_000
+    /// Lines older than this many seconds are deleted (0: kept forever).
+    public var maxAgeSeconds = 30.0 * 86_400
+    public init() {}
+}
+
+/// Commits room history to SQLite on its own thread, so the loop never waits on disk.
+///
+/// The loop hands over each iteration's lines with one `submit` (one lock per iteration, not
+/// per line). The thread commits whatever has queued in one transaction, then waits out the
+/// rest of the commit window before the next, so a burst costs one commit per window instead
+/// of one per line. A kill -9 therefore loses at most the lines of the last window (plus the
+/// commit in flight); `close()` commits everything queued and returns only then.
+/// A failed commit (disk full) is reported through `report` and the batch dropped: chat goes
+/// on, and one line is logged when writing starts to fail and one when it works again.
+public final class HistoryWriter: @unchecked Sendable {
+    // @unchecked: `store` and the bookkeeping below are used only by the writer thread once
+    // `init` returns; the loop thread touches only `queue` (thread-safe) and `thread` (join).
+    public enum Report: Sendable {
+        case failing(error: String, lines: Int)
+        case recovered(lostLines: Int)
+        case pruned(lines: Int)
+    }
+
+    /// How often retention runs.
+    static let retentionIntervalSeconds = 60.0
+    /// Most lines one retention pass deletes by age, so commits of new lines are never held up long.
+    static let pruneChunkLines = 5_000
+
+    private let queue = LockedQueue<HistoryEntry>()
+    private let store: HistoryStore
+    private let commitWindow: Double
+    private let retention: HistoryRetention
+    private let report: @Sendable (Report) -> Void
+    private var thread: WorkerThread?
+    private var touchedRooms = Set<String>()
+    private var lostLines = 0
+
+    public init(store: HistoryStore, commitWindow: Double, retention: HistoryRetention,
+                report: @escaping @Sendable (Report) -> Void) throws {
+        self.store = store
+        self.commitWindow = max(0, commitWindow)
+        self.retention = retention
+        self.report = report
+        touchedRooms = Set(try store.roomKeys())  // the first pass covers every room
+        thread = try WorkerThread(name: "chatd-history") { [self] in run() }
+    }
+
+    /// From the loop thread: queue lines for the next commit.
+    public func submit(_ entries: [HistoryEntry]) { queue.push(contentsOf: entries) }
+
+    /// Commits everything submitted so far, then stops the thread. Call once, at exit.
+    public func close() {
+        queue.close()
+        thread?.join()
+        thread = nil
+    }
+
+    private func run() {
+        var lastPrune = -Double.infinity
+        while true {
+            let (batch, closed) = queue.take(waitingAtMost: Self.retentionIntervalSeconds)
+            if !batch.isEmpty {
+                let started = monotonicSeconds()
+                commit(batch)
+                let rest = commitWindow - (monotonicSeconds() - started)
+                if rest > 0 && !closed { sleep(seconds: rest) }
+            }
+            if closed {
+                commit(queue.takeAll())  // anything submitted while the last batch committed
+                return
+            }
+            if monotonicSeconds() - lastPrune >= Self.retentionIntervalSeconds {
+                prune()
+                lastPrune = monotonicSeconds()
+            }
+        }
+    }
+
+    private func commit(_ batch: [HistoryEntry]) {
+        guard !batch.isEmpty else { return }
+        do {
+            touchedRooms.formUnion(try store.append(batch))
+            if lostLines > 0 {
+                report(.recovered(lostLines: lostLines))
+                lostLines = 0
+            }
+        } catch {
+            if lostLines == 0 { report(.failing(error: "\(error)", lines: batch.count)) }
+            lostLines += batch.count
+        }
+    }
+
+    private func prune() {
+        var deleted = 0
+        do {
+            if retention.maxLinesPerRoom > 0 {
+                for room in touchedRooms { deleted += try store.prune(roomKey: room, keep: retention.maxLinesPerRoom) }
+            }
+            touchedRooms.removeAll()
+            if retention.maxAgeSeconds > 0 {
+                deleted += try store.prune(olderThan: wallClockSeconds() - retention.maxAgeSeconds, limit: Self.pruneChunkLines)
+            }
+        } catch {
+            report(.failing(error: "retention: \(error)", lines: 0))
+        }
+        if deleted > 0 { report(.pruned(lines: deleted)) }
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+func wallClockSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+func sleep(seconds: Double) {
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+}

@@ -1,0 +1,100 @@
+import CSQLite
+
+/// One SQLite connection. Not thread-safe (opened with SQLITE_OPEN_NOMUTEX): the owner uses it
+/// from one thread at a time — the loop thread while starting, then only the writer thread.
+public final class Database {
+    /// `sqlite3 *`, closed in deinit.
+    let handle: OpaquePointer
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` in WAL mode. WAL lets a commit append
+    /// to the log without rewriting pages, and with `synchronous = NORMAL` a commit survives the
+    /// process being killed (the log is in the OS's hands); only a power cut can lose the last
+    /// commits, which the README states.
+    public init(path: String) throws {
+        self.path = path
+        var opened: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let result = sqlite3_open_v2(path, &opened, flags, nil)
+        guard result == SQLITE_OK, let opened else {
+            let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
+            sqlite3_close_v2(opened)
+            throw DatabaseError(code: result, context: "open \(path)", message: message)
+        }
+        handle = opened
+        sqlite3_extended_result_codes(opened, 1)
+        sqlite3_busy_timeout(opened, 2000)
+        // The first statement is where SQLite reads the file: a non-database fails here.
+        let mode: String?
+        do {
+            mode = try string("PRAGMA journal_mode = WAL")
+            try execute("PRAGMA synchronous = NORMAL")
+        } catch let error as DatabaseError {
+            throw DatabaseError(code: error.code, context: "open \(path)", message: error.message)
+        }
+        guard mode?.lowercased() == "wal" else {
+            throw DatabaseError(code: SQLITE_ERROR, context: "open \(path)", message: "WAL mode refused (journal_mode is \(mode ?? "unknown"))")
+        }
+    }
+
+    deinit {
+        // close_v2 waits for any statement still alive to be finalized, so order is free.
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements that return no rows (DDL, PRAGMAs, BEGIN/COMMIT).
+    public func execute(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let result = sqlite3_exec(handle, sql, nil, nil, &message)
+        if result != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(result))
+            sqlite3_free(message)
+            throw DatabaseError(code: result, context: "\(path): \(sql.prefix(60))", message: text)
+        }
+    }
+
+    /// Compiles `sql` once; the statement is reused with new bindings (prepared statements).
+    public func prepare(_ sql: String) throws -> Statement {
+        var statement: OpaquePointer?
+        let result = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard result == SQLITE_OK, let statement else {
+            throw error(result, "prepare \(sql.prefix(60))")
+        }
+        return Statement(handle: statement, database: self)
+    }
+
+    /// The first column of the first row of `sql`, as text.
+    public func string(_ sql: String) throws -> String? {
+        let statement = try prepare(sql)
+        return try statement.step() ? statement.text(0) : nil
+    }
+
+    /// The first column of the first row of `sql`, as an integer (0 when there is no row).
+    public func integer(_ sql: String) throws -> Int64 {
+        let statement = try prepare(sql)
+        return try statement.step() ? statement.integer(0) : 0
+    }
+
+    /// Runs `body` in one transaction, rolled back if it throws. `BEGIN IMMEDIATE` takes the
+    /// write lock at once, so a busy database fails here rather than halfway through.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func error(_ result: Int32, _ context: String) -> DatabaseError {
+        DatabaseError(code: result, context: "\(path): \(context)", message: String(cString: sqlite3_errmsg(handle)))
+    }
+}
+
+extension Database {
+    /// Rows changed by the last INSERT/UPDATE/DELETE on this connection.
+    public var changes: Int64 { sqlite3_changes64(handle) }
+}

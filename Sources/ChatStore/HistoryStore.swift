@@ -1,0 +1,125 @@
+import ChatCore
+
+/// Room history in SQLite: append batches, read the latest lines per room, enforce retention.
+/// Lines are stored in chunks, one row per room per commit (see `HistoryChunk` for why).
+/// Synchronous by design; `HistoryWriter` (ChatIO) runs it on its own thread.
+public final class HistoryStore {
+    public let database: Database
+    private let insert: Statement
+    private let latestChunks: Statement
+    private let pruneRoom: Statement
+    private let firstKeptByAge: Statement
+    private let deleteBefore: Statement
+    /// Reused for every chunk's body.
+    private var body: [UInt8] = []
+
+    /// Opens and migrates the database and checks it is sound: a corrupt file is an error here,
+    /// at start, not halfway through a run.
+    public init(path: String) throws {
+        database = try Database(path: path)
+        try Migrations.apply(to: database)
+        let check = try database.string("PRAGMA quick_check(1)") ?? "no answer"
+        guard check == "ok" else {
+            throw DatabaseError(code: 11, context: "open \(path)", message: "database is corrupt: \(check)")
+        }
+        insert = try database.prepare("INSERT INTO chunks(room_key, room, first_at, last_at, lines, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        latestChunks = try database.prepare("SELECT room, lines, body FROM chunks WHERE room_key = ?1 ORDER BY id DESC")
+        // The newest chunk at which the room's running line count (newest first) reaches the
+        // cap; everything older goes.
+        pruneRoom = try database.prepare("""
+            DELETE FROM chunks WHERE room_key = ?1 AND id < (
+                SELECT id FROM (SELECT id, SUM(lines) OVER (ORDER BY id DESC) AS total FROM chunks WHERE room_key = ?1)
+                WHERE total >= ?2 ORDER BY id DESC LIMIT 1)
+            """)
+        firstKeptByAge = try database.prepare("SELECT id FROM chunks WHERE last_at >= ?1 ORDER BY id LIMIT 1")
+        deleteBefore = try database.prepare("DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE id < ?1 ORDER BY id LIMIT ?2)")
+    }
+
+    /// Stores `entries` in one transaction, one row per room, in order: all or none. Returns
+    /// the keys of the rooms written. Entries are grouped by display name, which is fixed for
+    /// a room's lifetime, so the name is folded once per room rather than once per line.
+    @discardableResult
+    public func append(_ entries: [HistoryEntry]) throws -> [String] {
+        guard !entries.isEmpty else { return [] }
+        var order: [String] = []
+        var byRoom: [String: [Int]] = [:]
+        var run: (room: String, indices: [Int])?
+        // Consecutive lines are usually in the same room: hash the name once per run of them.
+        for index in entries.indices {
+            if let current = run, current.room == entries[index].room {
+                run?.indices.append(index)
+                continue
+            }
+            if let finished = run {
+                if byRoom[finished.room] == nil { order.append(finished.room) }
+                byRoom[finished.room, default: []].append(contentsOf: finished.indices)
+            }
+            run = (entries[index].room, [index])
+        }
+        if let finished = run {
+            if byRoom[finished.room] == nil { order.append(finished.room) }
+            byRoom[finished.room, default: []].append(contentsOf: finished.indices)
+        }
+        return try database.transaction {
+            var keys: [String] = []
+            for room in order {
+                guard let lines = byRoom[room], let first = lines.first, let last = lines.last else { continue }
+                let key = NameRules.fold(room)
+                body.removeAll(keepingCapacity: true)
+                HistoryChunk.encode(entries, lines, into: &body)
+                try insert.bind(.text(key), .text(room), .real(entries[first].at), .real(entries[last].at),
+                                .integer(Int64(lines.count)), .utf8(body))
+                try insert.step()
+                keys.append(key)
+            }
+            return keys
+        }
+    }
+
+    /// Every room that has history, by key.
+    public func roomKeys() throws -> [String] {
+        let statement = try database.prepare("SELECT DISTINCT room_key FROM chunks")
+        var keys: [String] = []
+        while try statement.step() { keys.append(statement.text(0)) }
+        return keys
+    }
+
+    /// The latest `limit` lines of one room, oldest first.
+    public func recent(roomKey: String, limit: Int) throws -> [HistoryEntry] {
+        try latestChunks.bind(.text(roomKey))
+        var chunks: [[HistoryEntry]] = []
+        var total = 0
+        while total < limit, try latestChunks.step() {
+            let lines = HistoryChunk.decode(latestChunks.bytes(2), room: latestChunks.text(0))
+            total += lines.count
+            chunks.append(lines)
+        }
+        try latestChunks.bind()  // end the read, so it holds no snapshot
+        return Array(chunks.reversed().joined().suffix(limit))
+    }
+
+    /// Deletes a room's chunks older than its latest `keep` lines (a room keeps between `keep`
+    /// and `keep` plus one chunk); returns how many chunks went.
+    @discardableResult
+    public func prune(roomKey: String, keep: Int) throws -> Int {
+        try pruneRoom.bind(.text(roomKey), .integer(Int64(max(1, keep))))
+        try pruneRoom.step()
+        return Int(database.changes)
+    }
+
+    /// Deletes chunks whose newest line is older than `cutoff` (seconds since the epoch), at
+    /// most `limit` at a time so the writer can commit new lines in between; returns how many
+    /// went. Ids rise with time, so the scan stops at the first chunk young enough to keep.
+    @discardableResult
+    public func prune(olderThan cutoff: Double, limit: Int) throws -> Int {
+        try firstKeptByAge.bind(.real(cutoff))
+        let bound = try firstKeptByAge.step() ? firstKeptByAge.integer(0) : Int64.max
+        try firstKeptByAge.bind()
+        try deleteBefore.bind(.integer(bound), .integer(Int64(max(1, limit))))
+        try deleteBefore.step()
+        return Int(database.changes)
+    }
+
+    /// Lines stored in all rooms.
+    public func lineCount() throws -> Int { Int(try database.integer("SELECT coalesce(sum(lines), 0) FROM chunks")) }
+}

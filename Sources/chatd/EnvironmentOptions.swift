@@ -1,0 +1,64 @@
+import ArgumentParser
+import Glibc
+
+/// Every option of a command can also come from the environment, as the seeds configure:
+/// `--max-line-rate 5` is `CHATD_MAX_LINE_RATE=5`, a flag such as `--no-history` is
+/// `CHATD_NO_HISTORY=1`. The command line wins over the environment.
+///
+/// The option names are read from the command type itself (its property wrappers, by
+/// reflection), so a new option is reachable from the environment with no list to keep.
+enum EnvironmentOptions {
+    /// `arguments` with `--option value` pairs from the environment put in front, so any
+    /// option also given on the command line overrides them (ArgumentParser keeps the last).
+    static func arguments<Command: ParsableCommand>(for command: Command.Type, _ arguments: [String],
+                                                    environment: [String: String]) -> [String] {
+        var injected: [String] = []
+        for child in Mirror(reflecting: Command()).children {
+            guard let label = child.label, label.hasPrefix("_") else { continue }
+            let name = kebabCase(String(label.dropFirst()))
+            let wrapper = String(describing: type(of: child.value))
+            let isFlag = wrapper.hasPrefix("Flag<")
+            guard isFlag || wrapper.hasPrefix("Option<"),  // arguments are positional, not options
+                  let value = environment["CHATD_" + name.uppercased().replacingOccurrences(of: "-", with: "_")] else { continue }
+            if isFlag {
+                if ["1", "true", "yes", "on"].contains(value.lowercased()) { injected.append("--" + name) }
+            } else {
+                injected += ["--" + name, value]
+            }
+        }
+        return injected + arguments
+    }
+
+    /// The process environment as a dictionary.
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return result
+    }
+
+    /// `maxLineRate` → `max-line-rate`, as ArgumentParser names options.
+    static func kebabCase(_ name: String) -> String {
+        var result = ""
+        for character in name {
+            if character.isUppercase {
+                result += "-" + character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: Character, with replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
+}

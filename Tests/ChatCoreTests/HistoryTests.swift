@@ -1,0 +1,83 @@
+import Testing
+@testable import ChatCore
+
+@Suite struct HistoryCoreTests {
+    private func lines(_ hub: Hub, _ slot: Int) -> [String] {
+        let bytes = hub.outbox.bytes(for: ClientID(slot))
+        hub.outbox.reset()
+        return bytes.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func say(_ hub: Hub, _ slot: Int, _ line: String) { hub.receive(Array(line.utf8), from: ClientID(slot)) }
+
+    @Test func timestampsAreUTCISO8601() {
+        #expect(Timestamp.iso8601(0) == "1970-01-01T00:00:00Z")
+        #expect(Timestamp.iso8601(951_782_400) == "2000-02-29T00:00:00Z")
+        #expect(Timestamp.iso8601(1_795_259_703.9) == "2026-11-21T11:15:03Z")
+        #expect(Timestamp.iso8601(-1) == "1969-12-31T23:59:59Z")
+    }
+
+    @Test func aRingKeepsTheLatestLinesAndTheBookForgetsTheQuietestRoom() {
+        var book = HistoryBook(linesPerRoom: 3, maxRooms: 2)
+        for index in 1...5 { book.record(HistoryEntry(room: "#A", at: Double(index), kind: .chat, sender: "x", text: []), key: "#a") }
+        #expect(book.recent("#a", count: 10).map(\.at) == [3, 4, 5])
+        #expect(book.recent("#A", count: 2).map(\.at) == [4, 5])
+        book.record(HistoryEntry(room: "#b", at: 10, kind: .chat, sender: "x", text: []), key: "#b")
+        book.record(HistoryEntry(room: "#c", at: 11, kind: .chat, sender: "x", text: []), key: "#c")
+        #expect(book.roomCount == 2)
+        #expect(book.recent("#a", count: 10).isEmpty, "#a's last line is the oldest, so it went")
+    }
+
+    @Test func aJoinReplaysAfterTheConfirmationAndLiveLinesFollow() {
+        let hub = Hub()
+        hub.history = HistoryBook(linesPerRoom: 50)
+        hub.historyReplayLines = 2
+        hub.persistsHistory = true
+        hub.connect(ClientID(0), address: "a")
+        say(hub, 0, "/nick alice")
+        say(hub, 0, "/join #dev")
+        hub.now = 1_795_259_703
+        for text in ["one", "two", "three"] { say(hub, 0, text) }
+        say(hub, 0, "/me waves")
+        _ = lines(hub, 0)
+        #expect(hub.pendingHistory.map { String(decoding: $0.text, as: UTF8.self) } == ["one", "two", "three", "waves"])
+        hub.connect(ClientID(1), address: "b")
+        _ = lines(hub, 1)
+        say(hub, 1, "/join #dev")
+        say(hub, 0, "live")
+        #expect(lines(hub, 1) == [
+            "OK join #dev 2 members",
+            "HISTORY #dev 2026-11-21T11:15:03Z <alice> three",
+            "HISTORY #dev 2026-11-21T11:15:03Z * alice waves",
+            "#dev <alice> live",
+        ])
+        say(hub, 1, "/history 3")
+        #expect(lines(hub, 1) == [
+            "HISTORY #dev 2026-11-21T11:15:03Z <alice> three",
+            "HISTORY #dev 2026-11-21T11:15:03Z * alice waves",
+            "HISTORY #dev 2026-11-21T11:15:03Z <alice> live",
+            "OK history #dev 3 lines",
+        ])
+        say(hub, 1, "/history #nowhere")
+        #expect(lines(hub, 1) == ["ERROR NO_SUCH_ROOM: there is no room #nowhere"])
+        say(hub, 1, "/history 0")
+        #expect(lines(hub, 1) == ["ERROR USAGE: /history shows 1 to 50 lines"])
+    }
+
+    @Test func historyParsesItsFourForms() {
+        #expect(CommandParser.parse(Array("/history".utf8)).command == .history(room: nil, count: nil))
+        #expect(CommandParser.parse(Array("/history 5".utf8)).command == .history(room: nil, count: 5))
+        #expect(CommandParser.parse(Array("/history #Dev".utf8)).command == .history(room: "#Dev", count: nil))
+        #expect(CommandParser.parse(Array("/history #dev 7".utf8)).command == .history(room: "#dev", count: 7))
+        #expect(CommandParser.parse(Array("/history many".utf8)).command == .invalid(.usage, "usage: /history [#room] [n]"))
+    }
+
+    @Test func withoutHistoryNothingIsKept() {
+        let hub = Hub()
+        hub.connect(ClientID(0), address: "a")
+        say(hub, 0, "hello")
+        say(hub, 0, "/history")
+        #expect(lines(hub, 0).last == "ERROR HISTORY_OFF: this server keeps no history")
+        #expect(hub.pendingHistory.isEmpty)
+    }
+}

@@ -1,0 +1,104 @@
+import ChatCore
+import ChatStore
+import Glibc
+import Testing
+
+/// The store against a real SQLite file in a temporary directory.
+@Suite struct HistoryStoreTests {
+    let directory: String
+
+    init() throws {
+        var template = Array("/tmp/chatd-store-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw DatabaseError(code: 0, context: "mkdtemp", message: "failed") }
+        directory = String(cString: made)
+    }
+
+    func entry(_ room: String, _ text: String, at: Double = 1_000, kind: HistoryEntry.Kind = .chat) -> HistoryEntry {
+        HistoryEntry(room: room, at: at, kind: kind, sender: "alice", text: Array(text.utf8))
+    }
+
+    @Test func linesComeBackPerRoomInOrderAfterReopening() throws {
+        let path = directory + "/h.db"
+        do {
+            let store = try HistoryStore(path: path)
+            try store.append((1...30).map { entry("#Dev", "line \($0)", at: Double($0)) })
+            try store.append([entry("#other", "elsewhere"), entry("#dev", "héllo ✓", kind: .action)])
+        }
+        let store = try HistoryStore(path: path)
+        let recent = try store.recent(roomKey: NameRules.fold("#DEV"), limit: 5)
+        #expect(recent.map { String(decoding: $0.text, as: UTF8.self) } == ["line 27", "line 28", "line 29", "line 30", "héllo ✓"])
+        #expect(recent.last?.kind == .action)
+        #expect(recent.first?.at == 27)
+        #expect(Set(try store.roomKeys()) == ["#dev", "#other"])
+    }
+
+    @Test func schemaVersionIsRecordedAndMigrationIsIdempotent() throws {
+        let path = directory + "/v.db"
+        let first = try HistoryStore(path: path)
+        let version = try first.database.integer("PRAGMA user_version")
+        #expect(version >= 1)
+        let second = try HistoryStore(path: path)
+        #expect(try second.database.integer("PRAGMA user_version") == version)
+        #expect(try second.database.string("PRAGMA journal_mode") == "wal")
+    }
+
+    @Test func aNewerSchemaIsRefused() throws {
+        let path = directory + "/new.db"
+        do {
+            let store = try HistoryStore(path: path)
+            try store.database.execute("PRAGMA user_version = 999")
+        }
+        #expect(throws: DatabaseError.self) { try HistoryStore(path: path) }
+    }
+
+    @Test func aFileThatIsNotADatabaseIsAClearError() throws {
+        let path = directory + "/junk.db"
+        let file = fopen(path, "w")
+        fputs(String(repeating: "this is not sqlite\n", count: 500), file)
+        fclose(file)
+        do {
+            _ = try HistoryStore(path: path)
+            Issue.record("a junk file opened as a database")
+        } catch let error as DatabaseError {
+            #expect(error.description.contains("not a database"))
+            #expect(error.description.contains(path))
+        }
+    }
+
+    @Test func retentionKeepsTheLatestLinesPerRoomAndDropsOldOnes() throws {
+        let store = try HistoryStore(path: directory + "/r.db")
+        try store.append((1...50).map { entry("#a", "a\($0)", at: Double($0)) })  // one 50-line chunk
+        try store.append((51...60).map { entry("#b", "b\($0)", at: Double($0)) })
+        // One commit per line, as at human chat rates: one chunk per line.
+        for time in 61...70 { try store.append([entry("#a", "a\(time)", at: Double(time))]) }
+        #expect(try store.lineCount() == 70)
+        // A cap of 15 needs 5 lines of the 50-line chunk, so it stays; a cap of 5 drops it and 61-65.
+        #expect(try store.prune(roomKey: "#a", keep: 15) == 0)
+        #expect(try store.prune(roomKey: "#a", keep: 5) == 6)
+        #expect(try store.recent(roomKey: "#a", limit: 100).map(\.at) == (66...70).map(Double.init))
+        #expect(try store.prune(roomKey: "#b", keep: 20) == 0)
+        // Age: chunks whose newest line is before t=68 go, at most 2 per pass.
+        #expect(try store.prune(olderThan: 68, limit: 2) == 2)
+        while try store.prune(olderThan: 68, limit: 2) > 0 {}
+        #expect(try store.recent(roomKey: "#b", limit: 100).isEmpty)
+        #expect(try store.recent(roomKey: "#a", limit: 100).map(\.at) == [68, 69, 70])
+        #expect(try store.lineCount() == 3)
+    }
+}
+
+@Suite struct HistoryChunkTests {
+    @Test func linesSurviveEncodingWithTabsUnicodeAndKinds() {
+        let entries = [
+            HistoryEntry(room: "#r", at: 1_763_700_000.123, kind: .chat, sender: "alice", text: Array("a\tb ✓".utf8)),
+            HistoryEntry(room: "#r", at: 1_763_700_001, kind: .topic, sender: "127.0.0.1:5000", text: []),
+        ]
+        #expect(HistoryChunk.decode(HistoryChunk.encode(entries), room: "#r") == entries)
+    }
+
+    @Test func aHandEditedBodyIsSanitisedAndBadLinesSkipped() {
+        let body = Array("12\t0\tbob\thi \u{1B}[2J\u{85}there\nnot a line\n13\t9\tbob\tbad kind\n".utf8)
+        let entries = HistoryChunk.decode(body, room: "#r")
+        #expect(entries.count == 1)
+        #expect(entries.first?.text == Array("hi [2Jthere".utf8))
+    }
+}
