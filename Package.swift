@@ -23,12 +23,14 @@ let package = Package(
         .systemLibrary(name: "CLibEv", path: "CLibEv"),
         /// The sqlite3 C API (Debian libsqlite3-dev); see the README for why not GRDB.
         .systemLibrary(name: "CSQLite"),
+        /// libsodium (Debian libsodium-dev): Argon2id password hashing.
+        .systemLibrary(name: "CSodium"),
         .target(name: "ChatCore", swiftSettings: crossModule),
         .target(name: "ChatStore", dependencies: ["ChatCore", "CSQLite"]),
         .target(
             name: "ChatIO",
             dependencies: [
-                "ChatCore", "ChatStore", "CLibEv",
+                "ChatCore", "ChatStore", "CLibEv", "CSodium",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: crossModule

@@ -5,7 +5,7 @@ public enum Command: Equatable, Sendable {
     case say(ArraySlice<UInt8>)
     case sayTo(room: String, text: ArraySlice<UInt8>)
     case nick(String)
-    case join(room: String)
+    case join(room: String, key: String? = nil)
     case part(room: String?, reason: String?)
     case rooms
     case who(room: String?)
@@ -20,6 +20,21 @@ public enum Command: Equatable, Sendable {
     case help
     /// `/history [#room] [n]`.
     case history(room: String?, count: Int?)
+    case pass([UInt8])
+    case register(name: String, password: [UInt8])
+    case login(name: String, password: [UInt8])
+    case passwd(old: [UInt8], new: [UInt8])
+    case logout
+    case key(room: String, key: String?)
+    case kick(room: String, name: String, reason: String?)
+    case roomBan(room: String, name: String)
+    case roomUnban(room: String, name: String)
+    case owner(room: String, name: String)
+    case announce(String)
+    case kill(name: String, reason: String?)
+    case ban(target: String, seconds: Double?)
+    case unban(target: String)
+    case stats
     case invalid(ErrorCode, String)
 }
 
@@ -84,7 +99,11 @@ public enum CommandParser {
         let name = word.lowercased()
         switch name {
         case "nick": return oneWord(rest, usage: "/nick NAME") { .nick(String($0)) }
-        case "join": return oneWord(rest, usage: "/join #room") { .join(room: NameRules.roomName($0)) }
+        case "join":
+            let (room, rest) = splitWord(rest)
+            let (key, extra) = splitWord(rest)
+            guard !room.isEmpty, extra.isEmpty else { return usage("/join #room [KEY]") }
+            return .join(room: NameRules.roomName(room), key: key.isEmpty ? nil : String(key))
         case "part":
             if rest.isEmpty { return .part(room: nil, reason: nil) }
             let (room, reason) = splitWord(rest)
@@ -117,6 +136,7 @@ public enum CommandParser {
         case "help": return .help
         case "history": return parseHistory(rest)
         default:
+            if let command = parseAccountCommand(name, rest) { return command }
             let shown = Sanitizer.printable(word.prefix(32))
             return .invalid(.unknownCommand, "unknown command \"/\(shown)\"; type /help for the list")
         }
@@ -180,23 +200,23 @@ public enum CommandParser {
         return .history(room: nil, count: count)
     }
 
-    private static func splitWord(_ text: Substring) -> (Substring, Substring) {
+    static func splitWord(_ text: Substring) -> (Substring, Substring) {
         let trimmed = text.drop { $0 == " " || $0 == "\t" }
         guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (trimmed, "") }
         return (trimmed[..<space], trimmed[space...].drop { $0 == " " || $0 == "\t" })
     }
 
-    private static func oneWord(_ rest: Substring, usage text: String, _ make: (Substring) -> Command) -> Command {
+    static func oneWord(_ rest: Substring, usage text: String, _ make: (Substring) -> Command) -> Command {
         let (word, extra) = splitWord(rest)
         guard !word.isEmpty, extra.isEmpty else { return usage(text) }
         return make(word)
     }
 
-    private static func noArguments(_ rest: Substring, _ command: Command, usage text: String) -> Command {
+    static func noArguments(_ rest: Substring, _ command: Command, usage text: String) -> Command {
         rest.isEmpty ? command : usage(text)
     }
 
-    private static func usage(_ text: String) -> Command { .invalid(.usage, "usage: \(text)") }
+    static func usage(_ text: String) -> Command { .invalid(.usage, "usage: \(text)") }
 
     private static func bytes(_ text: Substring) -> ArraySlice<UInt8> { ArraySlice(text.utf8) }
 }

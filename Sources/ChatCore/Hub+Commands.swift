@@ -6,7 +6,7 @@ extension Hub {
         case .sayTo(let room, let text): sayTo(room, text, from: id)
         case .me(let text): me(text, from: id)
         case .nick(let name): nick(name, from: id)
-        case .join(let room): join(room, from: id)
+        case .join(let room, let key): join(room, key: key, from: id)
         case .part(let room, let reason): part(room, reason: reason, from: id)
         case .rooms: listRooms(for: id)
         case .who(let room): who(room, for: id)
@@ -19,6 +19,21 @@ extension Hub {
         case .quit(let reason): quit(reason, from: id)
         case .help: help(for: id)
         case .history(let room, let count): showHistory(room, count: count, for: id)
+        case .pass(let password): pass(password, from: id)
+        case .register(let name, let password): register(name, password: password, from: id)
+        case .login(let name, let password): login(name, password: password, from: id)
+        case .passwd(let old, let new): passwd(old: old, new: new, from: id)
+        case .logout: logout(from: id)
+        case .key(let room, let key): setKey(room, key, from: id)
+        case .kick(let room, let name, let reason): kick(room, name, reason: reason, from: id)
+        case .roomBan(let room, let name): kick(room, name, reason: nil, from: id, ban: true)
+        case .roomUnban(let room, let name): roomUnban(room, name, from: id)
+        case .owner(let room, let name): handOver(room, to: name, from: id)
+        case .announce(let text): operatorAnnounce(text, from: id)
+        case .kill(let name, let reason): kill(name, reason: reason, from: id)
+        case .ban(let target, let seconds): serverBan(target, seconds: seconds, from: id)
+        case .unban(let target): serverUnban(target, from: id)
+        case .stats: showStats(for: id)
         case .invalid(let code, let text): fail(id, code, text)
         }
     }
@@ -63,12 +78,14 @@ extension Hub {
     private func say(_ text: ArraySlice<UInt8>, from id: ClientID) {
         guard let slot = currentRoom(of: id), let sender = name(of: id), let (room, key) = roomNameAndKey(slot) else { return }
         broadcast(.chat(room: room, from: sender, text: text), toRoom: slot, except: id)
+        messagesRelayed &+= 1
         remember(.chat, room: room, key: key, sender: sender, text: text)
     }
 
     private func sayTo(_ name: String, _ text: ArraySlice<UInt8>, from id: ClientID) {
         guard let slot = memberRoom(name, of: id), let state = client(id), let room = room(slot) else { return }
         broadcast(.chat(room: room.name, from: state.name, text: text), toRoom: slot, except: id)
+        messagesRelayed &+= 1
         remember(.chat, room: room.name, key: room.key, sender: state.name, text: text)
         reply(id, "say", room.name)
     }
@@ -76,6 +93,7 @@ extension Hub {
     private func me(_ text: ArraySlice<UInt8>, from id: ClientID) {
         guard let slot = currentRoom(of: id), let state = client(id), let room = room(slot) else { return }
         broadcast(.action(room: room.name, from: state.name, text: text), toRoom: slot, except: id)
+        messagesRelayed &+= 1
         remember(.action, room: room.name, key: room.key, sender: state.name, text: text)
         reply(id, "me", room.name)
     }
@@ -87,6 +105,7 @@ extension Hub {
             return
         }
         send(.privateMessage(from: state.name, text: text), to: target)
+        messagesRelayed &+= 1
         reply(id, "msg", recipient.away.map { "\(recipient.name) (away: \($0))" } ?? recipient.name)
     }
 
@@ -102,16 +121,20 @@ extension Hub {
             fail(id, .nickInUse, "the name \"\(name)\" is taken")
             return
         }
-        if state.name == name {
-            reply(id, "nick", name)
+        let key = NameRules.fold(name)
+        if let account = accounts[key], state.account.map(NameRules.fold) != key {
+            fail(id, .nickRegistered, "\(account.name) is a registered name: /login \(account.name) PASSWORD")
             return
         }
-        claimName(name, for: id, replacing: state.hasChosenName ? state.name : nil)
-        update(id) {
-            $0.name = name
-            $0.hasChosenName = true
+        if state.account != nil && state.account.map(NameRules.fold) != key {
+            fail(id, .alreadyLoggedIn, "you are logged in as \(state.account ?? ""); /logout to use another name")
+            return
         }
-        notifyRoomsOf(id, .notice(.renamed(old: state.name, new: name, firstName: !state.hasChosenName)))
+        if let ban = activeBan(key) {
+            fail(id, .banned, "the name \(name) is banned" + banSuffix(ban))
+            return
+        }
+        if state.name != name { rename(id, to: name, chosen: true) }
         reply(id, "nick", name)
     }
 
@@ -138,7 +161,7 @@ extension Hub {
 
     // MARK: Rooms
 
-    private func join(_ name: String, from id: ClientID) {
+    private func join(_ name: String, key: String?, from id: ClientID) {
         guard let state = client(id) else { return }
         guard NameRules.isValidRoom(Substring(name)) else {
             fail(id, .roomInvalid, "\"\(Sanitizer.printable(name.prefix(60)))\" is not a valid room name: use # and 1-49 of A-Z a-z 0-9 _ - .")
@@ -153,7 +176,10 @@ extension Hub {
             fail(id, .tooManyRooms, "you are in \(state.rooms.count) rooms, the most allowed; /part one first")
             return
         }
-        let slot = roomSlot(named: name) ?? createRoom(name)
+        let existing = roomSlot(named: name)
+        if let existing, let room = room(existing), !mayJoin(id, room, key: key) { return }
+        let slot = existing ?? createRoom(name)
+        if existing == nil { claimOwnership(ofRoom: slot, by: id) }
         addMember(id, toRoom: slot)
         guard let room = room(slot) else { return }
         var text = "\(room.name) \(room.members.count) member\(room.members.count == 1 ? "" : "s")"
@@ -225,6 +251,10 @@ extension Hub {
             return
         }
         guard let slot = memberRoom(name, of: id), let state = client(id), let room = room(slot) else { return }
+        guard !room.hasOwner || isOwner(id, of: room) else {
+            fail(id, .notOwner, "only the owner of \(room.name) may set its topic")
+            return
+        }
         guard text.count <= limits.maxTopicCharacters else {
             fail(id, .topicTooLong, "topics are limited to \(limits.maxTopicCharacters) characters")
             return
@@ -235,10 +265,11 @@ extension Hub {
     }
 
     private func help(for id: ClientID) {
-        for entry in CommandParser.help {
+        let entries = CommandParser.help + CommandParser.accountHelp
+        for entry in entries {
             let padded = entry.usage + String(repeating: " ", count: max(1, 24 - entry.usage.count))
             reply(id, "help", "\(padded)\(entry.summary)", final: false)
         }
-        reply(id, "help", "\(CommandParser.help.count) commands; a line that is not a command is said in your current room")
+        reply(id, "help", "\(entries.count) commands; a line that is not a command is said in your current room")
     }
 }

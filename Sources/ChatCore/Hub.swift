@@ -25,6 +25,35 @@ public final class Hub {
     /// core has no clock of its own.
     public var now: Double = 0
 
+    // Accounts and moderation (Hub+Accounts.swift, Hub+Moderation.swift).
+    /// Registered accounts by folded name.
+    public var accounts: [String: Account] = [:]
+    /// Folded account names that are server operators.
+    public var operators: Set<String> = []
+    /// Checks a `/pass` attempt (constant-time, in the I/O layer); nil: no server password.
+    public var serverPassword: (@Sendable ([UInt8]) -> Bool)?
+    /// A real hash of a random password: `/login` to a name that does not exist verifies
+    /// against it, so the answer takes as long as for a real account and the timing does not
+    /// tell which names are registered.
+    public var decoyHash = ""
+    public var authLimits = AuthLimits()
+    /// Password work for the hashing thread, taken by the I/O layer once per iteration.
+    public var pendingAuthJobs: [AuthJob] = []
+    /// Account and ban changes for the database writer.
+    public var pendingAccountChanges: [AccountChange] = []
+    /// Clients whose reading should pause this many seconds (wrong server password).
+    public var pendingPenalties: [(ClientID, Double)] = []
+    /// Server-wide bans by target (folded name or address).
+    public var serverBans: [String: ServerBan] = [:]
+    /// Refreshed by the I/O layer for `/stats`.
+    public var stats = ServerStats()
+    /// Lines relayed (room lines and private messages), for the messages/s figure.
+    public internal(set) var messagesRelayed: UInt64 = 0
+    var attemptBuckets: [String: TokenBucket] = [:]
+    /// Names whose registration is being hashed, so two clients cannot register one name.
+    var registering: Set<String> = []
+    var nextSerial: UInt64 = 0
+
     private var clients: ContiguousArray<ClientState?> = []
     /// Parallel to `clients`, so fan-out reads one byte per recipient instead of a whole state.
     private var styles: ContiguousArray<WireStyle> = []
@@ -61,12 +90,26 @@ public final class Hub {
             visitStamps.append(contentsOf: repeatElement(0, count: grow))
         }
         precondition(clients[slot] == nil, "client slot \(slot) connected twice")
-        clients[slot] = ClientState(address: address)
+        nextSerial += 1
+        clients[slot] = ClientState(address: address, serial: nextSerial, authorised: serverPassword == nil)
         styles[slot] = .native
         outbox.register(id)
         clientCount += 1
-        let lobby = roomIndex[NameRules.fold(defaultRoom)] ?? createRoom(defaultRoom, permanent: true)
         send(.notice(.welcome(name: address, room: defaultRoom, maxLineBytes: limits.maxLineBytes)), to: id)
+        if let ban = activeBan(ClientState.host(of: address)) {
+            expel(id, .banned, "this address is banned from the server" + banSuffix(ban), reason: "banned")
+            return
+        }
+        if serverPassword != nil {
+            send(.notice(.server("this server needs a password: send /pass PASSWORD")), to: id)
+            return
+        }
+        enterLobby(id)
+    }
+
+    /// Puts an admitted client in the default room, with the MOTD and the room's history.
+    func enterLobby(_ id: ClientID) {
+        let lobby = roomIndex[NameRules.fold(defaultRoom)] ?? createRoom(defaultRoom, permanent: true)
         for line in motd { send(.notice(.server(line)), to: id) }
         addMember(id, toRoom: lobby)
         _ = replay(defaultRoom, count: historyReplayLines, to: id)
@@ -188,6 +231,10 @@ public final class Hub {
             clients[slot]?.sawFirstLine = true
             if parsed.isSeedSyntax { switchToSeedStyle(id, rooms: clients[slot]?.rooms ?? []) }
         }
+        if clients[slot]?.authorised == false && !Self.allowedBeforePassword(parsed.command) {
+            send(.error(.passwordRequired, "this server needs a password: send /pass PASSWORD first"), to: id)
+            return
+        }
         execute(parsed.command, from: id)
     }
 
@@ -220,16 +267,30 @@ public final class Hub {
         nameIndex[NameRules.fold(name)] = id
     }
 
+    func nameIndex(remove name: String) { nameIndex[NameRules.fold(name)] = nil }
+
     /// Every room in name order, for `/rooms`.
     func allRooms() -> [Room] {
         rooms.compactMap { $0 }.sorted { NameRules.fold($0.name) < NameRules.fold($1.name) }
     }
 
-    /// Every connected client's name, for `/users`.
-    func allNames() -> [String] { clients.compactMap { $0?.name } }
+    /// Every admitted client's name, for `/users`.
+    func allNames() -> [String] { clients.compactMap { $0?.authorised == true ? $0?.name : nil } }
+
+    /// Every connected client, for bans and kills (rare, O(clients)).
+    func allClientIDs() -> [ClientID] { clients.indices.filter { clients[$0] != nil }.map { ClientID($0) } }
+
+    func updateRoom(_ slot: Int, _ change: (inout Room) -> Void) {
+        guard slot < rooms.count, rooms[slot] != nil else { return }
+        change(&rooms[slot]!)
+    }
 
     func createRoom(_ name: String, permanent: Bool = false) -> Int {
         let room = Room(name: name, key: NameRules.fold(name), isPermanent: permanent)
+        return insertRoom(room)
+    }
+
+    func insertRoom(_ room: Room) -> Int {
         let slot: Int
         if let free = freeRoomSlots.popLast() {
             slot = free
@@ -266,6 +327,8 @@ public final class Hub {
             room.members.remove(at: position)
             if styles[Int(id.index)] == .seed { room.seedMembers -= 1 }
         }
+        // A guest's ownership ends with its membership: its slot may later be someone else's.
+        if room.ownerClient == id { room.ownerClient = nil }
         update(id) { state in state.rooms.removeAll { $0 == slot } }
         if room.members.isEmpty && !room.isPermanent {
             roomIndex[NameRules.fold(room.name)] = nil

@@ -12,6 +12,22 @@ struct Room {
     var seedMembers = 0
     /// The default room outlives its last member; other rooms are deleted when they empty.
     let isPermanent: Bool
+    /// The owner: an account (folded name) if the creator was logged in, else the creating
+    /// connection for as long as it stays in the room. Nil: nobody owns it (the lobby).
+    var ownerAccount: String?
+    var ownerClient: ClientID?
+    /// Needed to `/join` (owners and operators need none).
+    var joinKey: String?
+    /// Folded names banned from the room.
+    var bannedNames: Set<String> = []
+
+    init(name: String, key: String, isPermanent: Bool) {
+        self.name = name
+        self.key = key
+        self.isPermanent = isPermanent
+    }
+
+    var hasOwner: Bool { ownerAccount != nil || ownerClient != nil }
 }
 
 /// One client's chat state. The address is the client's identity until it picks a name.
@@ -24,9 +40,31 @@ struct ClientState {
     var away: String?
     var sawFirstLine = false
     var rejectedInARow = 0
+    /// Tells this connection apart from a later one given the same slot (auth results).
+    let serial: UInt64
+    /// The IP address without the port, for bans and rate limits.
+    let host: String
+    /// Passed the server password (always true on a server without one).
+    var authorised: Bool
+    var passwordFailures = 0
+    /// The account logged in as (display name), if any.
+    var account: String?
+    /// A hash for this client is running: one at a time.
+    var authInFlight = false
 
-    init(address: String) {
+    init(address: String, serial: UInt64 = 0, authorised: Bool = true) {
         self.name = address
         self.address = address
+        self.serial = serial
+        self.host = Self.host(of: address)
+        self.authorised = authorised
+    }
+
+    /// `127.0.0.1:5000` → `127.0.0.1`, `[::1]:5000` → `::1`.
+    static func host(of address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        let host = address[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { return String(host.dropFirst().dropLast()) }
+        return host.contains(":") ? address : String(host)
     }
 }

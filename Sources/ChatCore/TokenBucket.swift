@@ -26,6 +26,11 @@ public struct TokenBucket: Sendable {
         return true
     }
 
+    /// Whether the bucket has refilled completely (its owner can be forgotten).
+    public func isFull(now: Double) -> Bool {
+        min(burst, tokens + max(0, now - updated) * rate) >= burst
+    }
+
     /// Seconds until the next token is available (0 if one is).
     public func wait(now: Double) -> Double {
         let available = min(burst, tokens + max(0, now - updated) * rate)

@@ -5,9 +5,9 @@ import ChatStore
 /// handed to the writer thread from the prepare callback, the writer's reports logged on the
 /// loop thread, and everything committed before exit.
 extension ChatServer {
-    /// Turns history on: loads the latest lines of every stored room into memory (before the
-    /// loop runs, so this is the only time the loop thread reads the database) and starts the
-    /// writer thread. Without a store, history is kept in memory only.
+    /// Turns history on: loads the latest lines of every stored room, the accounts and the bans
+    /// into memory (before the loop runs, so this is the only time the loop thread reads the
+    /// database) and starts the writer thread. Without a store, history is kept in memory only.
     public func enableHistory(store: HistoryStore?, settings: HistorySettings) throws {
         var book = HistoryBook(linesPerRoom: HistorySettings.linesInMemory)
         var loaded = 0
@@ -21,8 +21,11 @@ extension ChatServer {
         hub.history = book
         hub.historyReplayLines = settings.replayLines
         guard let store else { return }
+        let accounts = try AccountStore(database: store.database)
+        hub.accounts = try accounts.loadAccounts()
+        hub.serverBans = try accounts.loadBans()
         let logger = self.logger
-        let inbox = AsyncInbox<HistoryWriter.Report>(reactor: reactor) { reports in
+        let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { reports in
             for report in reports {
                 switch report {
                 case .failing(let error, let lines):
@@ -35,28 +38,35 @@ extension ChatServer {
             }
         }
         inbox.start()
-        historyInbox = inbox
-        historyWriter = try HistoryWriter(store: store, commitWindow: settings.commitWindow, retention: settings.retention) { inbox.post($0) }
+        storeInbox = inbox
+        storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention) { inbox.post($0) }
         hub.persistsHistory = true
-        logger.notice("history: \(store.database.path), \(loaded) lines in \(book.roomCount) rooms loaded; replaying \(settings.replayLines) on join")
+        logger.notice("history: \(store.database.path), \(loaded) lines in \(book.roomCount) rooms loaded; replaying \(settings.replayLines) on join; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
 
-    /// From `flushAll`: one hand-over per loop iteration.
+    /// From `flushAll`: one hand-over per loop iteration. Without a writer (history off)
+    /// account changes stay in memory only.
     func handOverHistory() {
-        historyWriter?.submit(hub.pendingHistory)
-        hub.pendingHistory.removeAll(keepingCapacity: true)
+        if !hub.pendingHistory.isEmpty {
+            storeWriter?.submit(hub.pendingHistory)
+            hub.pendingHistory.removeAll(keepingCapacity: true)
+        }
+        if !hub.pendingAccountChanges.isEmpty {
+            storeWriter?.submit(hub.pendingAccountChanges)
+            hub.pendingAccountChanges.removeAll()
+        }
     }
 
     /// At exit, after the loop stopped: commits every line received, stops the writer thread
     /// and logs what it last reported.
     public func closeHistory() {
-        guard let writer = historyWriter else { return }
+        guard let writer = storeWriter else { return }
         handOverHistory()
         writer.close()
-        historyWriter = nil
-        historyInbox?.stop()
-        historyInbox?.deliver()
-        historyInbox = nil
+        storeWriter = nil
+        storeInbox?.stop()
+        storeInbox?.deliver()
+        storeInbox = nil
     }
 }
 
@@ -66,7 +76,7 @@ public struct HistorySettings: Sendable {
     public static let linesInMemory = 200
     /// Lines replayed on join (0: none).
     public var replayLines = 20
-    /// Longest a received line waits before it is committed (see `HistoryWriter`).
+    /// Longest a received line waits before it is committed (see `StoreWriter`).
     public var commitWindow = 0.05
     public var retention = HistoryRetention()
     public init() {}

@@ -88,7 +88,7 @@ extension ChatServer {
                 connection.throttledSince = nil
                 if connection.peerClosed {
                     hub.dismiss(id, reason: "connection lost")
-                } else if !connection.closeAfterFlush {
+                } else if !connection.closeAfterFlush && connection.penaltyUntil == nil {
                     connection.startReading(reactor.loop)
                 }
             } else if let since = connection.throttledSince, now - since >= config.floodSeconds {

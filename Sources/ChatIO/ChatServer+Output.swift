@@ -10,7 +10,8 @@ extension ChatServer {
     /// The `ev_prepare` callback: flush, reset the outbox, then close what the flush or the hub
     /// asked to close. Closing tells rooms, which queues more output, so repeat until quiet.
     func flushAll() {
-        if !hub.pendingHistory.isEmpty { handOverHistory() }
+        if !hub.pendingHistory.isEmpty || !hub.pendingAccountChanges.isEmpty { handOverHistory() }
+        if !hub.pendingAuthJobs.isEmpty || !hub.pendingPenalties.isEmpty { handOverAuthWork() }
         while !hub.outbox.dirty.isEmpty || !hub.outbox.closeRequests.isEmpty || !deferredCloses.isEmpty {
             let dirty = hub.outbox.dirty
             if !dirty.isEmpty {
@@ -167,6 +168,8 @@ extension ChatServer {
     /// re-checks them) but still sit over the soft limit. The prepare watcher closes them.
     func housekeeping() {
         enforceTimeouts()
+        endPenalties()
+        refreshStats()
         for connection in connections where connection?.overSoftLimitSince != nil {
             if let connection { checkOutputLimits(connection) }
         }

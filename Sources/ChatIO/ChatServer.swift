@@ -49,8 +49,15 @@ public final class ChatServer {
     var clientsPerAddress: [Substring: Int] = [:]
     var shutdownTimer: TimerWatcher?
     /// History persistence (ChatServer+History.swift); nil when history is off or in memory only.
-    var historyWriter: HistoryWriter?
-    var historyInbox: AsyncInbox<HistoryWriter.Report>?
+    var storeWriter: StoreWriter?
+    var storeInbox: AsyncInbox<StoreWriter.Report>?
+    /// Password hashing (ChatServer+Accounts.swift); nil until accounts are enabled.
+    var hasher: PasswordHasher?
+    var authInbox: AsyncInbox<AuthResult>?
+    /// Clients whose reads are paused for a wrong server password.
+    var penalisedClients: [ClientID] = []
+    let startTime: Double
+    var lastRelayed: UInt64 = 0
 
     /// One read buffer for all clients (single-threaded), allocated once.
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -63,6 +70,8 @@ public final class ChatServer {
         self.logger = logger
         self.hub = Hub(limits: config.chat)
         hub.motd = config.motd
+        hub.operators = Set(config.operators.map(NameRules.fold))
+        startTime = reactor.now
         maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
         let address = try SocketAddress(host: config.host, port: config.port)
         listenFD = try Socket.listen(on: address, backlog: config.listenBacklog)
@@ -124,6 +133,7 @@ public final class ChatServer {
         config = next
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
         logger.logLevel = logLevel
+        hub.operators = Set(next.operators.map(NameRules.fold))
         let now = reactor.now
         for connection in connections.compactMap({ $0 }) {
             connection.bucket = next.makeBucket(now: now)

@@ -17,6 +17,7 @@ public enum ConfigFile {
     public static let keys: Set<String> = [
         "log-level", "max-clients", "max-clients-per-address", "max-line-rate", "line-burst", "flood-seconds",
         "idle-timeout", "partial-line-timeout", "output-hard-limit", "output-soft-limit", "output-soft-seconds", "motd-file",
+        "operators",
     ]
 
     /// Parses the file's text into key/value pairs, in order.
@@ -49,6 +50,7 @@ public enum ConfigFile {
             switch key {
             case "log-level": logLevel = value
             case "motd-file": motdFile = value
+            case "operators": config.operators = value.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
             case "max-clients": config.maxClients = max(1, Int(try number()))
             case "max-clients-per-address": config.maxClientsPerAddress = Int(try number())
             case "max-line-rate": config.maxLineRate = try number()
@@ -69,7 +71,7 @@ public enum ConfigFile {
 }
 
 extension StringProtocol {
-    var trimmingSpaces: String {
+    public var trimmingSpaces: String {
         String(drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
     }
 }

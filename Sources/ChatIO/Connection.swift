@@ -28,6 +28,8 @@ final class Connection {
     var throttledSince: Double?
     /// The client half-closed (read returned EOF); only its pending output remains to send.
     var peerClosed = false
+    /// Reads are paused until then (a wrong server password); see ChatServer+Accounts.swift.
+    var penaltyUntil: Double?
     /// The read watcher at [0] and the write watcher at [1]: allocated once, so the addresses
     /// libev keeps stay valid; freed in deinit, after `stopWatchers()` has stopped both.
     private let watchers: UnsafeMutablePointer<ev_io>

@@ -31,6 +31,8 @@ public struct ServerConfig: Sendable {
     public var maxClientsPerAddress = 0
     /// Lines shown to every new client after the welcome.
     public var motd: [String] = []
+    /// Account names that are server operators while logged in.
+    public var operators: [String] = []
 
     public init() {}
 

@@ -18,6 +18,21 @@ enum Migrations {
         );
         CREATE INDEX chunks_by_room ON chunks(room_key, id);
         """,
+        // 2: accounts (Argon2id hash strings only, never passwords) and server-wide bans.
+        """
+        CREATE TABLE accounts(
+            name_key TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            updated INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE bans(
+            target TEXT PRIMARY KEY,
+            is_address INTEGER NOT NULL,
+            until REAL,
+            set_by TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings `database` up to the latest version. A database written by a newer chatd is

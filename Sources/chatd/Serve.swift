@@ -78,6 +78,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a received line may wait before it is committed: what a kill -9 can lose (0 to 1).")
     var commitWindow = HistorySettings().commitWindow
 
+    @Option(help: "A file whose first line is the server password (clients must /pass it first). Or set CHATD_PASSWORD; never give it on the command line.")
+    var passwordFile: String?
+
+    @Option(help: "Comma-separated account names that are server operators (reloadable with --config).")
+    var operators = ""
+
     func validate() throws {
         if historyReplay < 0 || historyReplay > HistorySettings.linesInMemory { throw ValidationError("--history-replay must be between 0 and \(HistorySettings.linesInMemory)") }
         if historyMaxLines < 0 || historyMaxDays < 0 { throw ValidationError("--history-max-lines and --history-max-days must not be negative") }
@@ -116,6 +122,7 @@ struct Serve: ParsableCommand {
         config.idleTimeout = idleTimeout
         config.partialLineTimeout = partialLineTimeout
         config.maxClientsPerAddress = maxClientsPerAddress
+        config.operators = operators.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
 
         // The command line is the base; the --config file is applied on top, at start and on
         // every SIGHUP, so removing a key from the file returns it to the command-line value.
@@ -162,7 +169,10 @@ struct Serve: ParsableCommand {
                     throw StartError("history database: \(error) (move it aside, or start with --no-history)")
                 }
                 try server.enableHistory(store: store, settings: history)
+            } else {
+                logger.notice("history off: accounts and bans are kept in memory only, until exit")
             }
+            try server.enableAccounts(serverPassword: try readServerPassword())
             logger.notice("descriptor limit \(limit): up to \(server.maxClients) clients")
         } catch {
             writeLineToStandardError("chatd: \(error)")
@@ -190,8 +200,30 @@ struct Serve: ParsableCommand {
         reactor.run()
         signals.forEach { $0.stop() }
         server.stopWatchers()
+        server.closeAccounts()
         server.closeHistory()
         logger.notice("chatd stopped")
+    }
+}
+
+extension Serve {
+    /// The server password from `--password-file` (first line) or `CHATD_PASSWORD`, which is
+    /// removed from the environment once read so no child process inherits it. Never logged.
+    func readServerPassword() throws -> [UInt8]? {
+        var password: String?
+        if let environment = getenv("CHATD_PASSWORD") {
+            password = String(cString: environment)
+            unsetenv("CHATD_PASSWORD")
+        }
+        if let passwordFile {
+            password = try TextFile.lines(passwordFile).first ?? ""
+        }
+        guard let password else { return nil }
+        let bytes = Array(password.utf8)
+        guard bytes.count >= 8, !bytes.contains(where: { $0 <= 0x20 }) else {
+            throw StartError("the server password must be at least 8 bytes with no spaces or control characters")
+        }
+        return bytes
     }
 }
 

@@ -36,7 +36,7 @@ public final class Spawned: @unchecked Sendable {
 
     deinit {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)  // children inherit Foundation's blocked SIGTERM
             process.waitUntilExit()
         }
         outputPipe.fileHandleForReading.readabilityHandler = nil
@@ -66,7 +66,7 @@ public final class Spawned: @unchecked Sendable {
         let deadline = now() + timeout
         while process.isRunning && now() < deadline { usleep(10_000) }
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)  // children inherit Foundation's blocked SIGTERM
             process.waitUntilExit()
             return nil
         }

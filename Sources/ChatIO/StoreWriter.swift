@@ -11,7 +11,8 @@ public struct HistoryRetention: Sendable {
     public init() {}
 }
 
-/// Commits room history to SQLite on its own thread, so the loop never waits on disk.
+/// Commits room history (and account and ban changes) to SQLite on its own thread, so the
+/// loop never waits on disk.
 ///
 /// The loop hands over each iteration's lines with one `submit` (one lock per iteration, not
 /// per line). The thread commits whatever has queued in one transaction, then waits out the
@@ -20,7 +21,7 @@ public struct HistoryRetention: Sendable {
 /// commit in flight); `close()` commits everything queued and returns only then.
 /// A failed commit (disk full) is reported through `report` and the batch dropped: chat goes
 /// on, and one line is logged when writing starts to fail and one when it works again.
-public final class HistoryWriter: @unchecked Sendable {
+public final class StoreWriter: @unchecked Sendable {
     // @unchecked: `store` and the bookkeeping below are used only by the writer thread once
     // `init` returns; the loop thread touches only `queue` (thread-safe) and `thread` (join).
     public enum Report: Sendable {
@@ -34,8 +35,15 @@ public final class HistoryWriter: @unchecked Sendable {
     /// Most lines one retention pass deletes by age, so commits of new lines are never held up long.
     static let pruneChunkLines = 5_000
 
-    private let queue = LockedQueue<HistoryEntry>()
+    /// One item per loop iteration's hand-over, not per line.
+    enum Write: Sendable {
+        case lines([HistoryEntry])
+        case changes([AccountChange])
+    }
+
+    private let queue = LockedQueue<Write>()
     private let store: HistoryStore
+    private let accounts: AccountStore
     private let commitWindow: Double
     private let retention: HistoryRetention
     private let report: @Sendable (Report) -> Void
@@ -43,9 +51,10 @@ public final class HistoryWriter: @unchecked Sendable {
     private var touchedRooms = Set<String>()
     private var lostLines = 0
 
-    public init(store: HistoryStore, commitWindow: Double, retention: HistoryRetention,
+    public init(store: HistoryStore, accounts: AccountStore, commitWindow: Double, retention: HistoryRetention,
                 report: @escaping @Sendable (Report) -> Void) throws {
         self.store = store
+        self.accounts = accounts
         self.commitWindow = max(0, commitWindow)
         self.retention = retention
         self.report = report
@@ -54,7 +63,10 @@ public final class HistoryWriter: @unchecked Sendable {
     }
 
     /// From the loop thread: queue lines for the next commit.
-    public func submit(_ entries: [HistoryEntry]) { queue.push(contentsOf: entries) }
+    public func submit(_ entries: [HistoryEntry]) { queue.push(.lines(entries)) }
+
+    /// From the loop thread: queue account and ban changes.
+    public func submit(_ changes: [AccountChange]) { queue.push(.changes(changes)) }
 
     /// Commits everything submitted so far, then stops the thread. Call once, at exit.
     public func close() {
@@ -69,17 +81,36 @@ public final class HistoryWriter: @unchecked Sendable {
             let (batch, closed) = queue.take(waitingAtMost: Self.retentionIntervalSeconds)
             if !batch.isEmpty {
                 let started = monotonicSeconds()
-                commit(batch)
+                write(batch)
                 let rest = commitWindow - (monotonicSeconds() - started)
                 if rest > 0 && !closed { sleep(seconds: rest) }
             }
             if closed {
-                commit(queue.takeAll())  // anything submitted while the last batch committed
+                write(queue.takeAll())  // anything submitted while the last batch committed
                 return
             }
             if monotonicSeconds() - lastPrune >= Self.retentionIntervalSeconds {
                 prune()
                 lastPrune = monotonicSeconds()
+            }
+        }
+    }
+
+    private func write(_ batch: [Write]) {
+        var lines: [HistoryEntry] = []
+        var changes: [AccountChange] = []
+        for item in batch {
+            switch item {
+            case .lines(let more): lines += more
+            case .changes(let more): changes += more
+            }
+        }
+        commit(lines)
+        if !changes.isEmpty {
+            do {
+                try accounts.apply(changes)
+            } catch {
+                report(.failing(error: "accounts: \(error)", lines: 0))
             }
         }
     }

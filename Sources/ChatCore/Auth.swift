@@ -1,0 +1,101 @@
+/// Password work the hub asks for and the I/O layer runs on the hashing thread. The hub never
+/// hashes (it has no crypto and must never wait); it queues a job in `pendingAuthJobs` and
+/// acts when `authFinished` brings the result back, checking the client is still the same
+/// connection (`serial`), since a slot can be reused while a hash runs.
+public struct AuthJob: Sendable {
+    public enum Work: Sendable {
+        case hash([UInt8])
+        case verify([UInt8], against: String)
+        /// `/passwd`: check the old password, then hash the new one.
+        case verifyThenHash(old: [UInt8], against: String, new: [UInt8])
+    }
+
+    public enum Purpose: Sendable, Equatable {
+        case register(name: String)
+        case login(name: String)
+        case changePassword
+    }
+
+    public let client: ClientID
+    public let serial: UInt64
+    public let purpose: Purpose
+    public let work: Work
+}
+
+/// What came of an `AuthJob`. Carries no password.
+public struct AuthResult: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case hashed(String)
+        case verified
+        case rejected
+        /// The hash could not be made (libsodium could not get its memory).
+        case failed
+    }
+
+    public let client: ClientID
+    public let serial: UInt64
+    public let purpose: AuthJob.Purpose
+    public let outcome: Outcome
+
+    public init(job: AuthJob, outcome: Outcome) {
+        client = job.client
+        serial = job.serial
+        purpose = job.purpose
+        self.outcome = outcome
+    }
+}
+
+/// A registered account: its display name and Argon2id hash string (never the password).
+public struct Account: Sendable, Equatable {
+    public var name: String
+    public var hash: String
+    public init(name: String, hash: String) {
+        self.name = name
+        self.hash = hash
+    }
+}
+
+/// A server-wide ban on a name or an address, until a time or forever.
+public struct ServerBan: Sendable, Equatable {
+    /// A folded name, or an address (`127.0.0.2`, `::1`).
+    public var target: String
+    public var isAddress: Bool
+    /// Seconds since the epoch; nil: until lifted.
+    public var until: Double?
+    public var setBy: String
+    public init(target: String, isAddress: Bool, until: Double?, setBy: String) {
+        self.target = target
+        self.isAddress = isAddress
+        self.until = until
+        self.setBy = setBy
+    }
+}
+
+/// Changes to persist (accounts and bans), handed to the database writer like history.
+public enum AccountChange: Sendable, Equatable {
+    case saveAccount(key: String, Account)
+    case saveBan(ServerBan)
+    case removeBan(target: String)
+}
+
+/// Figures only the I/O layer knows, refreshed once a second for `/stats`.
+public struct ServerStats: Sendable {
+    public var bytesQueued = 0
+    public var uptimeSeconds = 0.0
+    public var messagesPerSecond = 0.0
+    public init() {}
+}
+
+/// Bounds on authentication.
+public struct AuthLimits: Sendable {
+    /// Password attempts (`/pass`, `/login`, `/register`, `/passwd`) per address: a burst of
+    /// this many, then one per `attemptIntervalSeconds`, so guessing runs at human speed.
+    public var attemptBurst = 5.0
+    public var attemptIntervalSeconds = 3.0
+    /// Wrong server passwords before the connection is closed.
+    public var maxServerPasswordFailures = 3
+    /// Passwords are 8 to 128 bytes.
+    public var minPasswordBytes = 8
+    public var maxPasswordBytes = 128
+    public init() {}
+}
