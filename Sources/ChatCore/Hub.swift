@@ -95,7 +95,9 @@ public final class Hub {
         styles[slot] = .native
         outbox.register(id)
         clientCount += 1
-        send(.notice(.welcome(name: address, room: defaultRoom, maxLineBytes: limits.maxLineBytes)), to: id)
+        // Before the server password a client is in no room: the welcome must not say otherwise.
+        let room = serverPassword == nil ? defaultRoom : "no room until /pass"
+        send(.notice(.welcome(name: address, room: room, maxLineBytes: limits.maxLineBytes)), to: id)
         if let ban = activeBan(ClientState.host(of: address)) {
             expel(id, .banned, "this address is banned from the server" + banSuffix(ban), reason: "banned")
             return

@@ -102,6 +102,7 @@ private final class Chat {
         let chat = Chat(password: "sesame-street")
         chat.connect(0)
         chat.connect(1)
+        #expect(chat.lines(0).first?.contains("you are in no room until /pass") == true)
         #expect(chat.take(0).last == "*** this server needs a password: send /pass PASSWORD")
         chat.say(0, "/pass sesame-street")
         #expect(chat.take(0).first == "OK pass accepted")
