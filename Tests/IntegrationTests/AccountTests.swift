@@ -43,6 +43,7 @@ import Testing
         guest.send("/nick alice")
         #expect(guest.waitFor { $0.hasPrefix("ERROR") } == "ERROR NICK_IN_USE: the name \"alice\" is taken")
         alice.close()
+        #expect(guest.waitFor { $0.hasPrefix("*** alice quit") } != nil, "the server saw alice go")
         guest.send("/nick alice")
         #expect(guest.waitFor { $0.hasPrefix("ERROR") } == "ERROR NICK_REGISTERED: alice is a registered name: /login alice PASSWORD")
         first.signal(SIGTERM)
