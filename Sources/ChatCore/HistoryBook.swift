@@ -3,6 +3,8 @@
 /// said, in the same loop iteration as their fan-out — so a joiner's replay holds exactly the
 /// lines said before it joined, and everything later reaches it live.
 public struct HistoryBook {
+    /// Lines replayed on join, and shown by `/history` without a count, unless configured.
+    public static let defaultReplayLines = 20
     /// Lines kept per room (the most `/history` can show).
     public let linesPerRoom: Int
     /// Rooms kept; past this the room with the oldest last line is forgotten (its lines stay

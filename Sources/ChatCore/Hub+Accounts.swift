@@ -20,14 +20,14 @@ extension Hub {
         }
         attemptBuckets[state.host] = bucket
         if !allowed {
-            send(.error(.rateLimited, "too many password attempts from your address; wait \(Int(bucket.wait(now: now).rounded(.up)))s and try again"), to: id)
+            fail(id, .rateLimited, "too many password attempts from your address; wait \(Int(bucket.wait(now: now).rounded(.up)))s and try again")
         }
         return allowed
     }
 
     private func validPassword(_ password: [UInt8], _ id: ClientID) -> Bool {
         guard password.count >= authLimits.minPasswordBytes && password.count <= authLimits.maxPasswordBytes else {
-            send(.error(.passwordInvalid, "passwords are \(authLimits.minPasswordBytes) to \(authLimits.maxPasswordBytes) bytes without spaces"), to: id)
+            fail(id, .passwordInvalid, "passwords are \(authLimits.minPasswordBytes) to \(authLimits.maxPasswordBytes) bytes without spaces")
             return false
         }
         return true
@@ -39,30 +39,30 @@ extension Hub {
         pendingAuthJobs.append(AuthJob(client: id, serial: state.serial, purpose: purpose, work: work))
     }
 
-    /// The client's state if it may start password work now; otherwise the error is sent.
-    private func readyForAuth(_ id: ClientID) -> ClientState? {
-        guard let state = client(id) else { return nil }
+    /// Whether the client may start password work now; otherwise the error is sent.
+    private func readyForAuth(_ id: ClientID) -> Bool {
+        guard let state = client(id) else { return false }
         if state.authInFlight {
-            send(.error(.busy, "your previous login or password command is still being checked"), to: id)
-            return nil
+            fail(id, .busy, "your previous login or password command is still being checked")
+            return false
         }
-        return allowAttempt(id, state) ? state : nil
+        return allowAttempt(id, state)
     }
 
     func pass(_ password: [UInt8], from id: ClientID) {
         guard let check = serverPassword else {
-            send(.reply(command: "pass", text: "this server has no password", final: true), to: id)
+            reply(id, "pass", "this server has no password")
             return
         }
         guard let state = client(id) else { return }
         if state.authorised {
-            send(.reply(command: "pass", text: "already accepted", final: true), to: id)
+            reply(id, "pass", "already accepted")
             return
         }
         guard allowAttempt(id, state) else { return }
         if check(password) {
             update(id) { $0.authorised = true }
-            send(.reply(command: "pass", text: "accepted", final: true), to: id)
+            reply(id, "pass", "accepted")
             enterLobby(id)
             return
         }
@@ -72,34 +72,34 @@ extension Hub {
             expel(id, .badPassword, "wrong password, \(failures) times; closing the connection", reason: "wrong password")
             return
         }
-        send(.error(.badPassword, "wrong password (\(failures) of \(authLimits.maxServerPasswordFailures)); wait \(failures)s"), to: id)
+        fail(id, .badPassword, "wrong password (\(failures) of \(authLimits.maxServerPasswordFailures)); wait \(failures)s")
         pendingPenalties.append((id, Double(failures)))
     }
 
     func register(_ name: String, password: [UInt8], from id: ClientID) {
         guard let state = client(id) else { return }
         guard NameRules.isValidName(Substring(name)) else {
-            send(.error(.nickInvalid, "\"\(Sanitizer.printable(name.prefix(40)))\" is not a valid name"), to: id)
+            fail(id, .nickInvalid, "\"\(Sanitizer.printable(name.prefix(40)))\" is not a valid name")
             return
         }
         let key = NameRules.fold(name)
         if state.account != nil {
-            send(.error(.alreadyLoggedIn, "you are logged in as \(state.account ?? ""); /logout first"), to: id)
+            fail(id, .alreadyLoggedIn, "you are logged in as \(state.account ?? ""); /logout first")
             return
         }
         if accounts[key] != nil || registering.contains(key) {
-            send(.error(.alreadyRegistered, "\(name) is already registered"), to: id)
+            fail(id, .alreadyRegistered, "\(name) is already registered")
             return
         }
         if let owner = clientID(named: name), owner != id {
-            send(.error(.nickInUse, "the name \"\(name)\" is in use"), to: id)
+            fail(id, .nickInUse, "the name \"\(name)\" is in use")
             return
         }
         if let ban = activeBan(key) {
-            send(.error(.banned, "the name \(name) is banned" + banSuffix(ban)), to: id)
+            fail(id, .banned, "the name \(name) is banned" + banSuffix(ban))
             return
         }
-        guard validPassword(password, id), readyForAuth(id) != nil else { return }
+        guard validPassword(password, id), readyForAuth(id) else { return }
         registering.insert(key)
         startJob(id, .register(name: name), .hash(password))
     }
@@ -107,10 +107,10 @@ extension Hub {
     func login(_ name: String, password: [UInt8], from id: ClientID) {
         guard let state = client(id) else { return }
         if state.account != nil {
-            send(.error(.alreadyLoggedIn, "you are logged in as \(state.account ?? ""); /logout first"), to: id)
+            fail(id, .alreadyLoggedIn, "you are logged in as \(state.account ?? ""); /logout first")
             return
         }
-        guard readyForAuth(id) != nil else { return }
+        guard readyForAuth(id) else { return }
         // Unknown names are checked against the decoy hash: same work, same answer, same time.
         let stored = NameRules.isValidName(Substring(name)) ? accounts[NameRules.fold(name)]?.hash ?? decoyHash : decoyHash
         startJob(id, .login(name: name), .verify(password, against: stored))
@@ -119,22 +119,22 @@ extension Hub {
     func passwd(old: [UInt8], new: [UInt8], from id: ClientID) {
         guard let state = client(id) else { return }
         guard let account = state.account, let stored = accounts[NameRules.fold(account)]?.hash else {
-            send(.error(.notLoggedIn, "log in first: /login NAME PASSWORD"), to: id)
+            fail(id, .notLoggedIn, "log in first: /login NAME PASSWORD")
             return
         }
-        guard validPassword(new, id), readyForAuth(id) != nil else { return }
+        guard validPassword(new, id), readyForAuth(id) else { return }
         startJob(id, .changePassword, .verifyThenHash(old: old, against: stored, new: new))
     }
 
     func logout(from id: ClientID) {
         guard let state = client(id) else { return }
         guard state.account != nil else {
-            send(.error(.notLoggedIn, "you are not logged in"), to: id)
+            fail(id, .notLoggedIn, "you are not logged in")
             return
         }
         update(id) { $0.account = nil }
         rename(id, to: state.address, chosen: false)
-        send(.reply(command: "logout", text: "you are \(state.address) again", final: true), to: id)
+        reply(id, "logout", "you are \(state.address) again")
     }
 
     /// A hashing result is back: finish the command it belonged to, if its client is still the
@@ -148,43 +148,43 @@ extension Hub {
         case (.register(let name), .hashed(let hash)):
             let key = NameRules.fold(name)
             guard accounts[key] == nil else {
-                send(.error(.alreadyRegistered, "\(name) is already registered"), to: id)
+                fail(id, .alreadyRegistered, "\(name) is already registered")
                 return
             }
             let account = Account(name: name, hash: hash)
             accounts[key] = account
             pendingAccountChanges.append(.saveAccount(key: key, account))
             logIn(id, as: name)
-            send(.reply(command: "register", text: "\(name) registered; you are logged in", final: true), to: id)
+            reply(id, "register", "\(name) registered; you are logged in")
         case (.login(let name), .verified):
             let key = NameRules.fold(name)
             guard let account = accounts[key] else {
-                send(.error(.badLogin, "wrong name or password"), to: id)
+                fail(id, .badLogin, "wrong name or password")
                 return
             }
             if let holder = clientID(named: account.name), holder != id {
-                send(.error(.alreadyLoggedIn, "\(account.name) is logged in on another connection"), to: id)
+                fail(id, .alreadyLoggedIn, "\(account.name) is logged in on another connection")
                 return
             }
             if let ban = activeBan(key) {
-                send(.error(.banned, "the name \(account.name) is banned" + banSuffix(ban)), to: id)
+                fail(id, .banned, "the name \(account.name) is banned" + banSuffix(ban))
                 return
             }
             logIn(id, as: account.name)
-            send(.reply(command: "login", text: "logged in as \(account.name)", final: true), to: id)
+            reply(id, "login", "logged in as \(account.name)")
         case (.changePassword, .hashed(let hash)):
             guard let name = state.account else { return }
             let key = NameRules.fold(name)
             let account = Account(name: name, hash: hash)
             accounts[key] = account
             pendingAccountChanges.append(.saveAccount(key: key, account))
-            send(.reply(command: "passwd", text: "password changed", final: true), to: id)
+            reply(id, "passwd", "password changed")
         case (.login, _):
-            send(.error(.badLogin, "wrong name or password"), to: id)
+            fail(id, .badLogin, "wrong name or password")
         case (.changePassword, .rejected):
-            send(.error(.badLogin, "the old password is wrong"), to: id)
+            fail(id, .badLogin, "the old password is wrong")
         default:
-            send(.error(.serverError, "the password could not be processed; try again"), to: id)
+            fail(id, .serverError, "the password could not be processed; try again")
         }
     }
 

@@ -38,11 +38,11 @@ extension Hub {
         }
     }
 
-    private func reply(_ id: ClientID, _ command: String, _ text: String = "", final: Bool = true) {
+    func reply(_ id: ClientID, _ command: String, _ text: String = "", final: Bool = true) {
         send(.reply(command: command, text: text, final: final), to: id)
     }
 
-    private func fail(_ id: ClientID, _ code: ErrorCode, _ text: String) {
+    func fail(_ id: ClientID, _ code: ErrorCode, _ text: String) {
         send(.error(code, text), to: id)
     }
 
@@ -122,11 +122,15 @@ extension Hub {
             return
         }
         let key = NameRules.fold(name)
-        if let account = accounts[key], state.account.map(NameRules.fold) != key {
-            fail(id, .nickRegistered, "\(account.name) is a registered name: /login \(account.name) PASSWORD")
+        let ownAccount = state.account.map(NameRules.fold)
+        // A name whose registration is still being hashed is already taken: otherwise a guest
+        // could claim it meanwhile and the registrant's login would take it from under them.
+        if accounts[key] != nil || registering.contains(key), ownAccount != key {
+            let shown = accounts[key]?.name ?? name
+            fail(id, .nickRegistered, "\(shown) is a registered name: /login \(shown) PASSWORD")
             return
         }
-        if state.account != nil && state.account.map(NameRules.fold) != key {
+        if ownAccount != nil && ownAccount != key {
             fail(id, .alreadyLoggedIn, "you are logged in as \(state.account ?? ""); /logout to use another name")
             return
         }

@@ -21,23 +21,18 @@ extension Hub {
     /// what the ring keeps), then one `OK history` line. Only members may read a room's history.
     func showHistory(_ name: String?, count: Int?, for id: ClientID) {
         guard let history else {
-            send(.error(.historyOff, "this server keeps no history"), to: id)
+            fail(id, .historyOff, "this server keeps no history")
             return
         }
         let slot: Int?
         if let name { slot = memberRoom(name, of: id) } else { slot = currentRoom(of: id) }
         guard let slot, let room = room(slot) else { return }
-        let wanted = count ?? (historyReplayLines > 0 ? historyReplayLines : 20)
+        let wanted = count ?? (historyReplayLines > 0 ? historyReplayLines : HistoryBook.defaultReplayLines)
         guard wanted >= 1 && wanted <= history.linesPerRoom else {
-            send(.error(.usage, "/history shows 1 to \(history.linesPerRoom) lines"), to: id)
+            fail(id, .usage, "/history shows 1 to \(history.linesPerRoom) lines")
             return
         }
         let shown = replay(room.name, count: wanted, to: id)
-        send(.reply(command: "history", text: "\(room.name) \(shown) line\(shown == 1 ? "" : "s")", final: true), to: id)
-    }
-
-    /// Fills the rings from stored lines (oldest first), at start.
-    public func preload(_ entries: [HistoryEntry]) {
-        for entry in entries { history?.record(entry, key: NameRules.fold(entry.room)) }
+        reply(id, "history", "\(room.name) \(shown) line\(shown == 1 ? "" : "s")")
     }
 }

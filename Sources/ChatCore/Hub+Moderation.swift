@@ -24,7 +24,7 @@ extension Hub {
     private func ownedRoom(_ name: String, by id: ClientID) -> Int? {
         guard let slot = memberRoom(NameRules.roomName(Substring(name)), of: id), let room = room(slot) else { return nil }
         guard isOwner(id, of: room) else {
-            send(.error(.notOwner, "only the owner of \(room.name) may do that"), to: id)
+            fail(id, .notOwner, "only the owner of \(room.name) may do that")
             return nil
         }
         return slot
@@ -32,12 +32,8 @@ extension Hub {
 
     private func operatorOnly(_ id: ClientID, _ command: String) -> Bool {
         if isOperator(id) { return true }
-        send(.error(.notOperator, "only server operators may \(command)"), to: id)
+        fail(id, .notOperator, "only server operators may \(command)")
         return false
-    }
-
-    private func ok(_ id: ClientID, _ command: String, _ text: String) {
-        send(.reply(command: command, text: text, final: true), to: id)
     }
 
     /// Makes the new room's creator its owner.
@@ -54,11 +50,11 @@ extension Hub {
         guard let state = client(id) else { return false }
         if isOwner(id, of: room) { return true }
         if room.bannedNames.contains(NameRules.fold(state.name)) || state.account.map({ room.bannedNames.contains(NameRules.fold($0)) }) == true {
-            send(.error(.bannedFromRoom, "you are banned from \(room.name)"), to: id)
+            fail(id, .bannedFromRoom, "you are banned from \(room.name)")
             return false
         }
         if let needed = room.joinKey, needed != key {
-            send(.error(.badKey, key == nil ? "\(room.name) needs a key: /join \(room.name) KEY" : "wrong key for \(room.name)"), to: id)
+            fail(id, .badKey, key == nil ? "\(room.name) needs a key: /join \(room.name) KEY" : "wrong key for \(room.name)")
             return false
         }
         return true
@@ -67,7 +63,7 @@ extension Hub {
     func setKey(_ name: String, _ key: String?, from id: ClientID) {
         guard let slot = ownedRoom(name, by: id), let room = room(slot) else { return }
         updateRoom(slot) { $0.joinKey = key }
-        ok(id, "key", key == nil ? "\(room.name) key removed" : "\(room.name) key set")
+        reply(id, "key", key == nil ? "\(room.name) key removed" : "\(room.name) key set")
     }
 
     func kick(_ roomName: String, _ name: String, reason: String?, from id: ClientID, ban: Bool = false) {
@@ -79,8 +75,8 @@ extension Hub {
             updateRoom(slot) { $0.bannedNames.formUnion(names) }
         }
         guard let target, room.members.contains(target), let victim = client(target) else {
-            if ban { ok(id, "ban", "\(name) banned from \(room.name)") } else {
-                send(.error(.noSuchNick, "\(Sanitizer.printable(name.prefix(40))) is not in \(room.name)"), to: id)
+            if ban { reply(id, "ban", "\(name) banned from \(room.name)") } else {
+                fail(id, .noSuchNick, "\(Sanitizer.printable(name.prefix(40))) is not in \(room.name)")
             }
             return
         }
@@ -88,19 +84,19 @@ extension Hub {
         broadcast(.notice(.server("\(victim.name) was removed from \(room.name) by \(by) (\(why))")), toRoom: slot, except: target)
         removeMember(target, fromRoom: slot)
         send(.notice(.server("you were removed from \(room.name) by \(by) (\(why))")), to: target)
-        ok(id, ban ? "ban" : "kick", "\(victim.name) removed from \(room.name)")
+        reply(id, ban ? "ban" : "kick", "\(victim.name) removed from \(room.name)")
     }
 
     func roomUnban(_ roomName: String, _ name: String, from id: ClientID) {
         guard let slot = ownedRoom(roomName, by: id), let room = room(slot) else { return }
         updateRoom(slot) { $0.bannedNames.remove(NameRules.fold(name)) }
-        ok(id, "unban", "\(name) may join \(room.name) again")
+        reply(id, "unban", "\(name) may join \(room.name) again")
     }
 
     func handOver(_ roomName: String, to name: String, from id: ClientID) {
         guard let slot = ownedRoom(roomName, by: id), let room = room(slot) else { return }
         guard let target = clientID(named: name), room.members.contains(target), let heir = client(target) else {
-            send(.error(.noSuchNick, "\(Sanitizer.printable(name.prefix(40))) is not in \(room.name)"), to: id)
+            fail(id, .noSuchNick, "\(Sanitizer.printable(name.prefix(40))) is not in \(room.name)")
             return
         }
         let account = heir.account.map(NameRules.fold)
@@ -109,7 +105,7 @@ extension Hub {
             room.ownerClient = account == nil ? target : nil
         }
         broadcast(.notice(.server("\(heir.name) now owns \(room.name)")), toRoom: slot, except: nil)
-        ok(id, "owner", "\(heir.name) owns \(room.name)")
+        reply(id, "owner", "\(heir.name) owns \(room.name)")
     }
 
     // MARK: Operators
@@ -117,24 +113,24 @@ extension Hub {
     func operatorAnnounce(_ text: String, from id: ClientID) {
         guard operatorOnly(id, "/announce") else { return }
         announce(text)
-        ok(id, "announce", "sent to \(clientCount) clients")
+        reply(id, "announce", "sent to \(clientCount) clients")
     }
 
     func kill(_ name: String, reason: String?, from id: ClientID) {
         guard operatorOnly(id, "/kill") else { return }
         guard let target = clientID(named: name), let victim = client(target) else {
-            send(.error(.noSuchNick, "\"\(Sanitizer.printable(name.prefix(40)))\" is not online"), to: id)
+            fail(id, .noSuchNick, "\"\(Sanitizer.printable(name.prefix(40)))\" is not online")
             return
         }
         expel(target, .killed, "disconnected by an operator" + (reason.map { ": \($0)" } ?? ""), reason: "killed by an operator")
-        ok(id, "kill", victim.name)
+        reply(id, "kill", victim.name)
     }
 
     func serverBan(_ target: String, seconds: Double?, from id: ClientID) {
         guard operatorOnly(id, "/ban"), let by = client(id)?.name else { return }
         let isAddress = target.contains(":") || target.allSatisfy { $0.isNumber || $0 == "." }
         guard isAddress || NameRules.isValidName(Substring(target)) else {
-            send(.error(.usage, "ban an address (127.0.0.2, ::1) or a name"), to: id)
+            fail(id, .usage, "ban an address (127.0.0.2, ::1) or a name")
             return
         }
         let key = isAddress ? target : NameRules.fold(target)
@@ -150,18 +146,18 @@ extension Hub {
                 removed += 1
             }
         }
-        ok(id, "ban", "\(target) banned" + banSuffix(ban) + "; \(removed) disconnected")
+        reply(id, "ban", "\(target) banned" + banSuffix(ban) + "; \(removed) disconnected")
     }
 
     func serverUnban(_ target: String, from id: ClientID) {
         guard operatorOnly(id, "/unban") else { return }
         let key = serverBans[target] != nil ? target : NameRules.fold(target)
         guard serverBans.removeValue(forKey: key) != nil else {
-            send(.error(.usage, "\(Sanitizer.printable(target.prefix(60))) is not banned"), to: id)
+            fail(id, .usage, "\(Sanitizer.printable(target.prefix(60))) is not banned")
             return
         }
         pendingAccountChanges.append(.removeBan(target: key))
-        ok(id, "unban", "\(target) unbanned")
+        reply(id, "unban", "\(target) unbanned")
     }
 
     func showStats(for id: ClientID) {
@@ -170,7 +166,7 @@ extension Hub {
         let text = "\(clientCount) clients, \(roomCount) rooms, \(String(format1: stats.messagesPerSecond)) messages/s, "
             + "\(stats.bytesQueued) bytes queued, up \(uptime / 86_400)d \(uptime / 3600 % 24)h \(uptime / 60 % 60)m \(uptime % 60)s, "
             + "\(accounts.count) accounts, \(serverBans.count) bans"
-        ok(id, "stats", text)
+        reply(id, "stats", text)
     }
 }
 

@@ -16,7 +16,7 @@ public final class Hub {
     /// The latest lines of each room (nil: history is off, nothing is kept or replayed).
     public var history: HistoryBook?
     /// Lines replayed on join (0: none; `/history` still answers).
-    public var historyReplayLines = 20
+    public var historyReplayLines = HistoryBook.defaultReplayLines
     /// Whether remembered lines are also queued in `pendingHistory` for the database.
     public var persistsHistory = false
     /// Lines said since the I/O layer last took them for the database writer.
@@ -98,7 +98,7 @@ public final class Hub {
         // Before the server password a client is in no room: the welcome must not say otherwise.
         let room = serverPassword == nil ? defaultRoom : "no room until /pass"
         send(.notice(.welcome(name: address, room: room, maxLineBytes: limits.maxLineBytes)), to: id)
-        if let ban = activeBan(ClientState.host(of: address)) {
+        if let ban = activeBan(String(ClientAddress.host(of: address))) {
             expel(id, .banned, "this address is banned from the server" + banSuffix(ban), reason: "banned")
             return
         }
@@ -273,7 +273,7 @@ public final class Hub {
 
     /// Every room in name order, for `/rooms`.
     func allRooms() -> [Room] {
-        rooms.compactMap { $0 }.sorted { NameRules.fold($0.name) < NameRules.fold($1.name) }
+        rooms.compactMap { $0 }.sorted { $0.key < $1.key }
     }
 
     /// Every admitted client's name, for `/users`.
@@ -289,10 +289,6 @@ public final class Hub {
 
     func createRoom(_ name: String, permanent: Bool = false) -> Int {
         let room = Room(name: name, key: NameRules.fold(name), isPermanent: permanent)
-        return insertRoom(room)
-    }
-
-    func insertRoom(_ room: Room) -> Int {
         let slot: Int
         if let free = freeRoomSlots.popLast() {
             slot = free
@@ -333,7 +329,7 @@ public final class Hub {
         if room.ownerClient == id { room.ownerClient = nil }
         update(id) { state in state.rooms.removeAll { $0 == slot } }
         if room.members.isEmpty && !room.isPermanent {
-            roomIndex[NameRules.fold(room.name)] = nil
+            roomIndex[room.key] = nil
             freeRoomSlots.append(slot)
         } else {
             rooms[slot] = room

@@ -56,15 +56,7 @@ struct ClientState {
         self.name = address
         self.address = address
         self.serial = serial
-        self.host = Self.host(of: address)
+        self.host = String(ClientAddress.host(of: address))
         self.authorised = authorised
-    }
-
-    /// `127.0.0.1:5000` → `127.0.0.1`, `[::1]:5000` → `::1`.
-    static func host(of address: String) -> String {
-        guard let colon = address.lastIndex(of: ":") else { return address }
-        let host = address[..<colon]
-        if host.hasPrefix("[") && host.hasSuffix("]") { return String(host.dropFirst().dropLast()) }
-        return host.contains(":") ? address : String(host)
     }
 }

@@ -59,7 +59,7 @@ extension ChatServer {
             return
         }
         let text = address.description
-        let host = Connection.host(of: text)
+        let host = ClientAddress.host(of: text)
         let fromHost = clientsPerAddress[host] ?? 0
         if config.maxClientsPerAddress > 0 && fromHost >= config.maxClientsPerAddress {
             refuse(fd, "\(host) already has \(fromHost) connections, the most allowed", code: .tooManyFromAddress)

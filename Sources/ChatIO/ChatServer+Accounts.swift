@@ -29,6 +29,7 @@ extension ChatServer {
             }
             hub.pendingAuthJobs.removeAll()
         }
+        guard !hub.pendingPenalties.isEmpty else { return }
         let now = reactor.now
         for (id, seconds) in hub.pendingPenalties {
             guard let connection = connection(id), !connection.isClosed else { continue }

@@ -75,7 +75,7 @@ public struct HistorySettings: Sendable {
     /// Lines kept in memory per room: the most `/history` shows and the most replayed on join.
     public static let linesInMemory = 200
     /// Lines replayed on join (0: none).
-    public var replayLines = 20
+    public var replayLines = HistoryBook.defaultReplayLines
     /// Longest a received line waits before it is committed (see `StoreWriter`).
     public var commitWindow = 0.05
     public var retention = HistoryRetention()

@@ -10,8 +10,8 @@ extension ChatServer {
     /// The `ev_prepare` callback: flush, reset the outbox, then close what the flush or the hub
     /// asked to close. Closing tells rooms, which queues more output, so repeat until quiet.
     func flushAll() {
-        if !hub.pendingHistory.isEmpty || !hub.pendingAccountChanges.isEmpty { handOverHistory() }
-        if !hub.pendingAuthJobs.isEmpty || !hub.pendingPenalties.isEmpty { handOverAuthWork() }
+        handOverHistory()
+        handOverAuthWork()
         while !hub.outbox.dirty.isEmpty || !hub.outbox.closeRequests.isEmpty || !deferredCloses.isEmpty {
             let dirty = hub.outbox.dirty
             if !dirty.isEmpty {

@@ -69,10 +69,7 @@ final class Connection {
     var pendingOutput: Int { backlog.count - backlogStart }
 
     /// The IP address without the port, for the per-address limit.
-    var host: Substring { Self.host(of: address) }
-
-    /// `127.0.0.1` of `127.0.0.1:52056`, `[::1]` of `[::1]:52056`.
-    static func host(of address: String) -> Substring { address[..<(address.lastIndex(of: ":") ?? address.endIndex)] }
+    var host: Substring { ClientAddress.host(of: address) }
 
     func startReading(_ loop: OpaquePointer) { ev_io_start(loop, watchers) }
     func stopReading(_ loop: OpaquePointer) { ev_io_stop(loop, watchers) }

@@ -32,8 +32,11 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// How often retention runs.
     static let retentionIntervalSeconds = 60.0
-    /// Most lines one retention pass deletes by age, so commits of new lines are never held up long.
-    static let pruneChunkLines = 5_000
+    /// Chunk rows deleted by age per statement, so no single delete holds the database long.
+    static let pruneChunkRows = 5_000
+    /// Statements per retention pass: a pass deletes at most this × `pruneChunkRows` rows, so
+    /// commits of new lines wait at most one pass; a larger backlog is cleared over later passes.
+    static let pruneRoundsPerPass = 20
 
     /// One item per loop iteration's hand-over, not per line.
     enum Write: Sendable {
@@ -137,7 +140,12 @@ public final class StoreWriter: @unchecked Sendable {
             }
             touchedRooms.removeAll()
             if retention.maxAgeSeconds > 0 {
-                deleted += try store.prune(olderThan: wallClockSeconds() - retention.maxAgeSeconds, limit: Self.pruneChunkLines)
+                let cutoff = wallClockSeconds() - retention.maxAgeSeconds
+                for _ in 0..<Self.pruneRoundsPerPass {
+                    let rows = try store.prune(olderThan: cutoff, limit: Self.pruneChunkRows)
+                    deleted += rows
+                    if rows < Self.pruneChunkRows { break }
+                }
             }
         } catch {
             report(.failing(error: "retention: \(error)", lines: 0))

@@ -81,6 +81,19 @@ private final class Chat {
         #expect(chat.last(1)?.hasPrefix("ERROR ALREADY_LOGGED_IN") == true)
     }
 
+    @Test func aNameBeingRegisteredCannotBeTakenWhileItsHashRuns() throws {
+        let chat = Chat()
+        chat.connect(0)
+        chat.connect(1)
+        chat.hub.receive(Array("/register carol long-password".utf8), from: ClientID(0))
+        let queued = chat.hub.pendingAuthJobs.popLast()
+        let job = try #require(queued, "the hash is queued, not yet run")
+        chat.say(1, "/nick Carol")
+        #expect(chat.last(1) == "ERROR NICK_REGISTERED: Carol is a registered name: /login Carol PASSWORD")
+        chat.hub.authFinished(AuthResult(job: job, outcome: .hashed("h:long-password")))
+        #expect(chat.take(0).contains("OK register carol registered; you are logged in"))
+    }
+
     @Test func passwordsAreBoundedAndAttemptsRateLimitedPerAddress() {
         let chat = Chat()
         chat.connect(0)
