@@ -1,60 +1,177 @@
-/// The latest lines of every room, in memory: what `/join` replays and `/history` reads, so a
-/// replay never waits on disk. Filled from the database at start, then by the hub as lines are
-/// said, in the same loop iteration as their fan-out — so a joiner's replay holds exactly the
-/// lines said before it joined, and everything later reaches it live.
+/// The latest lines of rooms, in memory: what `/join` replays and `/history` reads, so a replay
+/// never waits on disk. Lines are recorded by the hub in the same loop iteration as their
+/// fan-out, so a joiner's replay holds exactly the lines before it joined, and everything later
+/// reaches it live.
+///
+/// Memory follows live rooms, within a byte budget:
+/// - A room that exists has its ring here (loaded from the database when the room is created).
+/// - When a room empties its ring is *parked*: kept, so a quick rejoin needs no disk read, but
+///   the first to go when the book is over `memoryBudget` (oldest parked first). A ring parked
+///   less than `parkedGraceSeconds` ago is not evicted yet: its last lines may still be in the
+///   writer's commit window, and a reload from disk would miss them.
+/// - If evicting parked rings is not enough, a live room that records a line while the book is
+///   over budget drops its oldest lines down to `linesKeptUnderPressure`, so the worst case is
+///   about `linesKeptUnderPressure` lines per live room (rooms are capped by `maxRooms`).
 public struct HistoryBook {
     /// Lines replayed on join, and shown by `/history` without a count, unless configured.
     public static let defaultReplayLines = 20
+    /// Default for `memoryBudget` (`--history-memory`).
+    public static let defaultMemoryBudget = 64 << 20
+    /// See the type's comment: longer than the longest commit window (1 s) with a margin.
+    public static let parkedGraceSeconds = 5.0
+    /// Estimated bytes one line costs besides its text and names: the entry, array and string
+    /// headers and allocator rounding (measured order of magnitude, not exact).
+    static let overheadPerLine = 96
+
     /// Lines kept per room (the most `/history` can show).
     public let linesPerRoom: Int
-    /// Rooms kept; past this the room with the oldest last line is forgotten (its lines stay
-    /// in the database).
-    public let maxRooms: Int
-    private var rings: [String: Ring] = [:]
+    /// Bytes the rings may use before parked rings are evicted and live ones trimmed.
+    public var memoryBudget: Int
+    /// The fewest lines a live room keeps under memory pressure (at least the replay count).
+    public var linesKeptUnderPressure = defaultReplayLines
+    /// Estimated bytes in all rings.
+    public private(set) var bytes = 0
 
-    public init(linesPerRoom: Int, maxRooms: Int = 10_000) {
+    private var rings: [String: Ring] = [:]
+    /// Parked rooms by key, with when they were parked; `parkQueue` holds the same in parking
+    /// order, with stale entries (unparked or re-parked since) skipped when popped.
+    private var parkedAt: [String: Double] = [:]
+    private var parkQueue: [(key: String, at: Double)] = []
+    private var parkQueueHead = 0
+
+    public init(linesPerRoom: Int, memoryBudget: Int = HistoryBook.defaultMemoryBudget) {
         self.linesPerRoom = max(1, linesPerRoom)
-        self.maxRooms = max(1, maxRooms)
+        self.memoryBudget = max(0, memoryBudget)
     }
 
     /// Rooms with lines in memory.
     public var roomCount: Int { rings.count }
+    /// Rooms whose rings are parked (no members).
+    public var parkedCount: Int { parkedAt.count }
+
+    /// Whether `key`'s ring is in memory (live or parked).
+    public func contains(_ key: String) -> Bool { rings[key] != nil }
 
     /// Adds a line to its room (`key` is `NameRules.fold(entry.room)`, which the caller has
     /// cached), dropping the room's oldest line when full.
-    public mutating func record(_ entry: HistoryEntry, key: String) {
-        if rings[key] == nil && rings.count >= maxRooms { forgetQuietestRoom() }
-        rings[key, default: Ring(capacity: linesPerRoom)].append(entry)
+    public mutating func record(_ entry: HistoryEntry, key: String, now: Double = 0) {
+        let cost = Self.cost(of: entry)
+        bytes += cost
+        var ring = rings.removeValue(forKey: key) ?? Ring(capacity: linesPerRoom)
+        if let dropped = ring.append(entry, cost: cost) { bytes -= dropped }
+        if bytes > memoryBudget {
+            evictParked(now: now)
+            if bytes > memoryBudget { bytes -= ring.trim(to: linesKeptUnderPressure) }
+        }
+        rings[key] = ring
+    }
+
+    /// Puts a room's lines (from the database, oldest first) in memory when the room comes back.
+    public mutating func load(_ entries: [HistoryEntry], key: String, now: Double = 0) {
+        if let old = rings.removeValue(forKey: key) { bytes -= old.bytes }
+        unpark(key)
+        var ring = Ring(capacity: linesPerRoom)
+        for entry in entries.suffix(linesPerRoom) {
+            let cost = Self.cost(of: entry)
+            bytes += cost
+            if let dropped = ring.append(entry, cost: cost) { bytes -= dropped }
+        }
+        rings[key] = ring
+        if bytes > memoryBudget { evictParked(now: now) }
+    }
+
+    /// The room emptied: keep its ring while memory allows.
+    public mutating func park(_ key: String, now: Double) {
+        guard rings[key] != nil else { return }
+        parkedAt[key] = now
+        parkQueue.append((key, now))
+        if bytes > memoryBudget { evictParked(now: now) }
+    }
+
+    /// The room exists again; returns whether its ring was still in memory.
+    @discardableResult
+    public mutating func unpark(_ key: String) -> Bool {
+        parkedAt[key] = nil
+        return rings[key] != nil
+    }
+
+    /// Drops a room's lines from memory (its access rules went with it).
+    public mutating func forget(_ key: String) {
+        parkedAt[key] = nil
+        if let ring = rings.removeValue(forKey: key) { bytes -= ring.bytes }
     }
 
     /// The latest `count` lines of a room (by display or folded name), oldest first.
     public func recent(_ room: String, count: Int) -> [HistoryEntry] {
-        guard count > 0, let ring = rings[NameRules.fold(room)] else { return [] }
+        recent(key: NameRules.fold(room), count: count)
+    }
+
+    /// The latest `count` lines of the room with folded name `key`, oldest first.
+    public func recent(key: String, count: Int) -> [HistoryEntry] {
+        guard count > 0, let ring = rings[key] else { return [] }
         return ring.last(count)
     }
 
-    private mutating func forgetQuietestRoom() {
-        guard let quietest = rings.min(by: { ($0.value.newestTime ?? 0) < ($1.value.newestTime ?? 0) })?.key else { return }
-        rings[quietest] = nil
+    /// Evicts parked rings, oldest first, while over budget and old enough to be on disk.
+    private mutating func evictParked(now: Double) {
+        while bytes > memoryBudget, parkQueueHead < parkQueue.count {
+            let (key, at) = parkQueue[parkQueueHead]
+            guard parkedAt[key] == at else {  // unparked or parked again since: stale
+                parkQueueHead += 1
+                continue
+            }
+            if now - at < Self.parkedGraceSeconds { break }
+            parkQueueHead += 1
+            parkedAt[key] = nil
+            if let ring = rings.removeValue(forKey: key) { bytes -= ring.bytes }
+        }
+        if parkQueueHead > 1024 && parkQueueHead * 2 > parkQueue.count {
+            parkQueue.removeFirst(parkQueueHead)
+            parkQueueHead = 0
+        }
     }
 
-    /// A fixed-capacity ring of lines, oldest overwritten first.
+    static func cost(of entry: HistoryEntry) -> Int {
+        entry.text.count + entry.sender.utf8.count + entry.room.utf8.count + overheadPerLine
+    }
+
+    /// A fixed-capacity ring of lines, oldest overwritten first, with its byte estimate.
     struct Ring {
         private var storage: [HistoryEntry] = []
+        private var costs: [Int] = []
         private var start = 0
         let capacity: Int
+        private(set) var bytes = 0
 
         init(capacity: Int) { self.capacity = capacity }
 
-        var newestTime: Double? { storage.isEmpty ? nil : storage[(start + storage.count - 1) % storage.count].at }
-
-        mutating func append(_ entry: HistoryEntry) {
+        /// Appends; returns the cost of the line it overwrote, if any.
+        mutating func append(_ entry: HistoryEntry, cost: Int) -> Int? {
+            bytes += cost
             if storage.count < capacity {
                 storage.append(entry)
-            } else {
-                storage[start] = entry
-                start = (start + 1) % capacity
+                costs.append(cost)
+                return nil
             }
+            let dropped = costs[start]
+            storage[start] = entry
+            costs[start] = cost
+            start = (start + 1) % capacity
+            bytes -= dropped
+            return dropped
+        }
+
+        /// Keeps only the newest `count` lines; returns the bytes released.
+        mutating func trim(to count: Int) -> Int {
+            guard storage.count > count else { return 0 }
+            let kept = last(count)
+            let keptCosts = (storage.count - count..<storage.count).map { costs[(start + $0) % storage.count] }
+            let before = bytes
+            storage = kept
+            costs = keptCosts
+            start = 0
+            bytes = keptCosts.reduce(0, +)
+            return before - bytes
         }
 
         func last(_ count: Int) -> [HistoryEntry] {

@@ -62,6 +62,7 @@ extension Hub {
 
     func setKey(_ name: String, _ key: String?, from id: ClientID) {
         guard let slot = ownedRoom(name, by: id), let room = room(slot) else { return }
+        if key != nil { historyRoomProtected(slot) }
         updateRoom(slot) { $0.joinKey = key }
         reply(id, "key", key == nil ? "\(room.name) key removed" : "\(room.name) key set")
     }
@@ -72,6 +73,7 @@ extension Hub {
         if ban {
             var names: Set<String> = [NameRules.fold(name)]
             if let target, let account = client(target)?.account { names.insert(NameRules.fold(account)) }
+            historyRoomProtected(slot)
             updateRoom(slot) { $0.bannedNames.formUnion(names) }
         }
         guard let target, room.members.contains(target), let victim = client(target) else {

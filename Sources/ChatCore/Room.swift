@@ -28,6 +28,9 @@ struct Room {
     }
 
     var hasOwner: Bool { ownerAccount != nil || ownerClient != nil }
+
+    /// Has access rules (a key or bans): its history lives no longer than the room does.
+    var isProtected: Bool { joinKey != nil || !bannedNames.isEmpty }
 }
 
 /// One client's chat state. The address is the client's identity until it picks a name.

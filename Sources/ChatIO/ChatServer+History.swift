@@ -1,30 +1,37 @@
 import ChatCore
 import ChatStore
 
-/// Room history on the server: rings filled from the store at start, each iteration's lines
-/// handed to the writer thread from the prepare callback, the writer's reports logged on the
-/// loop thread, and everything committed before exit.
+/// Room history on the server: rings loaded per room as rooms are created (see `HistoryBook`
+/// and `HistoryReader`), each iteration's lines handed to the writer thread from the prepare
+/// callback, the writer's reports logged on the loop thread, everything committed before exit.
 extension ChatServer {
-    /// Turns history on: loads the latest lines of every stored room, the accounts and the bans
-    /// into memory (before the loop runs, so this is the only time the loop thread reads the
-    /// database) and starts the writer thread. Without a store, history is kept in memory only.
+    /// Turns history on: forgets protected rooms' history (their access rules did not survive
+    /// the restart), loads the default room's lines, the accounts and the bans, and starts the
+    /// writer thread. Other rooms are read when they are created, so start-up costs the same
+    /// whatever the database holds. Without a store, history is kept in memory only.
     public func enableHistory(store: HistoryStore?, settings: HistorySettings) throws {
-        var book = HistoryBook(linesPerRoom: HistorySettings.linesInMemory)
-        var loaded = 0
-        if let store {
-            for key in try store.roomKeys() {
-                let lines = try store.recent(roomKey: key, limit: HistorySettings.linesInMemory)
-                for entry in lines { book.record(entry, key: key) }
-                loaded += lines.count
-            }
-        }
+        var book = HistoryBook(linesPerRoom: HistorySettings.linesInMemory, memoryBudget: settings.memoryBudget)
+        book.linesKeptUnderPressure = max(settings.replayLines, 1)
         hub.history = book
         hub.historyReplayLines = settings.replayLines
         guard let store else { return }
+        let forgotten = try store.forgetProtectedRooms()
+        let reader = try HistoryReader(path: store.database.path)
+        let logger = self.logger
+        hub.historyLoader = { key in
+            do {
+                return try reader.recent(roomKey: key, limit: HistorySettings.linesInMemory)
+            } catch {
+                logger.error("history: cannot read \(key) (\(error)); the room starts without its history")
+                return []
+            }
+        }
+        let lobbyKey = NameRules.fold(hub.defaultRoom)
+        let lobbyLines = try reader.recent(roomKey: lobbyKey, limit: HistorySettings.linesInMemory)
+        hub.history?.load(lobbyLines, key: lobbyKey, now: reactor.now)
         let accounts = try AccountStore(database: store.database)
         hub.accounts = try accounts.loadAccounts()
         hub.serverBans = try accounts.loadBans()
-        let logger = self.logger
         let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { reports in
             for report in reports {
                 switch report {
@@ -41,7 +48,7 @@ extension ChatServer {
         storeInbox = inbox
         storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention) { inbox.post($0) }
         hub.persistsHistory = true
-        logger.notice("history: \(store.database.path), \(loaded) lines in \(book.roomCount) rooms loaded; replaying \(settings.replayLines) on join; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
+        logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
 
     /// From `flushAll`: one hand-over per loop iteration. Without a writer (history off)
@@ -50,6 +57,10 @@ extension ChatServer {
         if !hub.pendingHistory.isEmpty {
             storeWriter?.submit(hub.pendingHistory)
             hub.pendingHistory.removeAll(keepingCapacity: true)
+        }
+        if !hub.pendingRoomChanges.isEmpty {
+            storeWriter?.submit(hub.pendingRoomChanges)
+            hub.pendingRoomChanges.removeAll()
         }
         if !hub.pendingAccountChanges.isEmpty {
             storeWriter?.submit(hub.pendingAccountChanges)
@@ -61,6 +72,9 @@ extension ChatServer {
     /// and logs what it last reported.
     public func closeHistory() {
         guard let writer = storeWriter else { return }
+        // The read connection goes first: the writer's close checkpoints the log into the
+        // database file only when it is the last connection.
+        hub.historyLoader = nil
         handOverHistory()
         writer.close()
         storeWriter = nil
@@ -78,6 +92,8 @@ public struct HistorySettings: Sendable {
     public var replayLines = HistoryBook.defaultReplayLines
     /// Longest a received line waits before it is committed (see `StoreWriter`).
     public var commitWindow = 0.05
+    /// Bytes of lines kept in memory across all rooms (`--history-memory`; see `HistoryBook`).
+    public var memoryBudget = HistoryBook.defaultMemoryBudget
     public var retention = HistoryRetention()
     public init() {}
 }

@@ -8,6 +8,10 @@ public struct HistoryRetention: Sendable {
     public var maxLinesPerRoom = 10_000
     /// Lines older than this many seconds are deleted (0: kept forever).
     public var maxAgeSeconds = 30.0 * 86_400
+    /// Bytes the database's live pages may take (0: no cap); over it the oldest lines of any
+    /// room are deleted. The file keeps its size (SQLite reuses freed pages), so the file stays
+    /// near the cap plus what one retention interval writes.
+    public var maxDatabaseBytes = 1 << 30
     public init() {}
 }
 
@@ -42,7 +46,12 @@ public final class StoreWriter: @unchecked Sendable {
     enum Write: Sendable {
         case lines([HistoryEntry])
         case changes([AccountChange])
+        case rooms([RoomHistoryChange])
     }
+
+    /// Oldest chunks deleted per statement by the size cap, and statements per pass.
+    static let pruneBySizeRows = 1_000
+    static let pruneBySizeRounds = 100
 
     private let queue = LockedQueue<Write>()
     private let store: HistoryStore
@@ -61,7 +70,6 @@ public final class StoreWriter: @unchecked Sendable {
         self.commitWindow = max(0, commitWindow)
         self.retention = retention
         self.report = report
-        touchedRooms = Set(try store.roomKeys())  // the first pass covers every room
         thread = try WorkerThread(name: "chatd-history") { [self] in run() }
     }
 
@@ -71,6 +79,9 @@ public final class StoreWriter: @unchecked Sendable {
     /// From the loop thread: queue account and ban changes.
     public func submit(_ changes: [AccountChange]) { queue.push(.changes(changes)) }
 
+    /// From the loop thread: queue room protections and forgettings, in order with lines.
+    public func submit(_ changes: [RoomHistoryChange]) { queue.push(.rooms(changes)) }
+
     /// Commits everything submitted so far, then stops the thread. Call once, at exit.
     public func close() {
         queue.close()
@@ -79,6 +90,11 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     private func run() {
+        do {
+            touchedRooms = Set(try store.roomKeys())  // the first pass covers every room
+        } catch {
+            report(.failing(error: "retention: \(error)", lines: 0))
+        }
         var lastPrune = -Double.infinity
         while true {
             let (batch, closed) = queue.take(waitingAtMost: Self.retentionIntervalSeconds)
@@ -99,6 +115,8 @@ public final class StoreWriter: @unchecked Sendable {
         }
     }
 
+    /// Lines are committed together (one transaction for the batch); a room change waits for
+    /// the lines before it, so forgetting a room also forgets what was said just before.
     private func write(_ batch: [Write]) {
         var lines: [HistoryEntry] = []
         var changes: [AccountChange] = []
@@ -106,6 +124,10 @@ public final class StoreWriter: @unchecked Sendable {
             switch item {
             case .lines(let more): lines += more
             case .changes(let more): changes += more
+            case .rooms(let roomChanges):
+                commit(lines)
+                lines.removeAll()
+                apply(roomChanges)
             }
         }
         commit(lines)
@@ -115,6 +137,21 @@ public final class StoreWriter: @unchecked Sendable {
             } catch {
                 report(.failing(error: "accounts: \(error)", lines: 0))
             }
+        }
+    }
+
+    private func apply(_ changes: [RoomHistoryChange]) {
+        do {
+            for change in changes {
+                switch change {
+                case .protect(let key): try store.protect(roomKey: key)
+                case .forget(let key):
+                    try store.forget(roomKey: key)
+                    touchedRooms.remove(key)
+                }
+            }
+        } catch {
+            report(.failing(error: "room history: \(error)", lines: 0))
         }
     }
 
@@ -145,6 +182,13 @@ public final class StoreWriter: @unchecked Sendable {
                     let rows = try store.prune(olderThan: cutoff, limit: Self.pruneChunkRows)
                     deleted += rows
                     if rows < Self.pruneChunkRows { break }
+                }
+            }
+            if retention.maxDatabaseBytes > 0 {
+                for _ in 0..<Self.pruneBySizeRounds where try store.usedBytes() > retention.maxDatabaseBytes {
+                    let rows = try store.pruneOldest(limit: Self.pruneBySizeRows)
+                    deleted += rows
+                    if rows == 0 { break }
                 }
             }
         } catch {

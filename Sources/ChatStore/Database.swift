@@ -11,10 +11,13 @@ public final class Database {
     /// to the log without rewriting pages, and with `synchronous = NORMAL` a commit survives the
     /// process being killed (the log is in the OS's hands); only a power cut can lose the last
     /// commits, which the README states.
-    public init(path: String) throws {
+    ///
+    /// `readOnly` opens a second connection for reads beside the writer's (WAL lets readers go
+    /// on while the writer commits); the file must exist and already be in WAL mode.
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var opened: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let result = sqlite3_open_v2(path, &opened, flags, nil)
         guard result == SQLITE_OK, let opened else {
             let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
@@ -27,8 +30,8 @@ public final class Database {
         // The first statement is where SQLite reads the file: a non-database fails here.
         let mode: String?
         do {
-            mode = try string("PRAGMA journal_mode = WAL")
-            try execute("PRAGMA synchronous = NORMAL")
+            mode = try string(readOnly ? "PRAGMA journal_mode" : "PRAGMA journal_mode = WAL")
+            if !readOnly { try execute("PRAGMA synchronous = NORMAL") }
         } catch let error as DatabaseError {
             throw DatabaseError(code: error.code, context: "open \(path)", message: error.message)
         }

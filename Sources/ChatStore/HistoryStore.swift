@@ -10,6 +10,10 @@ public final class HistoryStore {
     private let pruneRoom: Statement
     private let firstKeptByAge: Statement
     private let deleteBefore: Statement
+    private let deleteOldest: Statement
+    private let forgetRoom: Statement
+    private let protectRoom: Statement
+    private let unprotectRoom: Statement
     /// Reused for every chunk's body.
     private var body: [UInt8] = []
 
@@ -23,7 +27,7 @@ public final class HistoryStore {
             throw DatabaseError(code: 11, context: "open \(path)", message: "database is corrupt: \(check)")
         }
         insert = try database.prepare("INSERT INTO chunks(room_key, room, first_at, last_at, lines, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-        latestChunks = try database.prepare("SELECT room, lines, body FROM chunks WHERE room_key = ?1 ORDER BY id DESC")
+        latestChunks = try database.prepare(Self.latestChunksSQL)
         // The newest chunk at which the room's running line count (newest first) reaches the
         // cap; everything older goes.
         pruneRoom = try database.prepare("""
@@ -33,6 +37,10 @@ public final class HistoryStore {
             """)
         firstKeptByAge = try database.prepare("SELECT id FROM chunks WHERE last_at >= ?1 ORDER BY id LIMIT 1")
         deleteBefore = try database.prepare("DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE id < ?1 ORDER BY id LIMIT ?2)")
+        deleteOldest = try database.prepare("DELETE FROM chunks WHERE id IN (SELECT id FROM chunks ORDER BY id LIMIT ?1)")
+        forgetRoom = try database.prepare("DELETE FROM chunks WHERE room_key = ?1")
+        protectRoom = try database.prepare("INSERT OR IGNORE INTO protected_rooms(room_key) VALUES (?1)")
+        unprotectRoom = try database.prepare("DELETE FROM protected_rooms WHERE room_key = ?1")
     }
 
     /// Stores `entries` in one transaction, one row per room, in order: all or none. Returns
@@ -86,6 +94,11 @@ public final class HistoryStore {
 
     /// The latest `limit` lines of one room, oldest first.
     public func recent(roomKey: String, limit: Int) throws -> [HistoryEntry] {
+        try Self.recent(latestChunks, roomKey: roomKey, limit: limit)
+    }
+
+    /// Reads newest chunks until `limit` lines are in hand (shared with `HistoryReader`).
+    static func recent(_ latestChunks: Statement, roomKey: String, limit: Int) throws -> [HistoryEntry] {
         try latestChunks.bind(.text(roomKey))
         var chunks: [[HistoryEntry]] = []
         var total = 0
@@ -97,6 +110,9 @@ public final class HistoryStore {
         try latestChunks.bind()  // end the read, so it holds no snapshot
         return Array(chunks.reversed().joined().suffix(limit))
     }
+
+    /// The statement `recent` uses, for a reader on another connection.
+    static let latestChunksSQL = "SELECT room, lines, body FROM chunks WHERE room_key = ?1 ORDER BY id DESC"
 
     /// Deletes a room's chunks older than its latest `keep` lines (a room keeps between `keep`
     /// and `keep` plus one chunk); returns how many chunks went.
@@ -117,6 +133,49 @@ public final class HistoryStore {
         try firstKeptByAge.bind()
         try deleteBefore.bind(.integer(bound), .integer(Int64(max(1, limit))))
         try deleteBefore.step()
+        return Int(database.changes)
+    }
+
+    /// Deletes a room's history now and its protected mark (the room was protected and emptied).
+    public func forget(roomKey: String) throws {
+        try database.transaction {
+            try forgetRoom.bind(.text(roomKey))
+            try forgetRoom.step()
+            try unprotectRoom.bind(.text(roomKey))
+            try unprotectRoom.step()
+        }
+    }
+
+    /// Marks a room as protected, so its history is forgotten at the next start if it is not
+    /// forgotten before.
+    public func protect(roomKey: String) throws {
+        try protectRoom.bind(.text(roomKey))
+        try protectRoom.step()
+    }
+
+    /// At start every room is empty and its key and bans are gone: forget the history of every
+    /// room that had them. Returns how many rooms that was.
+    @discardableResult
+    public func forgetProtectedRooms() throws -> Int {
+        try database.transaction {
+            let rooms = Int(try database.integer("SELECT count(*) FROM protected_rooms"))
+            try database.execute("DELETE FROM chunks WHERE room_key IN (SELECT room_key FROM protected_rooms); DELETE FROM protected_rooms")
+            return rooms
+        }
+    }
+
+    /// Bytes the database's live pages take (page count less free pages, times page size):
+    /// O(1), from the header, not a scan.
+    public func usedBytes() throws -> Int {
+        let pages = try database.integer("PRAGMA page_count") - (try database.integer("PRAGMA freelist_count"))
+        return Int(pages) * Int(try database.integer("PRAGMA page_size"))
+    }
+
+    /// Deletes the `limit` oldest chunks of any room (the size cap); returns how many went.
+    @discardableResult
+    public func pruneOldest(limit: Int) throws -> Int {
+        try deleteOldest.bind(.integer(Int64(max(1, limit))))
+        try deleteOldest.step()
         return Int(database.changes)
     }
 

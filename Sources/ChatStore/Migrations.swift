@@ -33,6 +33,11 @@ enum Migrations {
             set_by TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 3: rooms that have (or had) a key or bans: their history is deleted when they empty
+        // and at start, so it never outlives the access rules that guarded it.
+        """
+        CREATE TABLE protected_rooms(room_key TEXT PRIMARY KEY) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings `database` up to the latest version. A database written by a newer chatd is

@@ -17,15 +17,56 @@ import Testing
         #expect(Timestamp.iso8601(-1) == "1969-12-31T23:59:59Z")
     }
 
-    @Test func aRingKeepsTheLatestLinesAndTheBookForgetsTheQuietestRoom() {
-        var book = HistoryBook(linesPerRoom: 3, maxRooms: 2)
-        for index in 1...5 { book.record(HistoryEntry(room: "#A", at: Double(index), kind: .chat, sender: "x", text: []), key: "#a") }
+    private func line(_ room: String, _ at: Double, _ text: String = "") -> HistoryEntry {
+        HistoryEntry(room: room, at: at, kind: .chat, sender: "x", text: Array(text.utf8))
+    }
+
+    @Test func aRingKeepsTheLatestLines() {
+        var book = HistoryBook(linesPerRoom: 3)
+        for index in 1...5 { book.record(line("#A", Double(index)), key: "#a") }
         #expect(book.recent("#a", count: 10).map(\.at) == [3, 4, 5])
         #expect(book.recent("#A", count: 2).map(\.at) == [4, 5])
-        book.record(HistoryEntry(room: "#b", at: 10, kind: .chat, sender: "x", text: []), key: "#b")
-        book.record(HistoryEntry(room: "#c", at: 11, kind: .chat, sender: "x", text: []), key: "#c")
-        #expect(book.roomCount == 2)
-        #expect(book.recent("#a", count: 10).isEmpty, "#a's last line is the oldest, so it went")
+    }
+
+    @Test func overBudgetParkedRoomsGoFirstOldestFirstButNotWithinTheGrace() {
+        let text = String(repeating: "x", count: 1000)
+        let perLine = HistoryBook.cost(of: line("#a", 0, text))
+        var book = HistoryBook(linesPerRoom: 10, memoryBudget: perLine * 4)
+        book.record(line("#a", 1, text), key: "#a", now: 1)
+        book.record(line("#b", 2, text), key: "#b", now: 2)
+        book.park("#a", now: 3)
+        book.park("#b", now: 4)
+        book.record(line("#c", 5, text), key: "#c", now: 5)
+        book.record(line("#c", 6, text), key: "#c", now: 6)
+        book.record(line("#c", 7, text), key: "#c", now: 7)
+        #expect(book.contains("#a") && book.contains("#b"), "parked within the grace: kept although over budget")
+        book.record(line("#c", 20, text), key: "#c", now: 20)
+        #expect(!book.contains("#a") && !book.contains("#b"), "the parked rings went, oldest first")
+        #expect(book.contains("#c") && book.bytes <= perLine * 4)
+        #expect(book.parkedCount == 0)
+    }
+
+    @Test func aLiveRoomUnderPressureKeepsItsReplayLines() {
+        let text = String(repeating: "y", count: 1000)
+        let perLine = HistoryBook.cost(of: line("#a", 0, text))
+        var book = HistoryBook(linesPerRoom: 50, memoryBudget: perLine * 5)
+        book.linesKeptUnderPressure = 3
+        for index in 1...40 { book.record(line("#live", Double(index), text), key: "#live", now: Double(index)) }
+        let kept = book.recent("#live", count: 50).map(\.at)
+        #expect(kept.count >= 3 && kept.last == 40, "the newest lines, at least the replay count")
+        #expect(book.bytes <= perLine * 5, "within the budget")
+    }
+
+    @Test func anUnparkedRingIsKeptAndAForgottenOneIsGone() {
+        var book = HistoryBook(linesPerRoom: 5)
+        book.record(line("#a", 1), key: "#a")
+        book.park("#a", now: 2)
+        let found = book.unpark("#a")
+        #expect(found, "a quick rejoin finds the ring in memory")
+        book.forget("#a")
+        #expect(!book.contains("#a") && book.bytes == 0)
+        let again = book.unpark("#a")
+        #expect(!again)
     }
 
     @Test func aJoinReplaysAfterTheConfirmationAndLiveLinesFollow() {

@@ -31,7 +31,7 @@ import Testing
         #expect(first.waitForExit() == 0)
 
         let second = try Daemon(["--db", db])
-        #expect(second.log.contains("4 lines in 1 rooms loaded"))
+        #expect(second.log.contains("4 lines of #lobby loaded"))
         let nc = try Spawned("/usr/bin/nc", ["-N", "127.0.0.1", "\(second.port)"])
         #expect(nc.waitFor("set the topic: release day"))
         let history = nc.output.split(separator: "\n").filter { $0.hasPrefix("HISTORY ") }
