@@ -10,6 +10,9 @@ public struct ChatLimits: Sendable, Equatable {
     public var noticeRoomLimit: Int = 1000
     /// How many rooms one client may be in at once (bounds per-client memory and notice fan-out).
     public var maxRoomsPerClient: Int = 50
+    /// Most rooms on the server at once: bounds room memory and what `/rooms` indexes. A join
+    /// that would create one more is refused (existing rooms stay joinable).
+    public var maxRooms: Int = 10_000
     /// Longest topic, in characters.
     public var maxTopicCharacters: Int = 300
     /// Most names listed by one `/who` or `/users` reply; larger rooms are summarised.

@@ -40,4 +40,5 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case banned = "BANNED"
     case killed = "KILLED"
     case serverError = "SERVER_ERROR"
+    case outputLimit = "OUTPUT_LIMIT"
 }

@@ -62,6 +62,7 @@ extension Hub {
         guard allowAttempt(id, state) else { return }
         if check(password) {
             update(id) { $0.authorised = true }
+            authorisedCount += 1
             reply(id, "pass", "accepted")
             enterLobby(id)
             return

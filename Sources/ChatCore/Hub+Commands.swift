@@ -182,6 +182,10 @@ extension Hub {
         }
         let existing = roomSlot(named: name)
         if let existing, let room = room(existing), !mayJoin(id, room, key: key) { return }
+        if existing == nil && roomCount >= limits.maxRooms {
+            fail(id, .tooManyRooms, "the server has \(roomCount) rooms, the most it allows; join an existing one")
+            return
+        }
         let slot = existing ?? createRoom(name)
         if existing == nil { claimOwnership(ofRoom: slot, by: id) }
         addMember(id, toRoom: slot)
@@ -189,7 +193,7 @@ extension Hub {
         var text = "\(room.name) \(room.members.count) member\(room.members.count == 1 ? "" : "s")"
         if !room.topic.isEmpty { text += ", topic: \(room.topic)" }
         reply(id, "join", text)
-        _ = replay(room.name, count: historyReplayLines, to: id)
+        _ = replay(room, count: historyReplayLines, to: id)
     }
 
     private func part(_ name: String?, reason: String?, from id: ClientID) {
@@ -203,12 +207,15 @@ extension Hub {
     }
 
     private func listRooms(for id: ClientID) {
-        let all = allRooms()
-        for room in all.prefix(limits.maxListedNames) {
+        let shown = firstRooms(limits.maxListedNames)
+        let cost = shown.reduce(0) { $0 + $1.name.utf8.count + $1.topic.utf8.count + Self.renderedLineOverhead }
+        guard outbox.charge(id, cost) else { return }
+        for room in shown {
             let members = "\(room.members.count) member\(room.members.count == 1 ? "" : "s")"
             reply(id, "rooms", room.topic.isEmpty ? "\(room.name) \(members)" : "\(room.name) \(members): \(room.topic)", final: false)
         }
-        reply(id, "rooms", "\(all.count) room\(all.count == 1 ? "" : "s")" + shownSuffix(all.count))
+        let total = roomCount
+        reply(id, "rooms", "\(total) room\(total == 1 ? "" : "s")" + shownSuffix(total))
     }
 
     private func who(_ name: String?, for id: ClientID) {
@@ -227,6 +234,8 @@ extension Hub {
             slot = currentRoom(of: id)
         }
         guard let slot, let room = room(slot) else { return }
+        let listed = min(room.members.count, limits.maxListedNames)
+        guard outbox.charge(id, listed * (room.name.utf8.count + NameRules.maxNameLength + Self.renderedLineOverhead)) else { return }
         for member in room.members.prefix(limits.maxListedNames) {
             guard let state = client(member) else { continue }
             reply(id, "who", state.away == nil ? "\(room.name) \(state.name)" : "\(room.name) \(state.name) (away)", final: false)
@@ -236,9 +245,10 @@ extension Hub {
     }
 
     private func users(for id: ClientID) {
-        let names = allNames()
-        for name in names.prefix(limits.maxListedNames) { reply(id, "users", name, final: false) }
-        reply(id, "users", "\(names.count) online" + shownSuffix(names.count))
+        let names = someNames(limits.maxListedNames)
+        guard outbox.charge(id, names.count * (NameRules.maxNameLength + Self.renderedLineOverhead)) else { return }
+        for name in names { reply(id, "users", name, final: false) }
+        reply(id, "users", "\(authorisedCount) online" + shownSuffix(authorisedCount))
     }
 
     private func shownSuffix(_ count: Int) -> String {

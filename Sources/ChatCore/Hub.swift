@@ -21,6 +21,14 @@ public final class Hub {
     public var persistsHistory = false
     /// Lines said since the I/O layer last took them for the database writer.
     public var pendingHistory: [HistoryEntry] = []
+    /// Rooms whose stored history must be protected or forgotten, in order with the lines.
+    public var pendingRoomChanges: [RoomHistoryChange] = []
+    /// Reads a room's latest lines from the store (folded name → oldest first) when a room is
+    /// created and its ring is not in memory; nil when history is in memory only.
+    public var historyLoader: ((String) -> [HistoryEntry])?
+    /// Bytes a rendered history or list line costs besides its variable text, for charging a
+    /// reply against the client's output limit before rendering it.
+    static let renderedLineOverhead = 64
     /// Wall-clock seconds since the epoch, set by the I/O layer before it hands over input; the
     /// core has no clock of its own.
     public var now: Double = 0
@@ -65,11 +73,15 @@ public final class Hub {
     private var rooms: ContiguousArray<Room?> = []
     private var freeRoomSlots: [Int] = []
     private var roomIndex: [String: Int] = [:]
+    /// Every room's key in order, so `/rooms` costs O(what it shows), not a sort of all rooms.
+    private var sortedRoomKeys: [String] = []
 
     /// Clients currently connected.
     public private(set) var clientCount = 0
     /// Rooms that currently exist.
     public var roomCount: Int { roomIndex.count }
+    /// Clients past the server password (all of them on a server without one).
+    public internal(set) var authorisedCount = 0
 
     public init(limits: ChatLimits = ChatLimits(), defaultRoom: String = "#lobby") {
         precondition(NameRules.isValidRoom(Substring(defaultRoom)), "default room must be a valid room name")
@@ -95,6 +107,7 @@ public final class Hub {
         styles[slot] = .native
         outbox.register(id)
         clientCount += 1
+        if serverPassword == nil { authorisedCount += 1 }
         // Before the server password a client is in no room: the welcome must not say otherwise.
         let room = serverPassword == nil ? defaultRoom : "no room until /pass"
         send(.notice(.welcome(name: address, room: room, maxLineBytes: limits.maxLineBytes)), to: id)
@@ -114,7 +127,7 @@ public final class Hub {
         let lobby = roomIndex[NameRules.fold(defaultRoom)] ?? createRoom(defaultRoom, permanent: true)
         for line in motd { send(.notice(.server(line)), to: id) }
         addMember(id, toRoom: lobby)
-        _ = replay(defaultRoom, count: historyReplayLines, to: id)
+        if let room = room(lobby) { _ = replay(room, count: historyReplayLines, to: id) }
     }
 
     /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`. Calling it
@@ -124,6 +137,7 @@ public final class Hub {
         notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
+        if state.authorised { authorisedCount -= 1 }
         clients[Int(id.index)] = nil
         styles[Int(id.index)] = .native
         clientCount -= 1
@@ -271,13 +285,20 @@ public final class Hub {
 
     func nameIndex(remove name: String) { nameIndex[NameRules.fold(name)] = nil }
 
-    /// Every room in name order, for `/rooms`.
-    func allRooms() -> [Room] {
-        rooms.compactMap { $0 }.sorted { $0.key < $1.key }
+    /// The first `limit` rooms in name order, for `/rooms`: O(limit).
+    func firstRooms(_ limit: Int) -> [Room] {
+        sortedRoomKeys.prefix(limit).compactMap { key in roomIndex[key].flatMap { rooms[$0] } }
     }
 
-    /// Every admitted client's name, for `/users`.
-    func allNames() -> [String] { clients.compactMap { $0?.authorised == true ? $0?.name : nil } }
+    /// Up to `limit` admitted clients' names in connection-slot order, for `/users`: stops as
+    /// soon as it has them.
+    func someNames(_ limit: Int) -> [String] {
+        var names: [String] = []
+        for state in clients where names.count < limit {
+            if let state, state.authorised { names.append(state.name) }
+        }
+        return names
+    }
 
     /// Every connected client, for bans and kills (rare, O(clients)).
     func allClientIDs() -> [ClientID] { clients.indices.filter { clients[$0] != nil }.map { ClientID($0) } }
@@ -298,7 +319,19 @@ public final class Hub {
             rooms.append(room)
         }
         roomIndex[room.key] = slot
+        sortedRoomKeys.insert(room.key, at: insertionPoint(of: room.key))
+        historyRoomCreated(key: room.key)
         return slot
+    }
+
+    /// Binary search in `sortedRoomKeys`.
+    private func insertionPoint(of key: String) -> Int {
+        var low = 0, high = sortedRoomKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sortedRoomKeys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     func setTopic(_ topic: String, ofRoom slot: Int, by name: String) {
@@ -330,7 +363,10 @@ public final class Hub {
         update(id) { state in state.rooms.removeAll { $0 == slot } }
         if room.members.isEmpty && !room.isPermanent {
             roomIndex[room.key] = nil
+            let position = insertionPoint(of: room.key)
+            if position < sortedRoomKeys.count && sortedRoomKeys[position] == room.key { sortedRoomKeys.remove(at: position) }
             freeRoomSlots.append(slot)
+            historyRoomDeleted(room)
         } else {
             rooms[slot] = room
         }

@@ -33,6 +33,8 @@ public struct LineFramer: Sendable {
     private var afterCR = false
     private var discarding = false
     private var telnet = TelnetState.data
+    /// Set when the caller of `feedWhileAccepted` refuses further events; read after each step.
+    private var stopRequested = false
 
     /// Line storage above this capacity is freed after the line completes, so one long line does
     /// not pin memory on a connection that then goes idle.
@@ -58,9 +60,23 @@ public struct LineFramer: Sendable {
 
     /// Feeds one chunk and reports each event to `handle` in input order.
     public mutating func feed<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, _ handle: (Event) -> Void) where Bytes.Index == Int {
+        _ = feedWhileAccepted(bytes) { event in
+            handle(event)
+            return true
+        }
+    }
+
+    /// Feeds one chunk, reporting events in input order until `handle` returns false; returns
+    /// how many bytes were consumed. The bytes after the one that completed the refused-to-
+    /// continue event are not looked at, so the caller can keep them as raw bytes (flood
+    /// control and the per-pass budget hold input this way, at its wire size, instead of as
+    /// parsed lines) and feed them again later.
+    public mutating func feedWhileAccepted<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, _ handle: (Event) -> Bool) -> Int where Bytes.Index == Int {
+        stopRequested = false
         var index = bytes.startIndex
         let end = bytes.endIndex
         while index < end {
+            if stopRequested { return index - bytes.startIndex }
             // Fast path: a run of bytes that need no per-byte decision is appended in one go.
             if case .data = telnet, !afterCR {
                 var runEnd = index
@@ -78,10 +94,28 @@ public struct LineFramer: Sendable {
             consume(bytes[index], handle)
             index += 1
         }
+        return index - bytes.startIndex
+    }
+
+    /// The peer ended the stream: an unfinished line is still a line (`printf 'a\nb' | nc -N`
+    /// sends `b` with no newline), unless it was an overlong one being discarded.
+    public mutating func finish(_ handle: (Event) -> Void) {
+        afterCR = false
+        telnet = .data
+        finishLine { event in
+            handle(event)
+            return true
+        }
+    }
+
+    /// Reports one event; a `false` from the caller stops the current `feed` after this byte.
+    @inline(__always)
+    private mutating func emit(_ event: Event, _ handle: (Event) -> Bool) {
+        if !handle(event) { stopRequested = true }
     }
 
     /// The per-byte state machine, for line ends, controls and telnet commands.
-    private mutating func consume(_ byte: UInt8, _ handle: (Event) -> Void) {
+    private mutating func consume(_ byte: UInt8, _ handle: (Event) -> Bool) {
         switch telnet {
         case .data:
             break
@@ -96,12 +130,12 @@ public struct LineFramer: Sendable {
                 telnet = .subnegotiation(0)
             default:
                 telnet = .data
-                handle(.telnetCommand(byte))
+                emit(.telnetCommand(byte), handle)
             }
             return
         case .option(let verb):
             telnet = .data
-            handle(.telnetNegotiation(verb: verb, option: byte))
+            emit(.telnetNegotiation(verb: verb, option: byte), handle)
             return
         case .subnegotiation(let length):
             if length >= Self.maxSubnegotiationBytes {
@@ -136,39 +170,39 @@ public struct LineFramer: Sendable {
     }
 
     @inline(__always)
-    private mutating func appendRun<Run: Collection<UInt8>>(_ run: Run, _ handle: (Event) -> Void) {
+    private mutating func appendRun<Run: Collection<UInt8>>(_ run: Run, _ handle: (Event) -> Bool) {
         if discarding { return }
         if partial.count + run.count > maxLineBytes {
             discarding = true
             releasePartial()
-            handle(.overlong)
+            emit(.overlong, handle)
             return
         }
         partial.append(contentsOf: run)
     }
 
     @inline(__always)
-    private mutating func append(_ byte: UInt8, _ handle: (Event) -> Void) {
+    private mutating func append(_ byte: UInt8, _ handle: (Event) -> Bool) {
         if discarding { return }
         if partial.count >= maxLineBytes {
             discarding = true
             releasePartial()
-            handle(.overlong)
+            emit(.overlong, handle)
             return
         }
         partial.append(byte)
     }
 
-    private mutating func finishLine(_ handle: (Event) -> Void) {
+    private mutating func finishLine(_ handle: (Event) -> Bool) {
         if discarding {
             discarding = false
             return
         }
         if partial.isEmpty { return }
         if Sanitizer.validateAndStripC1(&partial) {
-            if !partial.isEmpty { handle(.line(partial)) }
+            if !partial.isEmpty { emit(.line(partial), handle) }
         } else {
-            handle(.invalidUTF8)
+            emit(.invalidUTF8, handle)
         }
         releasePartial()
     }

@@ -8,6 +8,13 @@
 /// recipient. At the end of the iteration the I/O layer writes each dirty client's ranges with
 /// one `writev`, copies any unwritten rest into that client's private backlog, and calls
 /// `reset()`: after that no range points into the arena, so it is reused from offset zero.
+///
+/// Bounds: offsets are 32-bit, and the arena never comes near 4 GiB because the I/O layer
+/// stops handing input to the hub once `renderedBytes` passes its per-pass budget (32 MiB), and
+/// any single command renders at most about 1 MiB (`/history` 200 lines, lists capped at
+/// `maxListedNames`). Each client also has an *allowance*: its hard output limit less what it
+/// already has pending. A delivery that would overdraw it is not queued; the client is listed in
+/// `overLimit` for the I/O layer to cut, during the pass, before its output can pile up.
 public struct Outbox: Sendable {
     /// Where one published message lives in `arena`.
     public struct MessageHandle: Sendable, Equatable {
@@ -31,6 +38,12 @@ public struct Outbox: Sendable {
         var openOffset: UInt32 = 0
         /// Zero when nothing is queued for the client this iteration.
         var openLength: UInt32 = 0
+        /// Bytes that may still be queued before the client passes its hard output limit.
+        var allowance: UInt32
+        /// Listed in `overLimit`: nothing more is queued for it.
+        var isOverLimit = false
+
+        init(allowance: UInt32) { self.allowance = allowance }
     }
 
     /// Bytes rendered this iteration. Offsets into it stay valid until `reset()`.
@@ -41,6 +54,13 @@ public struct Outbox: Sendable {
     public private(set) var dirty: [ClientID] = []
     /// Clients to close once their output is flushed (`/quit`), in request order.
     public private(set) var closeRequests: [ClientID] = []
+    /// Clients a delivery would have taken past their hard output limit this iteration.
+    public private(set) var overLimit: [ClientID] = []
+    /// Every client's allowance when it has nothing pending: the hard output limit.
+    public var fullAllowance: UInt32 = UInt32.max
+
+    /// Bytes rendered so far this iteration.
+    public var renderedBytes: Int { arena.count }
 
     /// Arena capacity kept across iterations; a burst that grew it further is given back.
     public static let retainedArenaBytes = 1 << 20
@@ -57,7 +77,37 @@ public struct Outbox: Sendable {
     /// Makes room for `client` before anything is delivered to it.
     public mutating func register(_ client: ClientID) {
         let slot = Int(client.index)
-        if slot >= links.count { links.append(contentsOf: repeatElement(Link(), count: slot + 1 - links.count)) }
+        if slot >= links.count { links.append(contentsOf: repeatElement(Link(allowance: fullAllowance), count: slot + 1 - links.count)) }
+        links[slot] = Link(allowance: fullAllowance)
+    }
+
+    /// What `client` may still be sent before it passes its hard limit (0 once it has).
+    public func allowance(of client: ClientID) -> Int {
+        let slot = Int(client.index)
+        guard slot < links.count else { return 0 }
+        return links[slot].isOverLimit ? 0 : Int(links[slot].allowance)
+    }
+
+    /// The I/O layer wrote `bytes` of this client's pending output: it may be sent that much more.
+    public mutating func credit(_ client: ClientID, _ bytes: Int) {
+        let slot = Int(client.index)
+        guard slot < links.count, bytes > 0 else { return }
+        let raised = Int(links[slot].allowance) + bytes
+        links[slot].allowance = UInt32(min(raised, Int(fullAllowance)))
+    }
+
+    /// Charges a reply of about `bytes` before it is rendered: false (and the client listed in
+    /// `overLimit`) when it would pass the client's hard limit, so a big reply to a client that
+    /// cannot take it is never rendered at all.
+    public mutating func charge(_ client: ClientID, _ bytes: Int) -> Bool {
+        let slot = Int(client.index)
+        guard slot < links.count else { return false }
+        if links[slot].isOverLimit { return false }
+        if bytes <= Int(links[slot].allowance) { return true }
+        links[slot].isOverLimit = true
+        links[slot].allowance = 0
+        overLimit.append(client)
+        return false
     }
 
     /// Queues `message` for `client`, merging with the client's previous range when contiguous.
@@ -90,6 +140,11 @@ public struct Outbox: Sendable {
         let slot = Int(client.index)
         precondition(slot < links.count, "deliver to an unregistered client")
         let link = links[slot]
+        if message.length > link.allowance {
+            if !link.isOverLimit { markOverLimit(client, slot: slot, links: &links) }
+            return
+        }
+        links[slot].allowance = link.allowance &- message.length
         if link.openLength != 0 {
             if link.openOffset &+ link.openLength == message.offset {
                 links[slot].openLength = link.openLength &+ message.length
@@ -101,6 +156,12 @@ public struct Outbox: Sendable {
         }
         links[slot].openOffset = message.offset
         links[slot].openLength = message.length
+    }
+
+    private mutating func markOverLimit(_ client: ClientID, slot: Int, links: inout ContiguousArray<Link>) {
+        links[slot].isOverLimit = true
+        links[slot].allowance = 0
+        overLimit.append(client)
     }
 
     /// Moves a client's open range into the chained list to make way for a non-contiguous one.
@@ -138,16 +199,22 @@ public struct Outbox: Sendable {
     public mutating func discard(_ client: ClientID) {
         let slot = Int(client.index)
         guard slot < links.count else { return }
-        links[slot] = Link()
+        links[slot] = Link(allowance: 0)
     }
 
     /// Empties the outbox after the I/O layer has written or copied every queued range.
+    /// Allowances carry over: they fall as output is queued and rise as the I/O layer `credit`s
+    /// what it wrote, so a client with a backlog starts the next iteration with less.
     public mutating func reset() {
         for client in dirty {
-            links[Int(client.index)] = Link()
+            let slot = Int(client.index)
+            links[slot].head = -1
+            links[slot].tail = -1
+            links[slot].openLength = 0
         }
         dirty.removeAll(keepingCapacity: true)
         closeRequests.removeAll(keepingCapacity: true)
+        overLimit.removeAll(keepingCapacity: true)
         ranges.removeAll(keepingCapacity: ranges.capacity <= 1 << 16)
         arena.removeAll(keepingCapacity: arena.capacity <= Self.retainedArenaBytes)
     }

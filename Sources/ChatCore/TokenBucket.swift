@@ -26,6 +26,12 @@ public struct TokenBucket: Sendable {
         return true
     }
 
+    /// Whether a `take` now would succeed, without taking: the I/O layer asks before each line
+    /// so that it stops feeding a client exactly where its tokens run out.
+    public func hasToken(now: Double) -> Bool {
+        min(burst, tokens + max(0, now - updated) * rate) >= 1
+    }
+
     /// Whether the bucket has refilled completely (its owner can be forgotten).
     public func isFull(now: Double) -> Bool {
         min(burst, tokens + max(0, now - updated) * rate) >= burst

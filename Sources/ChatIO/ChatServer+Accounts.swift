@@ -48,7 +48,7 @@ extension ChatServer {
             guard let connection = connection(id), !connection.isClosed, let until = connection.penaltyUntil else { return true }
             guard until <= now else { return false }
             connection.penaltyUntil = nil
-            if connection.heldEvents.isEmpty && !connection.closeAfterFlush && !connection.peerClosed {
+            if connection.heldInput.isEmpty && !connection.closeAfterFlush && !connection.peerClosed {
                 connection.startReading(reactor.loop)
             }
             return true

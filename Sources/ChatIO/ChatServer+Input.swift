@@ -1,12 +1,14 @@
 import ChatCore
 import Glibc
 
-/// Reading, flood control and the input timeouts.
+/// Reading, flood control, the per-pass render budget and the input timeouts.
 ///
 /// Flood control never drops a line: when a client's token bucket is empty the rest of what it
-/// sent stays held in order and its socket is not read, so the kernel pushes back on the
-/// sender. A flood timer releases held lines as tokens return and disconnects a client that
-/// stays held back for `floodSeconds`.
+/// sent is held, as raw bytes, and its socket is not read, so the kernel pushes back on the
+/// sender. The same holding stops a client's input when this loop pass has already rendered
+/// `IOLimits.passRenderBudget` bytes, so no pass renders without bound. The flood timer feeds
+/// held input again as tokens return (and the next pass starts with an empty arena), and
+/// disconnects a client that flood control holds back for `floodSeconds`.
 ///
 /// Timeouts use one housekeeping timer and two activity-ordered lists (idle clients, clients
 /// holding an unfinished line): each check looks only at the oldest entries, so a timeout costs
@@ -31,76 +33,116 @@ extension ChatServer {
             // Half-close: answer what was already sent, then close (so `printf ... | nc -N` works).
             connection.stopReading(reactor.loop)
             connection.peerClosed = true
-            if connection.heldEvents.isEmpty { hub.dismiss(connection.id, reason: "connection lost") }
+            if connection.heldInput.isEmpty { endOfInput(connection) }
             logger.debug("client \(connection.address) closed its side")
         case .wouldBlock:
             break
         }
     }
 
-    private func process(_ bytes: UnsafeRawBufferPointer, from connection: Connection) {
+    /// The peer sent its last byte and all of it has been framed: a final line without a
+    /// newline still counts, then the client leaves once its answers are written.
+    func endOfInput(_ connection: Connection) {
         let id = connection.id
         let hub = self.hub
         hub.now = reactor.now
-        if config.idleTimeout > 0 { idleClients.touch(id, at: reactor.now) }
-        if connection.bucket == nil {
-            connection.framer.feed(bytes) { hub.handle($0, from: id) }
-        } else {
-            let now = reactor.now
-            connection.framer.feed(bytes) { event in
-                if connection.heldEvents.isEmpty && (connection.bucket?.take(now: now) ?? true) {
-                    hub.handle(event, from: id)
-                } else {
-                    connection.heldEvents.append(event)
-                }
-            }
-            if !connection.heldEvents.isEmpty { throttle(connection) }
+        connection.framer.finish { hub.handle($0, from: id) }
+        hub.dismiss(id, reason: "connection lost")
+    }
+
+    private func process(_ bytes: UnsafeRawBufferPointer, from connection: Connection) {
+        hub.now = reactor.now
+        if config.idleTimeout > 0 { idleClients.touch(connection.id, at: reactor.now) }
+        let consumed = frame(bytes, from: connection)
+        if consumed < bytes.count {
+            connection.holdInput(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+            hold(connection)
         }
         trackPartialLine(connection)
     }
 
-    /// Holds a flooding client back: stop reading it until its bucket refills.
-    private func throttle(_ connection: Connection) {
+    /// Frames `bytes` for the hub for as long as the client may send another line now; returns
+    /// how many bytes were taken.
+    private func frame(_ bytes: UnsafeRawBufferPointer, from connection: Connection) -> Int {
+        let id = connection.id
+        let hub = self.hub
+        let now = reactor.now
+        guard mayTakeLine(connection, now: now) else { return 0 }
+        if connection.bucket == nil {
+            return connection.framer.feedWhileAccepted(bytes) { event in
+                hub.handle(event, from: id)
+                return hub.outbox.renderedBytes < IOLimits.passRenderBudget
+            }
+        }
+        return connection.framer.feedWhileAccepted(bytes) { event in
+            _ = connection.bucket?.take(now: now)
+            hub.handle(event, from: id)
+            return self.mayTakeLine(connection, now: now)
+        }
+    }
+
+    /// Whether one more line from `connection` may be handled in this pass.
+    private func mayTakeLine(_ connection: Connection, now: Double) -> Bool {
+        if hub.outbox.renderedBytes >= IOLimits.passRenderBudget { return false }
+        return connection.bucket?.hasToken(now: now) ?? true
+    }
+
+    /// Stops reading a client whose input is held, until the flood timer feeds it again.
+    private func hold(_ connection: Connection) {
         connection.stopReading(reactor.loop)
-        if connection.throttledSince == nil {
+        if connection.throttledSince == nil && !(connection.bucket?.hasToken(now: reactor.now) ?? true) {
             connection.throttledSince = reactor.now
-            throttledClients.append(connection.id)
             logger.debug("client \(connection.address) is flooding; reads paused")
         }
+        if !heldClients.contains(connection.id) { heldClients.append(connection.id) }
         if !floodTimer.isActive { floodTimer.start() }
     }
 
-    /// The flood timer: hands held lines to the hub as tokens return; resumes reading once a
-    /// client's backlog of held lines is gone; disconnects one held back for too long.
+    /// The flood timer: frames held input again as tokens return; resumes reading once a
+    /// client's held input is gone; disconnects one held back by flood control for too long.
     func releaseHeldLines() {
         let now = reactor.now
         hub.now = now
         var stillHeld: [ClientID] = []
-        for id in throttledClients {
+        for id in heldClients {
             guard let connection = connection(id), !connection.isClosed else { continue }
-            var released = 0
-            while released < connection.heldEvents.count, connection.bucket?.take(now: now) ?? true {
-                hub.handle(connection.heldEvents[released], from: id)
-                released += 1
-            }
-            connection.heldEvents.removeFirst(released)
-            if connection.heldEvents.isEmpty {
+            let consumed = connection.heldInput.withUnsafeBytes { frame($0, from: connection) }
+            connection.consumeHeldInput(consumed)
+            if connection.heldInput.isEmpty {
                 connection.throttledSince = nil
                 if connection.peerClosed {
-                    hub.dismiss(id, reason: "connection lost")
+                    endOfInput(connection)
                 } else if !connection.closeAfterFlush && connection.penaltyUntil == nil {
                     connection.startReading(reactor.loop)
                 }
-            } else if let since = connection.throttledSince, now - since >= config.floodSeconds {
-                connection.heldEvents = []
+                trackPartialLine(connection)
+                continue
+            }
+            let flooding = !(connection.bucket?.hasToken(now: now) ?? true)
+            if flooding && connection.throttledSince == nil { connection.throttledSince = now }
+            if flooding, let since = connection.throttledSince, now - since >= config.floodSeconds {
+                connection.consumeHeldInput(connection.heldInput.count)
                 hub.expel(id, .flood, "more than \(config.maxLineRate) lines per second for \(Int(config.floodSeconds))s; closing the connection", reason: "flooding")
                 logger.notice("client \(connection.address) disconnected for flooding")
             } else {
                 stillHeld.append(id)
             }
         }
-        throttledClients = stillHeld
-        if throttledClients.isEmpty { floodTimer.stop() }
+        heldClients = stillHeld
+        if heldClients.isEmpty { floodTimer.stop() }
+    }
+
+    /// At shutdown: every line already read is handled (relayed and stored) before the
+    /// goodbye, whatever flood control or the pass budget would say.
+    func frameAllHeldInput() {
+        hub.now = reactor.now
+        for id in heldClients {
+            guard let connection = connection(id), !connection.isClosed else { continue }
+            let hub = self.hub
+            connection.heldInput.withUnsafeBytes { bytes in connection.framer.feed(bytes) { hub.handle($0, from: id) } }
+            connection.consumeHeldInput(connection.heldInput.count)
+        }
+        heldClients.removeAll()
     }
 
     private func trackPartialLine(_ connection: Connection) {

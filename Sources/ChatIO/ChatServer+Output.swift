@@ -12,7 +12,8 @@ extension ChatServer {
     func flushAll() {
         handOverHistory()
         handOverAuthWork()
-        while !hub.outbox.dirty.isEmpty || !hub.outbox.closeRequests.isEmpty || !deferredCloses.isEmpty {
+        while !hub.outbox.dirty.isEmpty || !hub.outbox.closeRequests.isEmpty || !deferredCloses.isEmpty || !hub.outbox.overLimit.isEmpty {
+            cutClientsOverLimit()
             let dirty = hub.outbox.dirty
             if !dirty.isEmpty {
                 hub.outbox.arena.withUnsafeBytes { arena in
@@ -22,6 +23,7 @@ extension ChatServer {
             }
             let closeRequests = hub.outbox.closeRequests
             hub.outbox.reset()
+            if clientMemoryBytes > config.maxClientMemory { shedClientMemory() }
             for id in closeRequests {
                 if let connection = connection(id) { closeAfterFlush(connection, detail: connection.peerClosed ? "closed by client" : "quit") }
             }
@@ -44,7 +46,7 @@ extension ChatServer {
         if connection.pendingOutput > 0 {
             // Already behind: keep order by appending after the backlog; the write watcher is armed.
             hub.outbox.forEachRange(of: id) { offset, length in
-                connection.backlog.append(contentsOf: UnsafeRawBufferPointer(start: arena + offset, count: length))
+                connection.appendToBacklog(UnsafeRawBufferPointer(start: arena + offset, count: length))
             }
             checkOutputLimits(connection)
             return
@@ -56,7 +58,7 @@ extension ChatServer {
         let iovecs = self.iovecs
         hub.outbox.forEachRange(of: id) { offset, length in
             if blocked {
-                connection.backlog.append(contentsOf: UnsafeRawBufferPointer(start: arena + offset, count: length))
+                connection.appendToBacklog(UnsafeRawBufferPointer(start: arena + offset, count: length))
                 return
             }
             iovecs[batch] = iovec(iov_base: UnsafeMutableRawPointer(mutating: arena + offset), iov_len: length)
@@ -72,8 +74,7 @@ extension ChatServer {
             blocked = !writeBatch(connection, count: batch, bytes: batchBytes, failure: &failure)
         }
         if let failure {
-            connection.backlog = []
-            connection.backlogStart = 0
+            connection.dropBacklog()
             deferredCloses.append((id, failure.errno == EPIPE || failure.errno == ECONNRESET ? "connection reset" : "\(failure)"))
             return
         }
@@ -97,6 +98,7 @@ extension ChatServer {
         }
         var written = 0
         if case .done(let count) = result { written = count }
+        hub.outbox.credit(connection.id, written)
         if written == bytes { return true }
         var skip = written
         for index in 0..<count {
@@ -106,7 +108,7 @@ extension ChatServer {
                 continue
             }
             let start = UnsafeRawPointer(vector.iov_base!) + skip
-            connection.backlog.append(contentsOf: UnsafeRawBufferPointer(start: start, count: vector.iov_len - skip))
+            connection.appendToBacklog(UnsafeRawBufferPointer(start: start, count: vector.iov_len - skip))
             skip = 0
         }
         return false
@@ -117,18 +119,31 @@ extension ChatServer {
         if connection.isClosed { return }
         let result: IOResult
         do {
-            result = try connection.backlog.withUnsafeBytes { bytes in
-                try Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.backlogStart...]))
-            }
+            result = try connection.backlog.withUnsafeBytes { bytes in try Socket.write(connection.fd, bytes) }
         } catch {
             close(connection, reason: "connection lost", log: "\(error)")
             return
         }
-        if case .done(let count) = result { connection.consumeBacklog(count) }
+        if case .done(let count) = result {
+            connection.consumeBacklog(count)
+            hub.outbox.credit(connection.id, count)
+        }
         if connection.pendingOutput == 0 {
             connection.stopWriting(reactor.loop)
             connection.overSoftLimitSince = nil
             if connection.closeAfterFlush { close(connection, reason: "quit", log: connection.peerClosed ? "closed by client" : "quit") }
+        }
+    }
+
+    /// Clients that quit or half-closed and still have output after `closeLingerSeconds`: the
+    /// peer is not reading, so the connection ends here rather than never.
+    private func closeLingeringClients() {
+        let now = reactor.now
+        while let (id, since) = lingeringClients.oldest, now - since >= IOLimits.closeLingerSeconds {
+            lingeringClients.remove(id)
+            guard let connection = connection(id), !connection.isClosed else { continue }
+            connection.dropBacklog()
+            close(connection, reason: "quit", log: "closed after \(IOLimits.closeLingerSeconds)s with output unread")
         }
     }
 
@@ -158,16 +173,49 @@ extension ChatServer {
     private func deferOutputClose(_ connection: Connection, _ detail: String) {
         logger.notice("client \(connection.address) is a slow consumer: \(detail); disconnecting")
         // Its backlog is what it failed to read: drop it rather than write more to a full socket.
-        connection.backlog = []
-        connection.backlogStart = 0
+        connection.dropBacklog()
         connection.stopWriting(reactor.loop)
         deferredCloses.append((connection.id, "slow consumer: \(detail)"))
+    }
+
+    /// Clients whose queued output this pass would have passed the hard limit (the outbox
+    /// refused the delivery, or a big reply was charged against them): cut before the flush,
+    /// with nothing more queued or written for them.
+    private func cutClientsOverLimit() {
+        for id in hub.outbox.overLimit {
+            guard let connection = connection(id), !connection.isClosed else { continue }
+            hub.outbox.discard(id)
+            deferOutputClose(connection, "output backlog \(connection.pendingOutput) bytes plus this pass's output would pass the hard limit \(config.outputHardLimit)")
+        }
+    }
+
+    /// Over the global client-memory budget: cut the clients pinning the most until the total
+    /// is back under `clientMemoryShedTarget` of it. Rare (O(clients log clients) when it
+    /// happens), and the daemon keeps serving everyone else.
+    func shedClientMemory() {
+        let budget = config.maxClientMemory
+        let target = Int(Double(budget) * IOLimits.clientMemoryShedTarget)
+        let heaviest = connections.compactMap { $0 }.filter { !$0.isClosed && $0.memoryInUse > 0 }
+            .sorted { $0.memoryInUse > $1.memoryInUse }
+        var cut = 0
+        for connection in heaviest where clientMemoryBytes > target {
+            let using = connection.memoryInUse
+            logger.notice("client \(connection.address) uses \(using) bytes while all clients use \(clientMemoryBytes), over the budget \(budget); disconnecting it")
+            hub.expel(connection.id, .outputLimit, "the server is short of memory and this connection held the most (\(using) bytes); closing it", reason: "client memory budget")
+            connection.consumeHeldInput(connection.heldInput.count)
+            connection.dropBacklog()
+            connection.stopWriting(reactor.loop)
+            deferredCloses.append((connection.id, "client memory budget: held \(using) bytes"))
+            cut += 1
+        }
+        if cut > 0 { logger.warning("client memory over its budget of \(budget) bytes: \(cut) clients cut, \(clientMemoryBytes) bytes now in use") }
     }
 
     /// Once a second: input timeouts, and slow consumers that stopped receiving new output (so `flush` never
     /// re-checks them) but still sit over the soft limit. The prepare watcher closes them.
     func housekeeping() {
         enforceTimeouts()
+        closeLingeringClients()
         endPenalties()
         refreshStats()
         for connection in connections where connection?.overSoftLimitSince != nil {

@@ -10,6 +10,7 @@ extension ChatServer {
         logger.notice("shutting down (\(reason)); \(liveConnections) clients to notify")
         listenWatcher.stop()
         acceptPauseTimer.stop()
+        frameAllHeldInput()
         hub.announce("server shutting down: \(reason)")
         for connection in connections.compactMap({ $0 }) where !connection.isClosed {
             hub.outbox.requestClose(connection.id)

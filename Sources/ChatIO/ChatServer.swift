@@ -38,12 +38,19 @@ public final class ChatServer {
     var deferredCloses: [(ClientID, String)] = []
     public internal(set) var liveConnections = 0
     var isShuttingDown = false
-    /// Flood control: clients whose reads are paused, and the timer that releases them.
-    var throttledClients: [ClientID] = []
+    /// Clients whose input is held (flood control or the per-pass budget), and the timer
+    /// that frames it again.
+    var heldClients: [ClientID] = []
     var floodTimer: TimerWatcher!
     /// Timeout bookkeeping (see ChatServer+Input.swift).
     var idleClients = ActivityList()
     var partialLineClients = ActivityList()
+    /// Clients that quit or half-closed, waiting for their output to drain: closed anyway
+    /// after `IOLimits.closeLingerSeconds`, whatever their backlog.
+    var lingeringClients = ActivityList()
+    /// Bytes every client pins (output backlogs and held input), kept exact by `Connection`;
+    /// bounded by `config.maxClientMemory`.
+    var clientMemoryBytes = 0
     /// Connected clients per IP address. Always kept (one dictionary update per accept and
     /// close), so the limit can be switched on by SIGHUP with the counts already right.
     var clientsPerAddress: [Substring: Int] = [:]
@@ -69,6 +76,7 @@ public final class ChatServer {
         self.reactor = reactor
         self.logger = logger
         self.hub = Hub(limits: config.chat)
+        hub.outbox.fullAllowance = config.outputAllowance
         hub.motd = config.motd
         hub.operators = Set(config.operators.map(NameRules.fold))
         startTime = reactor.now
@@ -131,6 +139,7 @@ public final class ChatServer {
         next.port = config.port
         next.chat = config.chat
         config = next
+        hub.outbox.fullAllowance = next.outputAllowance
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
         logger.logLevel = logLevel
         hub.operators = Set(next.operators.map(NameRules.fold))
@@ -167,6 +176,8 @@ public final class ChatServer {
         hub.disconnect(id, reason: reason)
         idleClients.remove(id)
         partialLineClients.remove(id)
+        lingeringClients.remove(id)
+        connection.releaseBuffers()
         let host = connection.host
         let remaining = (clientsPerAddress[host] ?? 1) - 1
         clientsPerAddress[host] = remaining > 0 ? remaining : nil
@@ -186,5 +197,6 @@ public final class ChatServer {
         }
         connection.closeAfterFlush = true
         connection.stopReading(reactor.loop)
+        lingeringClients.touch(connection.id, at: reactor.now)
     }
 }

@@ -17,7 +17,7 @@ public enum ConfigFile {
     public static let keys: Set<String> = [
         "log-level", "max-clients", "max-clients-per-address", "max-line-rate", "line-burst", "flood-seconds",
         "idle-timeout", "partial-line-timeout", "output-hard-limit", "output-soft-limit", "output-soft-seconds", "motd-file",
-        "operators",
+        "operators", "max-client-memory",
     ]
 
     /// Parses the file's text into key/value pairs, in order.
@@ -60,6 +60,7 @@ public enum ConfigFile {
             case "partial-line-timeout": config.partialLineTimeout = try number()
             case "output-hard-limit": config.outputHardLimit = Int(try number())
             case "output-soft-limit": config.outputSoftLimit = Int(try number())
+            case "max-client-memory": config.maxClientMemory = max(1, Int(try number()))
             default: config.outputSoftSeconds = try number()  // "output-soft-seconds", the last key
             }
         }

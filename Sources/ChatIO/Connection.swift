@@ -12,10 +12,13 @@ final class Connection {
     let fd: Int32
     let address: String
     var framer: LineFramer
-    /// Output the socket did not accept yet; `backlogStart` is how much of it was written since
-    /// (consumed by offset, compacted lazily).
-    var backlog: [UInt8] = []
-    var backlogStart = 0
+    /// Output the socket did not accept yet. Changed only through the methods below, which
+    /// keep the server's client-memory total right.
+    private(set) var backlog = ByteQueue()
+    /// Input read from the socket but not yet framed: what was left of a read when flood
+    /// control, the per-pass budget or the hub stopped taking this client's lines. At most one
+    /// read's worth, kept at its wire size (parsed lines would cost tens of times more).
+    private(set) var heldInput = ByteQueue()
     /// When `pendingOutput` first went over the soft limit, or nil while under it.
     var overSoftLimitSince: Double?
     /// Set by `/quit`, EOF or shutdown: stop reading, close once the backlog drains.
@@ -24,7 +27,7 @@ final class Connection {
     /// Flood control, when enabled: tokens for lines, lines held back while it had none, and
     /// since when it has been held back.
     var bucket: TokenBucket?
-    var heldEvents: [LineFramer.Event] = []
+    /// Since when flood control has held this client's input back (nil: it is not).
     var throttledSince: Double?
     /// The client half-closed (read returned EOF); only its pending output remains to send.
     var peerClosed = false
@@ -66,7 +69,11 @@ final class Connection {
         watchers.deallocate()
     }
 
-    var pendingOutput: Int { backlog.count - backlogStart }
+    var pendingOutput: Int { backlog.count }
+
+    /// Bytes this client pins in the daemon: its output backlog and its held input. The sum
+    /// over all clients is what the global client-memory budget bounds.
+    var memoryInUse: Int { backlog.count + heldInput.count }
 
     /// The IP address without the port, for the per-address limit.
     var host: Substring { ClientAddress.host(of: address) }
@@ -83,16 +90,42 @@ final class Connection {
         ev_io_stop(loop, watchers + 1)
     }
 
-    /// Marks `count` backlog bytes as written; frees the storage once empty, and compacts when
-    /// the written prefix outweighs what is left.
+    // MARK: Buffers (each change is reported to the server's client-memory total)
+
+    func appendToBacklog(_ bytes: UnsafeRawBufferPointer) {
+        backlog.append(bytes)
+        server.clientMemoryBytes += bytes.count
+    }
+
+    /// Marks `count` backlog bytes as written.
     func consumeBacklog(_ count: Int) {
-        backlogStart += count
-        if backlogStart == backlog.count {
-            backlog = []
-            backlogStart = 0
-        } else if backlogStart > 65536 && backlogStart * 2 > backlog.count {
-            backlog.removeSubrange(0..<backlogStart)
-            backlogStart = 0
-        }
+        let before = backlog.count
+        backlog.consume(count)
+        server.clientMemoryBytes -= before - backlog.count
+    }
+
+    /// Forgets unsent output (the client is being cut or is gone).
+    func dropBacklog() {
+        server.clientMemoryBytes -= backlog.count
+        backlog.removeAll()
+    }
+
+    /// Keeps `bytes` as input to frame later, after what is already held.
+    func holdInput(_ bytes: UnsafeRawBufferPointer) {
+        heldInput.append(bytes)
+        server.clientMemoryBytes += bytes.count
+    }
+
+    /// Marks `count` held input bytes as framed.
+    func consumeHeldInput(_ count: Int) {
+        let before = heldInput.count
+        heldInput.consume(count)
+        server.clientMemoryBytes -= before - heldInput.count
+    }
+
+    /// Releases both buffers, at close.
+    func releaseBuffers() {
+        dropBacklog()
+        consumeHeldInput(heldInput.count)
     }
 }

@@ -15,6 +15,10 @@ public struct ServerConfig: Sendable {
     /// Pending output continuously over this for `outputSoftSeconds` closes the client.
     public var outputSoftLimit = 1 << 20
     public var outputSoftSeconds = 30.0
+    /// The sum of every client's output backlog and held input may not pass this; over it the
+    /// clients using the most are cut first (Redis 7's `maxmemory-clients`). Default: a quarter
+    /// of the machine's memory (see `ServerConfig.defaultClientMemory`).
+    public var maxClientMemory = ServerConfig.defaultClientMemory
     /// How long shutdown waits for clients to take their goodbye before closing them anyway.
     public var shutdownGraceSeconds = 3.0
     /// Flood control: lines per second per client (0: unlimited) and the burst allowed above
@@ -41,6 +45,13 @@ public struct ServerConfig: Sendable {
         maxClients ?? max(1, descriptorLimit - IOLimits.reservedDescriptors)
     }
 
+    /// The outbox allowance of a client with nothing pending: its hard limit, as the outbox
+    /// counts it (32 bits; a limit at or above 4 GiB is as good as none in one pass).
+    var outputAllowance: UInt32 { UInt32(clamping: outputHardLimit) }
+
+    /// A quarter of physical memory, or 1 GiB where the machine does not say.
+    public static var defaultClientMemory: Int { PhysicalMemory.bytes.map { $0 / 4 } ?? 1 << 30 }
+
     /// A fresh flood-control bucket for one client, or nil when flood control is off.
     func makeBucket(now: Double) -> TokenBucket? {
         maxLineRate > 0 ? TokenBucket(rate: maxLineRate, burst: max(1, lineBurst), now: now) : nil
@@ -61,8 +72,18 @@ enum IOLimits {
     static let acceptPauseSeconds = 0.1
     /// At most one log line per this many seconds for repeated accept failures.
     static let acceptErrorLogInterval = 1.0
-    /// How often held-back (flood-controlled) clients are looked at.
+    /// How often held input (flood control, pass budget) is looked at.
     static let floodTickSeconds = 0.05
+    /// Bytes one loop pass may render before it stops handing clients' input to the hub; the
+    /// rest waits (held, unread) for the next pass. Keeps the outbox arena, whose offsets are
+    /// 32-bit, far below 4 GiB, and one pass's latency bounded.
+    static let passRenderBudget = 32 << 20
+    /// A client that quit or half-closed is closed this long after, even if its output has not
+    /// drained (redis closes such clients at once; a short grace lets a goodbye arrive).
+    static let closeLingerSeconds = 5.0
+    /// When over the client-memory budget, clients are cut until the total is this fraction of
+    /// it, so one shed is not followed at once by another.
+    static let clientMemoryShedTarget = 0.9
     /// TCP keepalive: probe after this idle time, this often, this many times (a peer that
     /// vanished without a FIN is found in about two minutes, not the kernel's two hours).
     static let keepaliveIdleSeconds: Int32 = 60

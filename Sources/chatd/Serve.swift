@@ -54,6 +54,18 @@ struct Serve: ParsableCommand {
     @Option(help: "Most clients from one IP address (0: no limit).")
     var maxClientsPerAddress = ServerConfig().maxClientsPerAddress
 
+    @Option(help: "Bytes all clients' output backlogs and held input may use together; over it the clients using the most are disconnected (default: a quarter of physical memory).")
+    var maxClientMemory = ServerConfig().maxClientMemory
+
+    @Option(help: "Most rooms at once; a join that would create one more is refused.")
+    var maxRooms = ChatLimits().maxRooms
+
+    @Option(help: "Bytes of history lines kept in memory across all rooms; emptied rooms' lines go first and are read back from the database when the room returns.")
+    var historyMemory = HistorySettings().memoryBudget
+
+    @Option(help: "Bytes the history database may hold (0: no cap); the oldest lines of any room are deleted past it.")
+    var historyMaxBytes = HistoryRetention().maxDatabaseBytes
+
     @Option(help: "A file whose lines are shown to every new client; re-read on SIGHUP.")
     var motdFile: String?
 
@@ -93,6 +105,9 @@ struct Serve: ParsableCommand {
         if outputSoftLimit > outputHardLimit { throw ValidationError("--output-soft-limit must not exceed --output-hard-limit") }
         if maxLineRate < 0 || lineBurst < 1 { throw ValidationError("--max-line-rate must be >= 0 and --line-burst >= 1") }
         if idleTimeout < 0 || partialLineTimeout < 0 || floodSeconds <= 0 { throw ValidationError("timeouts must not be negative") }
+        if maxClientMemory < 1 || maxRooms < 1 || historyMemory < 0 || historyMaxBytes < 0 {
+            throw ValidationError("--max-client-memory and --max-rooms must be at least 1, --history-memory and --history-max-bytes not negative")
+        }
     }
 
     func run() throws {
@@ -122,6 +137,8 @@ struct Serve: ParsableCommand {
         config.idleTimeout = idleTimeout
         config.partialLineTimeout = partialLineTimeout
         config.maxClientsPerAddress = maxClientsPerAddress
+        config.maxClientMemory = maxClientMemory
+        config.chat.maxRooms = maxRooms
         config.operators = operators.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
 
         // The command line is the base; the --config file is applied on top, at start and on
@@ -162,6 +179,8 @@ struct Serve: ParsableCommand {
                 history.commitWindow = commitWindow
                 history.retention.maxLinesPerRoom = historyMaxLines
                 history.retention.maxAgeSeconds = historyMaxDays * 86_400
+                history.retention.maxDatabaseBytes = historyMaxBytes
+                history.memoryBudget = historyMemory
                 let store: HistoryStore
                 do {
                     store = try HistoryStore(path: db)
