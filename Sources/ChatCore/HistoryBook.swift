@@ -6,9 +6,9 @@
 /// Memory follows live rooms, within a byte budget:
 /// - A room that exists has its ring here (loaded from the database when the room is created).
 /// - When a room empties its ring is *parked*: kept, so a quick rejoin needs no disk read, but
-///   the first to go when the book is over `memoryBudget` (oldest parked first). A ring parked
-///   less than `parkedGraceSeconds` ago is not evicted yet: its last lines may still be in the
-///   writer's commit window, and a reload from disk would miss them.
+///   the first to go when the book is over `memoryBudget` (oldest parked first). A parked ring
+///   is evicted only once the database writer has committed the hand-over batch holding its
+///   last line (`durableBatch`), so a reload from disk never misses a line.
 /// - If evicting parked rings is not enough, a live room that records a line while the book is
 ///   over budget drops its oldest lines down to `linesKeptUnderPressure`, so the worst case is
 ///   about `linesKeptUnderPressure` lines per live room (rooms are capped by `maxRooms`).
@@ -17,8 +17,6 @@ public struct HistoryBook {
     public static let defaultReplayLines = 20
     /// Default for `memoryBudget` (`--history-memory`).
     public static let defaultMemoryBudget = 64 << 20
-    /// See the type's comment: longer than the longest commit window (1 s) with a margin.
-    public static let parkedGraceSeconds = 5.0
     /// Estimated bytes one line costs besides its text and names: the entry, array and string
     /// headers and allocator rounding (measured order of magnitude, not exact).
     static let overheadPerLine = 96
@@ -33,10 +31,11 @@ public struct HistoryBook {
     public private(set) var bytes = 0
 
     private var rings: [String: Ring] = [:]
-    /// Parked rooms by key, with when they were parked; `parkQueue` holds the same in parking
-    /// order, with stale entries (unparked or re-parked since) skipped when popped.
-    private var parkedAt: [String: Double] = [:]
-    private var parkQueue: [(key: String, at: Double)] = []
+    /// Parked rooms by key, with the hand-over batch that must be durable before the ring may
+    /// go; `parkQueue` holds the same in parking order (batches only grow), with stale entries
+    /// (unparked or parked again since) skipped when popped.
+    private var parkedAt: [String: UInt64] = [:]
+    private var parkQueue: [(key: String, batch: UInt64)] = []
     private var parkQueueHead = 0
 
     public init(linesPerRoom: Int, memoryBudget: Int = HistoryBook.defaultMemoryBudget) {
@@ -54,20 +53,20 @@ public struct HistoryBook {
 
     /// Adds a line to its room (`key` is `NameRules.fold(entry.room)`, which the caller has
     /// cached), dropping the room's oldest line when full.
-    public mutating func record(_ entry: HistoryEntry, key: String, now: Double = 0) {
+    public mutating func record(_ entry: HistoryEntry, key: String, durableBatch: UInt64 = .max) {
         let cost = Self.cost(of: entry)
         bytes += cost
         var ring = rings.removeValue(forKey: key) ?? Ring(capacity: linesPerRoom)
         if let dropped = ring.append(entry, cost: cost) { bytes -= dropped }
         if bytes > memoryBudget {
-            evictParked(now: now)
+            evictParked(durableBatch: durableBatch)
             if bytes > memoryBudget { bytes -= ring.trim(to: linesKeptUnderPressure) }
         }
         rings[key] = ring
     }
 
     /// Puts a room's lines (from the database, oldest first) in memory when the room comes back.
-    public mutating func load(_ entries: [HistoryEntry], key: String, now: Double = 0) {
+    public mutating func load(_ entries: [HistoryEntry], key: String, durableBatch: UInt64 = .max) {
         if let old = rings.removeValue(forKey: key) { bytes -= old.bytes }
         unpark(key)
         var ring = Ring(capacity: linesPerRoom)
@@ -77,15 +76,35 @@ public struct HistoryBook {
             if let dropped = ring.append(entry, cost: cost) { bytes -= dropped }
         }
         rings[key] = ring
-        if bytes > memoryBudget { evictParked(now: now) }
+        if bytes > memoryBudget { evictParked(durableBatch: durableBatch) }
     }
 
-    /// The room emptied: keep its ring while memory allows.
-    public mutating func park(_ key: String, now: Double) {
+    /// The room emptied: keep its ring while memory allows. `batch` is the hand-over batch its
+    /// newest line is in (or a later one).
+    public mutating func park(_ key: String, batch: UInt64, durableBatch: UInt64 = .max) {
         guard rings[key] != nil else { return }
-        parkedAt[key] = now
-        parkQueue.append((key, now))
-        if bytes > memoryBudget { evictParked(now: now) }
+        parkedAt[key] = batch
+        parkQueue.append((key, batch))
+        if bytes > memoryBudget { evictParked(durableBatch: durableBatch) }
+    }
+
+    /// Evicts parked rings, oldest first, while over budget and durable on disk.
+    public mutating func evictParked(durableBatch: UInt64) {
+        while bytes > memoryBudget, parkQueueHead < parkQueue.count {
+            let (key, batch) = parkQueue[parkQueueHead]
+            guard parkedAt[key] == batch else {  // unparked or parked again since: stale
+                parkQueueHead += 1
+                continue
+            }
+            if batch > durableBatch { break }
+            parkQueueHead += 1
+            parkedAt[key] = nil
+            if let ring = rings.removeValue(forKey: key) { bytes -= ring.bytes }
+        }
+        if parkQueueHead > 1024 && parkQueueHead * 2 > parkQueue.count {
+            parkQueue.removeFirst(parkQueueHead)
+            parkQueueHead = 0
+        }
     }
 
     /// The room exists again; returns whether its ring was still in memory.
@@ -110,25 +129,6 @@ public struct HistoryBook {
     public func recent(key: String, count: Int) -> [HistoryEntry] {
         guard count > 0, let ring = rings[key] else { return [] }
         return ring.last(count)
-    }
-
-    /// Evicts parked rings, oldest first, while over budget and old enough to be on disk.
-    private mutating func evictParked(now: Double) {
-        while bytes > memoryBudget, parkQueueHead < parkQueue.count {
-            let (key, at) = parkQueue[parkQueueHead]
-            guard parkedAt[key] == at else {  // unparked or parked again since: stale
-                parkQueueHead += 1
-                continue
-            }
-            if now - at < Self.parkedGraceSeconds { break }
-            parkQueueHead += 1
-            parkedAt[key] = nil
-            if let ring = rings.removeValue(forKey: key) { bytes -= ring.bytes }
-        }
-        if parkQueueHead > 1024 && parkQueueHead * 2 > parkQueue.count {
-            parkQueue.removeFirst(parkQueueHead)
-            parkQueueHead = 0
-        }
     }
 
     static func cost(of entry: HistoryEntry) -> Int {

@@ -12,7 +12,7 @@ extension Hub {
     func remember(_ kind: HistoryEntry.Kind, room: String, key: String, sender: String, text: ArraySlice<UInt8>) {
         guard history != nil else { return }
         let entry = HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text))
-        history?.record(entry, key: key, now: now)
+        history?.record(entry, key: key, durableBatch: historyDurableBatch)
         if persistsHistory { pendingHistory.append(entry) }
     }
 
@@ -20,7 +20,7 @@ extension Hub {
     /// store (one indexed read of at most the ring's size).
     func historyRoomCreated(key: String) {
         guard history != nil, history?.unpark(key) == false, let historyLoader else { return }
-        history?.load(historyLoader(key), key: key, now: now)
+        history?.load(historyLoader(key), key: key, durableBatch: historyDurableBatch)
     }
 
     /// A room emptied and is gone: park its ring, or forget it if the room was protected.
@@ -30,7 +30,7 @@ extension Hub {
             history?.forget(room.key)
             if persistsHistory { pendingRoomChanges.append(.forget(room.key)) }
         } else {
-            history?.park(room.key, now: now)
+            history?.park(room.key, batch: historyBatch, durableBatch: historyDurableBatch)
         }
     }
 

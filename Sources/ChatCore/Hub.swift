@@ -21,6 +21,11 @@ public final class Hub {
     public var persistsHistory = false
     /// Lines said since the I/O layer last took them for the database writer.
     public var pendingHistory: [HistoryEntry] = []
+    /// The number of the hand-over batch `pendingHistory` will go out in, and the newest batch
+    /// the writer has finished with: a parked ring may leave memory only once its batch is
+    /// durable. Without a writer every batch counts as durable.
+    public var historyBatch: UInt64 = 1
+    public var historyDurableBatch: UInt64 = .max
     /// Rooms whose stored history must be protected or forgotten, in order with the lines.
     public var pendingRoomChanges: [RoomHistoryChange] = []
     /// Reads a room's latest lines from the store (folded name → oldest first) when a room is

@@ -16,6 +16,8 @@ public final class ChatClient {
     private var outgoing: [UInt8] = []
     private var outgoingStart = 0
     private var stdinEnded = false
+    /// The last byte read from stdin was not a newline.
+    private var stdinNeedsNewline = false
     private let buffer: UnsafeMutableRawBufferPointer
     /// The process exit status once the loop stops.
     public private(set) var exitStatus: Int32 = 0
@@ -92,8 +94,11 @@ public final class ChatClient {
         if count == 0 {
             stdinEnded = true
             stdinWatcher.stop()
+            // A last line without a newline is still a line: end it, so any server reads it.
+            if stdinNeedsNewline { outgoing.append(0x0A) }
         } else {
             outgoing.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            stdinNeedsNewline = buffer[count - 1] != 0x0A
         }
         sendPending()
     }

@@ -28,13 +28,18 @@ extension ChatServer {
         }
         let lobbyKey = NameRules.fold(hub.defaultRoom)
         let lobbyLines = try reader.recent(roomKey: lobbyKey, limit: HistorySettings.linesInMemory)
-        hub.history?.load(lobbyLines, key: lobbyKey, now: reactor.now)
+        hub.history?.load(lobbyLines, key: lobbyKey)
         let accounts = try AccountStore(database: store.database)
         hub.accounts = try accounts.loadAccounts()
         hub.serverBans = try accounts.loadBans()
+        hub.historyDurableBatch = 0
+        let hub = self.hub
         let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { reports in
             for report in reports {
                 switch report {
+                case .durable(let batch):
+                    hub.historyDurableBatch = max(hub.historyDurableBatch, batch)
+                    hub.history?.evictParked(durableBatch: hub.historyDurableBatch)
                 case .failing(let error, let lines):
                     logger.error("history: cannot write (\(error)); \(lines) lines lost so far, chat continues")
                 case .recovered(let lost):
@@ -55,8 +60,9 @@ extension ChatServer {
     /// account changes stay in memory only.
     func handOverHistory() {
         if !hub.pendingHistory.isEmpty {
-            storeWriter?.submit(hub.pendingHistory)
+            storeWriter?.submit(hub.pendingHistory, batch: hub.historyBatch)
             hub.pendingHistory.removeAll(keepingCapacity: true)
+            hub.historyBatch += 1
         }
         if !hub.pendingRoomChanges.isEmpty {
             storeWriter?.submit(hub.pendingRoomChanges)

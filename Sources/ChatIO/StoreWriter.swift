@@ -32,6 +32,8 @@ public final class StoreWriter: @unchecked Sendable {
         case failing(error: String, lines: Int)
         case recovered(lostLines: Int)
         case pruned(lines: Int)
+        /// Every hand-over batch up to this one is committed (or, if writing failed, given up).
+        case durable(batch: UInt64)
     }
 
     /// How often retention runs.
@@ -44,7 +46,7 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// One item per loop iteration's hand-over, not per line.
     enum Write: Sendable {
-        case lines([HistoryEntry])
+        case lines([HistoryEntry], batch: UInt64)
         case changes([AccountChange])
         case rooms([RoomHistoryChange])
     }
@@ -74,7 +76,8 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     /// From the loop thread: queue lines for the next commit.
-    public func submit(_ entries: [HistoryEntry]) { queue.push(.lines(entries)) }
+    /// `batch` numbers the hand-over; `.durable` reports come back with it once committed.
+    public func submit(_ entries: [HistoryEntry], batch: UInt64) { queue.push(.lines(entries, batch: batch)) }
 
     /// From the loop thread: queue account and ban changes.
     public func submit(_ changes: [AccountChange]) { queue.push(.changes(changes)) }
@@ -120,9 +123,12 @@ public final class StoreWriter: @unchecked Sendable {
     private func write(_ batch: [Write]) {
         var lines: [HistoryEntry] = []
         var changes: [AccountChange] = []
+        var newestBatch: UInt64?
         for item in batch {
             switch item {
-            case .lines(let more): lines += more
+            case .lines(let more, let number):
+                lines += more
+                newestBatch = number
             case .changes(let more): changes += more
             case .rooms(let roomChanges):
                 commit(lines)
@@ -131,6 +137,7 @@ public final class StoreWriter: @unchecked Sendable {
             }
         }
         commit(lines)
+        if let newestBatch { report(.durable(batch: newestBatch)) }
         if !changes.isEmpty {
             do {
                 try accounts.apply(changes)

@@ -28,21 +28,20 @@ import Testing
         #expect(book.recent("#A", count: 2).map(\.at) == [4, 5])
     }
 
-    @Test func overBudgetParkedRoomsGoFirstOldestFirstButNotWithinTheGrace() {
+    @Test func overBudgetParkedRoomsGoOldestFirstOnceTheirLinesAreOnDisk() {
         let text = String(repeating: "x", count: 1000)
         let perLine = HistoryBook.cost(of: line("#a", 0, text))
         var book = HistoryBook(linesPerRoom: 10, memoryBudget: perLine * 4)
-        book.record(line("#a", 1, text), key: "#a", now: 1)
-        book.record(line("#b", 2, text), key: "#b", now: 2)
-        book.park("#a", now: 3)
-        book.park("#b", now: 4)
-        book.record(line("#c", 5, text), key: "#c", now: 5)
-        book.record(line("#c", 6, text), key: "#c", now: 6)
-        book.record(line("#c", 7, text), key: "#c", now: 7)
-        #expect(book.contains("#a") && book.contains("#b"), "parked within the grace: kept although over budget")
-        book.record(line("#c", 20, text), key: "#c", now: 20)
-        #expect(!book.contains("#a") && !book.contains("#b"), "the parked rings went, oldest first")
-        #expect(book.contains("#c") && book.bytes <= perLine * 4)
+        book.record(line("#a", 1, text), key: "#a", durableBatch: 0)
+        book.record(line("#b", 2, text), key: "#b", durableBatch: 0)
+        book.park("#a", batch: 1, durableBatch: 0)
+        book.park("#b", batch: 2, durableBatch: 0)
+        for at in 5...7 { book.record(line("#c", Double(at), text), key: "#c", durableBatch: 0) }
+        #expect(book.contains("#a") && book.contains("#b"), "not yet committed: kept although over budget")
+        book.record(line("#c", 8, text), key: "#c", durableBatch: 1)
+        #expect(!book.contains("#a") && book.contains("#b"), "only the ring whose batch is durable went")
+        book.record(line("#c", 9, text), key: "#c", durableBatch: 2)
+        #expect(!book.contains("#b") && book.contains("#c"))
         #expect(book.parkedCount == 0)
     }
 
@@ -51,7 +50,7 @@ import Testing
         let perLine = HistoryBook.cost(of: line("#a", 0, text))
         var book = HistoryBook(linesPerRoom: 50, memoryBudget: perLine * 5)
         book.linesKeptUnderPressure = 3
-        for index in 1...40 { book.record(line("#live", Double(index), text), key: "#live", now: Double(index)) }
+        for index in 1...40 { book.record(line("#live", Double(index), text), key: "#live") }
         let kept = book.recent("#live", count: 50).map(\.at)
         #expect(kept.count >= 3 && kept.last == 40, "the newest lines, at least the replay count")
         #expect(book.bytes <= perLine * 5, "within the budget")
@@ -60,7 +59,7 @@ import Testing
     @Test func anUnparkedRingIsKeptAndAForgottenOneIsGone() {
         var book = HistoryBook(linesPerRoom: 5)
         book.record(line("#a", 1), key: "#a")
-        book.park("#a", now: 2)
+        book.park("#a", batch: 1)
         let found = book.unpark("#a")
         #expect(found, "a quick rejoin finds the ring in memory")
         book.forget("#a")
