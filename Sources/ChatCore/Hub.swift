@@ -228,7 +228,10 @@ public final class Hub {
             dismiss(id, reason: "sent an HTTP request")
             return
         }
-        let parsed = CommandParser.parse(line)
+        // Seed words are commands only on a connection that chose the seed protocol with its
+        // first line; on a native connection `LEAVE: brb` is chat.
+        let context: CommandParser.Context = !sawFirstLine ? .firstLine : (styles[slot] == .seed ? .seed : .native)
+        let parsed = CommandParser.parse(line, context: context)
         if !sawFirstLine {
             clients[slot]?.sawFirstLine = true
             if parsed.isSeedSyntax { switchToSeedStyle(id, rooms: clients[slot]?.rooms ?? []) }
