@@ -13,8 +13,15 @@ public struct ChatLimits: Sendable, Equatable {
     /// Most rooms on the server at once: bounds room memory and what `/rooms` indexes. A join
     /// that would create one more is refused (existing rooms stay joinable).
     public var maxRooms: Int = 10_000
-    /// Longest topic, in characters.
-    public var maxTopicCharacters: Int = 300
+    /// Longest topic, in bytes (UTF-8). Stored and relayed text is limited in bytes, never in
+    /// characters: one letter plus 1,300 combining accents is one character and 2,601 bytes.
+    public var maxTopicBytes: Int = 300
+    /// Longest away message, in bytes: it is kept for the life of the connection and shown to
+    /// everyone who messages or looks up the client.
+    public var maxAwayBytes: Int = 300
+    /// Longest reason for `/part`, `/kick` and `/kill`, in bytes (relayed to the room or the
+    /// victim). A `/quit` reason is cut to this rather than refused: leaving always works.
+    public var maxReasonBytes: Int = 300
     /// Most names listed by one `/who` or `/users` reply; larger rooms are summarised.
     public var maxListedNames: Int = 500
 

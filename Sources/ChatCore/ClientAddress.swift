@@ -9,4 +9,15 @@ public enum ClientAddress {
         if host.hasPrefix("[") && host.hasSuffix("]") { return host.dropFirst().dropLast() }
         return host.contains(":") ? address[...] : host  // a bare IPv6 address has no port
     }
+
+    /// The IP address of an address name with its port (`127.0.0.1:52056`, `[::1]:52056`),
+    /// as a guest is shown; nil if `text` is not of that form. A bare address (`::1`) is not
+    /// an address name: that is `IPAddress`'s to parse.
+    public static func ip(ofAddressName text: Substring) -> IPAddress? {
+        guard let colon = text.lastIndex(of: ":"),
+              IPAddress.decimal(ArraySlice(text.utf8[text.utf8.index(after: colon)...]), maxDigits: 5) != nil else { return nil }
+        let host = text[..<colon]
+        if host.hasPrefix("[") { return host.hasSuffix("]") ? IPAddress(host) : nil }
+        return host.contains(":") ? nil : IPAddress(host)
+    }
 }

@@ -71,7 +71,19 @@ public enum CommandParser {
 
     private static let colonAliases: Set<String> = ["pm", "users", "cr", "jr", "lr", "lrs", "lru", "rm", "ping", "quit"]
 
-    public static func parse(_ line: [UInt8]) -> ParsedLine {
+    /// What the connection chose, which decides whether seed words (`JOIN:`, `SAY:`, `LEAVE:`)
+    /// are commands. The seed protocol is chosen by a connection's first line only, so on a
+    /// native connection `LEAVE: brb` or `SAY:note to self: buy milk` is ordinary chat.
+    public enum Context: Sendable {
+        /// The connection's first line: seed words are commands and choose the seed protocol.
+        case firstLine
+        /// A connection whose first line was not a seed word: seed words are chat.
+        case native
+        /// A connection that chose the seed protocol: seed words are commands.
+        case seed
+    }
+
+    public static func parse(_ line: [UInt8], context: Context = .native) -> ParsedLine {
         guard let first = line.first else { return ParsedLine(command: .say(line[...]), isSeedSyntax: false) }
         if first == UInt8(ascii: "/") {
             if line.count > 1 && line[1] == UInt8(ascii: "/") {
@@ -87,7 +99,7 @@ public enum CommandParser {
             }
             return ParsedLine(command: .say(line[...]), isSeedSyntax: false)  // ":)" is chat.
         }
-        if first == UInt8(ascii: "J") || first == UInt8(ascii: "S") || first == UInt8(ascii: "L"),
+        if context != .native, first == UInt8(ascii: "J") || first == UInt8(ascii: "S") || first == UInt8(ascii: "L"),
            let seed = parseSeed(line) {
             return ParsedLine(command: seed, isSeedSyntax: true)
         }

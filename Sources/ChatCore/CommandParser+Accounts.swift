@@ -10,11 +10,11 @@ extension CommandParser {
         ("/join #room KEY", "join a room that has a key"),
         ("/key #room [KEY]", "owner: set the room's key (no KEY: remove it)"),
         ("/kick #room NAME [reason]", "owner: remove someone from the room"),
-        ("/ban #room NAME", "owner: ban a name from the room (/unban #room NAME lifts it)"),
+        ("/ban #room NAME", "owner: ban a name (a guest's address name: its address) from the room; /unban lifts it"),
         ("/owner #room NAME", "owner: hand the room over to another member"),
         ("/announce text", "operator: a notice to everyone"),
         ("/kill NAME [reason]", "operator: disconnect someone"),
-        ("/ban ADDRESS|NAME [30m|2h|7d]", "operator: ban server-wide (/unban lifts it)"),
+        ("/ban ADDRESS|RANGE|NAME [30m|2h|7d]", "operator: ban server-wide, e.g. 127.0.0.0/8 (/unban lifts it)"),
         ("/stats", "operator: clients, rooms, messages/s, bytes queued, uptime"),
     ]
 

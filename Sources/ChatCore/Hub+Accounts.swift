@@ -6,7 +6,7 @@ extension Hub {
     /// Commands a client may send before it has given the server password.
     static func allowedBeforePassword(_ command: Command) -> Bool {
         switch command {
-        case .pass, .quit, .help, .ping, .invalid: return true
+        case .pass, .quit, .help, .ping: return true  // not .invalid: /bogus gets PASSWORD_REQUIRED too
         default: return false
         }
     }

@@ -26,7 +26,7 @@ extension Hub {
         case .logout: logout(from: id)
         case .key(let room, let key): setKey(room, key, from: id)
         case .kick(let room, let name, let reason): kick(room, name, reason: reason, from: id)
-        case .roomBan(let room, let name): kick(room, name, reason: nil, from: id, ban: true)
+        case .roomBan(let room, let name): roomBan(room, name, from: id)
         case .roomUnban(let room, let name): roomUnban(room, name, from: id)
         case .owner(let room, let name): handOver(room, to: name, from: id)
         case .announce(let text): operatorAnnounce(text, from: id)
@@ -143,6 +143,10 @@ extension Hub {
     }
 
     private func away(_ text: String?, from id: ClientID) {
+        if let text, text.utf8.count > limits.maxAwayBytes {
+            fail(id, .textTooLong, "away messages are limited to \(limits.maxAwayBytes) bytes")
+            return
+        }
         update(id) { $0.away = text }
         reply(id, "away", text == nil ? "cleared" : "set")
     }
@@ -160,7 +164,7 @@ extension Hub {
 
     private func quit(_ reason: String?, from id: ClientID) {
         reply(id, "quit", "goodbye")
-        dismiss(id, reason: reason ?? "quit")
+        dismiss(id, reason: reason.map { Self.prefix($0, maxBytes: limits.maxReasonBytes) } ?? "quit")
     }
 
     // MARK: Rooms
@@ -197,6 +201,7 @@ extension Hub {
     }
 
     private func part(_ name: String?, reason: String?, from id: ClientID) {
+        guard reasonFits(reason, id) else { return }
         let slot: Int?
         if let name { slot = memberRoom(name, of: id) } else { slot = currentRoom(of: id) }
         guard let slot, let state = client(id), let room = room(slot) else { return }
@@ -269,8 +274,8 @@ extension Hub {
             fail(id, .notOwner, "only the owner of \(room.name) may set its topic")
             return
         }
-        guard text.count <= limits.maxTopicCharacters else {
-            fail(id, .topicTooLong, "topics are limited to \(limits.maxTopicCharacters) characters")
+        guard text.utf8.count <= limits.maxTopicBytes else {
+            fail(id, .topicTooLong, "topics are limited to \(limits.maxTopicBytes) bytes")
             return
         }
         setTopic(text, ofRoom: slot, by: state.name)

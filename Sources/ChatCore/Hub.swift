@@ -56,8 +56,12 @@ public final class Hub {
     public var pendingAccountChanges: [AccountChange] = []
     /// Clients whose reading should pause this many seconds (wrong server password).
     public var pendingPenalties: [(ClientID, Double)] = []
-    /// Server-wide bans by target (folded name or address).
-    public var serverBans: [String: ServerBan] = [:]
+    /// Server-wide bans by target (folded name, or an address or range in canonical text).
+    public var serverBans: [String: ServerBan] = [:] {
+        didSet { addressBans = AddressBanIndex(serverBans) }
+    }
+    /// The address bans in `serverBans`, parsed.
+    var addressBans = AddressBanIndex()
     /// Refreshed by the I/O layer for `/stats`.
     public var stats = ServerStats()
     /// Lines relayed (room lines and private messages), for the messages/s figure.
@@ -75,6 +79,11 @@ public final class Hub {
     private var visitStamps: ContiguousArray<UInt32> = []
     private var stamp: UInt32 = 0
     private var nameIndex: [String: ClientID] = [:]
+    /// Every client by its address name (`127.0.0.1:52056`), so a guest that never chose a name
+    /// can be addressed by the name it is shown by. Kept for the life of the connection (an
+    /// address never changes, and `/logout` makes it the name again); a lookup checks that it
+    /// is still the client's name. Stored as the I/O layer wrote it (inet_ntop's lowercase).
+    private var addressIndex: [String: ClientID] = [:]
     private var rooms: ContiguousArray<Room?> = []
     private var freeRoomSlots: [Int] = []
     private var roomIndex: [String: Int] = [:]
@@ -110,13 +119,14 @@ public final class Hub {
         nextSerial += 1
         clients[slot] = ClientState(address: address, serial: nextSerial, authorised: serverPassword == nil)
         styles[slot] = .native
+        addressIndex[address] = id
         outbox.register(id)
         clientCount += 1
         if serverPassword == nil { authorisedCount += 1 }
         // Before the server password a client is in no room: the welcome must not say otherwise.
         let room = serverPassword == nil ? defaultRoom : "no room until /pass"
         send(.notice(.welcome(name: address, room: room, maxLineBytes: limits.maxLineBytes)), to: id)
-        if let ban = activeBan(String(ClientAddress.host(of: address))) {
+        if let ip = clients[slot]?.ip, let ban = activeAddressBan(covering: ip) {
             expel(id, .banned, "this address is banned from the server" + banSuffix(ban), reason: "banned")
             return
         }
@@ -143,6 +153,7 @@ public final class Hub {
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
         if state.authorised { authorisedCount -= 1 }
+        if addressIndex[state.address] == id { addressIndex[state.address] = nil }
         clients[Int(id.index)] = nil
         styles[Int(id.index)] = .native
         clientCount -= 1
@@ -207,15 +218,20 @@ public final class Hub {
         }
     }
 
-    /// Sends a server notice to every connected client (operator announcements, shutdown).
-    public func announce(_ text: String) {
+    /// Sends a server notice to every admitted client (operator announcements, shutdown) and
+    /// returns how many got it. A client that has not given the server password sees nothing.
+    @discardableResult
+    public func announce(_ text: String) -> Int {
         let message = Outgoing.notice(.server(text))
         var native: Outbox.MessageHandle?
         var seed: Outbox.MessageHandle?
-        for slot in clients.indices where clients[slot] != nil {
+        var recipients = 0
+        for slot in clients.indices where clients[slot]?.authorised == true {
             let id = ClientID(slot)
             outbox.deliver(handle(message, style: styles[slot], native: &native, seed: &seed), to: id)
+            recipients += 1
         }
+        return recipients
     }
 
     /// Sends `message` to one client only, rendered in its style.
@@ -247,7 +263,10 @@ public final class Hub {
             dismiss(id, reason: "sent an HTTP request")
             return
         }
-        let parsed = CommandParser.parse(line)
+        // Seed words are commands only on a connection that chose the seed protocol with its
+        // first line; on a native connection `LEAVE: brb` is chat.
+        let context: CommandParser.Context = !sawFirstLine ? .firstLine : (styles[slot] == .seed ? .seed : .native)
+        let parsed = CommandParser.parse(line, context: context)
         if !sawFirstLine {
             clients[slot]?.sawFirstLine = true
             if parsed.isSeedSyntax { switchToSeedStyle(id, rooms: clients[slot]?.rooms ?? []) }
@@ -281,7 +300,14 @@ public final class Hub {
 
     func roomSlot(named name: String) -> Int? { roomIndex[NameRules.fold(name)] }
 
-    func clientID(named name: String) -> ClientID? { nameIndex[NameRules.fold(name)] }
+    /// The client currently shown as `name`: a chosen name, or the address name of a guest
+    /// that has none. A client that has not given the server password is nobody's to address.
+    func clientID(named name: String) -> ClientID? {
+        if let id = nameIndex[NameRules.fold(name)] { return id }
+        guard name.contains(":"), let id = addressIndex[NameRules.fold(name)], let state = client(id),
+              !state.hasChosenName, state.authorised else { return nil }
+        return id
+    }
 
     func claimName(_ name: String, for id: ClientID, replacing old: String?) {
         if let old { nameIndex[NameRules.fold(old)] = nil }

@@ -20,6 +20,8 @@ struct Room {
     var joinKey: String?
     /// Folded names banned from the room.
     var bannedNames: Set<String> = []
+    /// Addresses banned from the room (a guest's ban binds to its address; see `BanTarget`).
+    var bannedRanges: [AddressRange] = []
 
     init(name: String, key: String, isPermanent: Bool) {
         self.name = name
@@ -30,7 +32,7 @@ struct Room {
     var hasOwner: Bool { ownerAccount != nil || ownerClient != nil }
 
     /// Has access rules (a key or bans): its history lives no longer than the room does.
-    var isProtected: Bool { joinKey != nil || !bannedNames.isEmpty }
+    var isProtected: Bool { joinKey != nil || !bannedNames.isEmpty || !bannedRanges.isEmpty }
 }
 
 /// One client's chat state. The address is the client's identity until it picks a name.
@@ -47,6 +49,8 @@ struct ClientState {
     let serial: UInt64
     /// The IP address without the port, for bans and rate limits.
     let host: String
+    /// `host` parsed, for address bans (nil only for an address the I/O layer never makes).
+    let ip: IPAddress?
     /// Passed the server password (always true on a server without one).
     var authorised: Bool
     var passwordFailures = 0
@@ -60,6 +64,7 @@ struct ClientState {
         self.address = address
         self.serial = serial
         self.host = String(ClientAddress.host(of: address))
+        self.ip = IPAddress(ClientAddress.host(of: address))
         self.authorised = authorised
     }
 }

@@ -1,3 +1,4 @@
+import ChatCore
 import CLibEv
 import Glibc
 
@@ -6,6 +7,11 @@ import Glibc
 /// When stdin ends the client sends what it read, half-closes the socket and keeps printing
 /// until the server closes (the server answers what it got, then closes), so
 /// `printf '/users\n' | chatd client` prints the reply. `lingerSeconds` bounds that wait.
+///
+/// Stdin is read only while less than `maxUnsentBytes` of it waits for the socket: a server
+/// that stops reading stops the client reading stdin (back-pressure, nothing dropped) instead
+/// of growing its memory. What the server sends passes through a `TerminalSanitizer` before it
+/// reaches the terminal, so a hostile server cannot send escape sequences to it.
 public final class ChatClient {
     private let reactor: Reactor
     private let fd: Int32
@@ -18,10 +24,16 @@ public final class ChatClient {
     private var stdinEnded = false
     /// The last byte read from stdin was not a newline.
     private var stdinNeedsNewline = false
+    /// Strips the server's control bytes and escape sequences before they reach stdout.
+    private var terminal = TerminalSanitizer()
+    private var printable: [UInt8] = []
     private let buffer: UnsafeMutableRawBufferPointer
     /// The process exit status once the loop stops.
     public private(set) var exitStatus: Int32 = 0
     public static let lingerSeconds = 5.0
+    /// Stdin bytes read but not yet sent above which the client stops reading stdin until the
+    /// socket takes some: the bound on its buffer (one read more at most).
+    public static let maxUnsentBytes = 256 * 1024
 
     /// Connects at once; a refused connection is an error whose text names the address.
     public init(reactor: Reactor, host: String, port: UInt16) throws {
@@ -70,7 +82,9 @@ public final class ChatClient {
         do {
             switch try Socket.read(fd, into: buffer) {
             case .done(let count):
-                try writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                printable.removeAll(keepingCapacity: true)
+                terminal.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), into: &printable)
+                try printable.withUnsafeBytes { try writeAll(STDOUT_FILENO, $0) }
             case .endOfFile:
                 finish(0)
             case .wouldBlock:
@@ -99,6 +113,7 @@ public final class ChatClient {
         } else {
             outgoing.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             stdinNeedsNewline = buffer[count - 1] != 0x0A
+            if outgoing.count - outgoingStart >= Self.maxUnsentBytes { stdinWatcher.stop() }  // resumed in sendPending
         }
         sendPending()
     }
@@ -117,9 +132,15 @@ public final class ChatClient {
             }
         }
         if outgoingStart < outgoing.count {
+            if outgoingStart >= Self.maxUnsentBytes {  // drop what was sent so the buffer stays bounded
+                outgoing.removeSubrange(..<outgoingStart)
+                outgoingStart = 0
+            }
+            resumeStdinBelowBound()
             writeWatcher.start()
             return
         }
+        resumeStdinBelowBound()
         outgoing.removeAll(keepingCapacity: true)
         outgoingStart = 0
         writeWatcher.stop()
@@ -129,6 +150,11 @@ public final class ChatClient {
             }
             lingerTimer.start()
         }
+    }
+
+    /// Reads stdin again once the socket has taken enough of what was read (back-pressure).
+    private func resumeStdinBelowBound() {
+        if !stdinEnded && !stdinWatcher.isActive && outgoing.count - outgoingStart < Self.maxUnsentBytes { stdinWatcher.start() }
     }
 
     /// Blocking write of everything to stdout (a terminal or a pipe we are meant to fill).

@@ -69,10 +69,21 @@ private func text(_ value: String) -> ArraySlice<UInt8> { ArraySlice(value.utf8)
     }
 
     @Test func seedProtocol() {
-        #expect(parse("JOIN:alice") == ParsedLine(command: .nick("alice"), isSeedSyntax: true))
-        #expect(parse("SAY::hello: world") == ParsedLine(command: .say(text("hello: world")), isSeedSyntax: true))
-        #expect(parse("SAY:mallory:hi").command == .say(text("hi")))
-        #expect(parse("LEAVE:bye") == ParsedLine(command: .quit("bye"), isSeedSyntax: true))
-        #expect(parse("SAYING hi").isSeedSyntax == false)
+        func first(_ text: String) -> ParsedLine { CommandParser.parse(Array(text.utf8), context: .firstLine) }
+        #expect(first("JOIN:alice") == ParsedLine(command: .nick("alice"), isSeedSyntax: true))
+        #expect(first("SAY::hello: world") == ParsedLine(command: .say(text("hello: world")), isSeedSyntax: true))
+        #expect(first("SAY:mallory:hi").command == .say(text("hi")))
+        #expect(first("LEAVE:bye") == ParsedLine(command: .quit("bye"), isSeedSyntax: true))
+        #expect(first("SAYING hi").isSeedSyntax == false)
+        let seed = CommandParser.parse(Array("LEAVE:later".utf8), context: .seed)
+        #expect(seed == ParsedLine(command: .quit("later"), isSeedSyntax: true), "commands for the rest of a seed connection")
+    }
+
+    @Test func seedWordsAreChatOnANativeConnection() {
+        for line in ["LEAVE: brb", "JOIN:carol", "SAY:note to self: buy milk"] {
+            #expect(parse(line) == ParsedLine(command: .say(text(line)), isSeedSyntax: false), "\(line)")
+            #expect(CommandParser.parse(Array(line.utf8), context: .native).command == .say(text(line)))
+        }
+        #expect(parse("/quit").command == .quit(nil), "native commands are unaffected")
     }
 }

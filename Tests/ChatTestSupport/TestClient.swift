@@ -8,21 +8,9 @@ public final class TestClient {
     private var buffer: [UInt8] = []
     public private(set) var isClosed = false
 
-    public init(port: UInt16, host: String = "127.0.0.1") throws {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        inet_pton(AF_INET, host, &address.sin_addr)
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if fd < 0 { throw TestError("socket: errno \(errno)") }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if result != 0 {
-            let code = errno
-            Glibc.close(fd)
-            throw TestError("connect to \(host):\(port): errno \(code)")
-        }
+    /// Connects to `host` (IPv4 or IPv6 literal), from the source address `source` if given.
+    public init(port: UInt16, host: String = "127.0.0.1", from source: String? = nil) throws {
+        fd = try TestSocket.connect(host: host, port: port, from: source)
     }
 
     deinit { close() }
