@@ -23,8 +23,8 @@ extension ChatServer {
         guard let store else { return }
         let accounts = try AccountStore(database: store.database)
         hub.accounts = try accounts.loadAccounts()
-        hub.serverBans = try accounts.loadBans()
         let logger = self.logger
+        hub.serverBans = try accounts.loadBans { logger.warning("bans: \($0)") }
         let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { reports in
             for report in reports {
                 switch report {
