@@ -26,4 +26,10 @@ public enum SettingRange {
     public static let historyMaxLines = Bounded.count()
     public static let historyMaxDays = Bounded(0, Bounded.maxSeconds / 86_400, unit: "days", wholeNumber: false, maximumNote: "10 years")
     public static let commitWindow = Bounded.seconds(to: 1)
+    // The options main added alongside this work (the bounds and history-memory branches);
+    // wire them up as above when merging.
+    public static let maxClientMemory = Bounded.bytes(from: 1)
+    public static let maxRooms = Bounded.count(from: 1)
+    public static let historyMemory = Bounded.bytes()
+    public static let historyMaxBytes = Bounded.bytes()
 }
