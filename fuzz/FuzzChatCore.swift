@@ -1,8 +1,11 @@
 /// libFuzzer entry point for the pure core, built by scripts/fuzz together with
 /// Sources/ChatCore into one module under AddressSanitizer. The input is split between two
-/// clients by its first byte; both are framed, parsed and handled by one Hub. A crash, a
-/// sanitizer report or a failed property (a line sent to a client that a terminal would
-/// interpret) is a finding.
+/// clients by its first byte; both are framed, parsed and handled by one Hub. Client 0 is a
+/// logged-in operator, so `/ban NAME 1e300s` and the like reach the ban list and the date
+/// renderer, and scripts/fuzz seeds extreme numbers (a dictionary and a corpus file). The
+/// first eight bytes are also rendered as a date and every line is read as a bounded number:
+/// neither may trap on any value. A crash, a sanitizer report or a failed property (a line
+/// sent to a client that a terminal would interpret) is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzChatCore(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     // The fuzzer's buffer lives for this call only; it is copied into a Swift array at once.
@@ -11,8 +14,18 @@ public func fuzzChatCore(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     var limits = ChatLimits()
     limits.maxLineBytes = 64 + Int(selector & 0x3F)
     let hub = Hub(limits: limits)
+    hub.now = 1_795_256_103
+    hub.operators = ["boss"]
     hub.connect(ClientID(0), address: "127.0.0.1:1000")
     hub.connect(ClientID(1), address: "127.0.0.1:1001")
+    hub.receive(Array("/register boss password1".utf8), from: ClientID(0))
+    for job in hub.pendingAuthJobs { hub.authFinished(AuthResult(job: job, outcome: .hashed("h"))) }
+    hub.pendingAuthJobs.removeAll()
+    hub.outbox.reset()
+    if input.count >= 8 {
+        let bits = input[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        precondition(Timestamp.iso8601(Double(bitPattern: bits)).utf8.count == 20, "a date that is not 20 characters")
+    }
     var framers = [LineFramer(maxLineBytes: limits.maxLineBytes), LineFramer(maxLineBytes: limits.maxLineBytes)]
     let split = 1 + Int(selector) % max(1, input.count)
     let parts = [input[1..<min(split, input.count)], input[min(split, input.count)...]]
@@ -23,6 +36,9 @@ public func fuzzChatCore(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
             framers[slot].feed(Array(part[offset..<end])) { event in
                 if case .line(let line) = event {
                     precondition(line.count <= limits.maxLineBytes, "line over the cap")
+                    if let number = Bounded.seconds().value(String(decoding: line, as: UTF8.self)) {
+                        precondition(number.isFinite && number <= Bounded.maxSeconds, "a bounded number out of bounds")
+                    }
                     hub.receive(line, from: ClientID(slot))
                 } else {
                     hub.reject(event, from: ClientID(slot))

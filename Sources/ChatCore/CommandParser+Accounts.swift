@@ -60,7 +60,9 @@ extension CommandParser {
                 return .unban(target: String(first))
             }
             if second.isEmpty { return .ban(target: String(first), seconds: nil) }
-            guard let seconds = duration(second) else { return usage("/ban ADDRESS|NAME [duration: 90s, 30m, 2h, 7d]") }
+            guard let seconds = duration(second) else {
+                return usage("/ban ADDRESS|NAME [duration: 90s, 30m, 2h, 7d; at most \(Int(maxBanSeconds / 86_400))d]")
+            }
             return .ban(target: String(first), seconds: seconds)
         case "owner":
             let (room, rest) = splitWord(rest)
@@ -79,7 +81,12 @@ extension CommandParser {
         }
     }
 
-    /// `90s`, `30m`, `2h`, `7d` (a bare number is seconds) → seconds; nil if malformed or not positive.
+    /// The longest server ban with a duration (10 years); longer is a ban until lifted (no duration).
+    static let maxBanSeconds = Bounded.maxSeconds
+
+    /// `90s`, `30m`, `2h`, `7d` (a bare number is seconds) → seconds; nil if malformed, not
+    /// positive or longer than `maxBanSeconds`. The digits are plain decimal (`Bounded`), so
+    /// `1e300s`, `infd` and `0x10m` are malformed rather than dates beyond the calendar.
     static func duration(_ text: Substring) -> Double? {
         guard let unit = text.last else { return nil }
         let scale: Double
@@ -93,7 +100,8 @@ extension CommandParser {
             scale = 1
             digits = text
         }
-        guard let value = Double(digits), value > 0, value.isFinite else { return nil }
-        return value * scale
+        guard let value = Bounded.seconds(to: maxBanSeconds).value(digits) else { return nil }
+        let seconds = value * scale
+        return seconds > 0 && seconds <= maxBanSeconds ? seconds : nil
     }
 }

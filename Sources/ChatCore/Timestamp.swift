@@ -1,12 +1,20 @@
 /// UTC timestamps for replayed history, computed without the C library so the core stays pure.
 public enum Timestamp {
-    /// `2026-11-21T10:15:03Z` for seconds since the Unix epoch.
+    /// The earliest time rendered: 0000-01-01T00:00:00Z. ISO 8601 writes years with four digits.
+    public static let earliest: Double = -62_167_219_200
+    /// The latest time rendered: 9999-12-31T23:59:59Z.
+    public static let latest: Double = 253_402_300_799
+
+    /// `2026-11-21T10:15:03Z` for seconds since the Unix epoch. Any `Double` is rendered, never
+    /// trapped on: a time after 9999 (and +inf) renders as `latest`, one before year 0 (and
+    /// -inf, and NaN, which compares false with everything) as `earliest`.
     public static func iso8601(_ seconds: Double) -> String {
-        let whole = Int64(seconds.rounded(.down))
+        let clamped = seconds >= earliest ? min(seconds, latest) : earliest
+        let whole = Int64(clamped.rounded(.down))
         let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
         let secondOfDay = whole - days * 86_400
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        return "\(year)-\(pad(month))-\(pad(day))T\(pad(secondOfDay / 3600)):\(pad(secondOfDay / 60 % 60)):\(pad(secondOfDay % 60))Z"
+        return "\(yearDigits(year))-\(pad(month))-\(pad(day))T\(pad(secondOfDay / 3600)):\(pad(secondOfDay / 60 % 60)):\(pad(secondOfDay % 60))Z"
     }
 
     /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
@@ -23,4 +31,10 @@ public enum Timestamp {
     }
 
     private static func pad(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    /// Four digits, as ISO 8601 writes years (0 to 9999 here, after the clamp).
+    private static func yearDigits(_ year: Int64) -> String {
+        let digits = "\(year)"
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
 }

@@ -31,7 +31,7 @@ extension ChatServer {
         hub.history?.load(lobbyLines, key: lobbyKey)
         let accounts = try AccountStore(database: store.database)
         hub.accounts = try accounts.loadAccounts()
-        hub.serverBans = try accounts.loadBans()
+        hub.serverBans = try accounts.loadBans { logger.warning("bans: \($0)") }
         hub.historyDurableBatch = 0
         let hub = self.hub
         let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { reports in

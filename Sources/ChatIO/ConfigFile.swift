@@ -1,3 +1,5 @@
+import ChatCore
+
 /// The reloadable settings file (`--config FILE`): `key = value` lines, `#` comments. Keys are
 /// the long option names (`max-line-rate = 5`). Its values override the command line at start
 /// and again on every SIGHUP, so an operator changes limits without dropping anyone.
@@ -10,7 +12,8 @@ public enum ConfigFile {
             self.line = line
             self.text = text
         }
-        public var description: String { "line \(line): \(text)" }
+        /// Line 0 means the whole file (a value or a combination), not one line of it.
+        public var description: String { line > 0 ? "line \(line): \(text)" : text }
     }
 
     /// Keys that can change while running (the listening address cannot).
@@ -43,25 +46,30 @@ public enum ConfigFile {
         var logLevel: String?
         var motdFile: String?
         for (key, value) in pairs {
-            func number() throws -> Double {
-                guard let number = Double(value), number >= 0 else { throw Problem(line: 0, text: "\(key): \"\(value)\" is not a non-negative number") }
+            // The same ranges, and the same words, as the command line (see SettingRange).
+            func number(_ range: Bounded) throws -> Double {
+                guard let number = range.value(value) else { throw refusal(key, value, range) }
+                return number
+            }
+            func whole(_ range: Bounded) throws -> Int {
+                guard let number = range.intValue(value) else { throw refusal(key, value, range) }
                 return number
             }
             switch key {
             case "log-level": logLevel = value
             case "motd-file": motdFile = value
             case "operators": config.operators = value.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
-            case "max-clients": config.maxClients = max(1, Int(try number()))
-            case "max-clients-per-address": config.maxClientsPerAddress = Int(try number())
-            case "max-line-rate": config.maxLineRate = try number()
-            case "line-burst": config.lineBurst = max(1, try number())
-            case "flood-seconds": config.floodSeconds = max(0.1, try number())
-            case "idle-timeout": config.idleTimeout = try number()
-            case "partial-line-timeout": config.partialLineTimeout = try number()
-            case "output-hard-limit": config.outputHardLimit = Int(try number())
-            case "output-soft-limit": config.outputSoftLimit = Int(try number())
-            case "max-client-memory": config.maxClientMemory = max(1, Int(try number()))
-            default: config.outputSoftSeconds = try number()  // "output-soft-seconds", the last key
+            case "max-clients": config.maxClients = try whole(SettingRange.maxClients)
+            case "max-clients-per-address": config.maxClientsPerAddress = try whole(SettingRange.maxClientsPerAddress)
+            case "max-line-rate": config.maxLineRate = try number(SettingRange.maxLineRate)
+            case "line-burst": config.lineBurst = try number(SettingRange.lineBurst)
+            case "flood-seconds": config.floodSeconds = try number(SettingRange.floodSeconds)
+            case "idle-timeout": config.idleTimeout = try number(SettingRange.idleTimeout)
+            case "partial-line-timeout": config.partialLineTimeout = try number(SettingRange.partialLineTimeout)
+            case "output-hard-limit": config.outputHardLimit = try whole(SettingRange.outputLimit)
+            case "output-soft-limit": config.outputSoftLimit = try whole(SettingRange.outputLimit)
+            case "max-client-memory": config.maxClientMemory = try whole(SettingRange.maxClientMemory)
+            default: config.outputSoftSeconds = try number(SettingRange.outputSoftSeconds)  // "output-soft-seconds", the last key
             }
         }
         if config.outputSoftLimit > config.outputHardLimit {
@@ -69,6 +77,16 @@ public enum ConfigFile {
         }
         return (logLevel, motdFile)
     }
+
+    /// Worded as ArgumentParser words a bad option value, so both read alike; at most
+    /// `quotedValueLength` characters of the value are quoted into the log.
+    private static func refusal(_ key: String, _ value: String, _ range: Bounded) -> Problem {
+        let quoted = Sanitizer.printable(value.prefix(quotedValueLength)) + (value.count > quotedValueLength ? "…" : "")
+        return Problem(line: 0, text: "the value '\(quoted)' is invalid for \(key): \(OutOfBounds(expected: range.expectation))")
+    }
+
+    /// Longest part of a refused value repeated in the log line.
+    static let quotedValueLength = 40
 }
 
 extension StringProtocol {

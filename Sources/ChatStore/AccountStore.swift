@@ -26,13 +26,28 @@ public final class AccountStore {
         return accounts
     }
 
-    public func loadBans() throws -> [String: ServerBan] {
+    /// Every stored ban. The file is outside chatd's control, so an end time is taken as it is
+    /// only if it is a date chatd can show (years 0000–9999, see `Timestamp`). A damaged or
+    /// hand-edited one is clamped, and reported once to `damaged`: a number before year 0 has
+    /// expired; a later or infinite one, or one that is not a number, becomes "until lifted" —
+    /// when in doubt a ban stays.
+    public func loadBans(damaged: (String) -> Void = { _ in }) throws -> [String: ServerBan] {
         let statement = try database.prepare("SELECT target, is_address, until, set_by FROM bans")
         var bans: [String: ServerBan] = [:]
         while try statement.step() {
             let target = statement.text(0)
-            bans[target] = ServerBan(target: target, isAddress: statement.integer(1) != 0,
-                                     until: statement.isNull(2) ? nil : statement.real(2), setBy: statement.text(3))
+            var until: Double?
+            if statement.isNumber(2) {
+                let stored = statement.real(2)
+                until = stored > Timestamp.latest ? nil : stored >= Timestamp.earliest ? stored : Timestamp.earliest
+                if until != stored {
+                    damaged("the ban on \(Sanitizer.printable(target.prefix(60))) ends at \(stored), not a date in years 0000-9999; "
+                        + (until == nil ? "kept until lifted" : "taken as expired"))
+                }
+            } else if !statement.isNull(2) {
+                damaged("the ban on \(Sanitizer.printable(target.prefix(60))) has an end time that is not a number; kept until lifted")
+            }
+            bans[target] = ServerBan(target: target, isAddress: statement.integer(1) != 0, until: until, setBy: statement.text(3))
         }
         return bans
     }

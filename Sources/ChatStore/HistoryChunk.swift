@@ -45,7 +45,8 @@ public enum HistoryChunk {
     }
 
     /// The entries of a stored body; a malformed line (a hand-edited file) is skipped, and
-    /// text is re-sanitised, since the file is outside chatd's control.
+    /// text is re-sanitised, since the file is outside chatd's control. A time outside the
+    /// years 0000–9999 (`Timestamp`) is malformed too.
     public static func decode(_ body: [UInt8], room: String) -> [HistoryEntry] {
         var entries: [HistoryEntry] = []
         for line in body.split(separator: 0x0A, omittingEmptySubsequences: true) {
@@ -56,10 +57,12 @@ public enum HistoryChunk {
                   let kind = HistoryEntry.Kind(rawValue: Int(digit) - Int(UInt8(ascii: "0"))),
                   !fields[2].isEmpty
             else { continue }
+            let at = Double(milliseconds) / 1000
+            guard at >= Timestamp.earliest && at <= Timestamp.latest else { continue }
             var text = Array(fields[3]).filter { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }
             guard Sanitizer.validateAndStripC1(&text) else { continue }
             let sender = Sanitizer.printable(Substring(String(decoding: fields[2], as: UTF8.self)))
-            entries.append(HistoryEntry(room: room, at: Double(milliseconds) / 1000, kind: kind, sender: sender, text: text))
+            entries.append(HistoryEntry(room: room, at: at, kind: kind, sender: sender, text: text))
         }
         return entries
     }

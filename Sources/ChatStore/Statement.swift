@@ -57,6 +57,11 @@ public final class Statement {
     public func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     public func real(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    /// True for INTEGER and REAL values: what `real` reads without a text conversion.
+    public func isNumber(_ column: Int32) -> Bool {
+        let type = sqlite3_column_type(handle, column)
+        return type == SQLITE_INTEGER || type == SQLITE_FLOAT
+    }
 
     /// The column as text ("" for NULL). Valid UTF-8 is guaranteed: chatd stores only sanitised text.
     public func text(_ column: Int32) -> String {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import ChatIO
+import Glibc
 
 /// The `chatd` command: `serve` (the default) runs the daemon, `client` talks to one.
 struct Chatd: ParsableCommand {
@@ -12,7 +14,7 @@ struct Chatd: ParsableCommand {
 }
 
 /// Entry point: environment options are added to the serve command's arguments, then
-/// ArgumentParser runs the chosen subcommand.
+/// ArgumentParser parses them and the chosen subcommand runs.
 @main
 enum Main {
     static func main() {
@@ -27,6 +29,23 @@ enum Main {
                 arguments = ["serve"] + EnvironmentOptions.arguments(for: Serve.self, rest, environment: environment)
             }
         }
-        Chatd.main(arguments)
+        do {
+            var command = try Chatd.parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            exit(with: error, environment: environment)
+        }
+    }
+
+    /// The README's promise: an error at start is one line on stderr and exit status 1.
+    /// ArgumentParser's own `main` prints the error, a usage block and exits 64; here `--help`
+    /// (a "clean exit") still prints help and exits 0, an `ExitCode` thrown by `run()` (which
+    /// has already said why) keeps its status, and anything else becomes `chatd: <message>`.
+    static func exit(with error: Error, environment: [String: String]) -> Never {
+        if let code = error as? ExitCode { Glibc.exit(code.rawValue) }
+        if Chatd.exitCode(for: error) == .success { Chatd.exit(withError: error) }
+        let message = Chatd.message(for: error).split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.joined(separator: " ")
+        writeLineToStandardError("chatd: " + message + EnvironmentOptions.source(of: message, environment: environment))
+        Glibc.exit(1)
     }
 }

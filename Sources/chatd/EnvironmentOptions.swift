@@ -29,6 +29,20 @@ enum EnvironmentOptions {
         return injected + arguments
     }
 
+    /// " (CHATD_IDLE_TIMEOUT=1e19 is set in the environment)" when an error `message` names an
+    /// option (`'--idle-timeout`) that the environment sets, else "": the operator who typed no
+    /// such option learns where it came from.
+    static func source(of message: String, environment: [String: String]) -> String {
+        guard let start = message.firstRange(of: "'--") else { return "" }
+        let name = message[start.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+        let variable = "CHATD_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        guard !name.isEmpty, let value = environment[variable] else { return "" }
+        return " (\(variable)=\(value.prefix(quotedValueLength)) is set in the environment)"
+    }
+
+    /// Longest part of a variable's value repeated in an error line.
+    static let quotedValueLength = 40
+
     /// The process environment as a dictionary.
     static var current: [String: String] {
         var result: [String: String] = [:]

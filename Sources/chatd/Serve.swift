@@ -12,58 +12,75 @@ struct Serve: ParsableCommand {
     @Option(help: "Address to listen on: an IPv4 or IPv6 literal, or localhost.")
     var host = "127.0.0.1"
 
-    @Option(help: "TCP port to listen on (0 picks a free one; the log says which).")
-    var port: UInt16 = 7878
+    @Option(help: .setting("TCP port to listen on (0 picks a free one; the log says which).", SettingRange.port, default: ServerConfig().port),
+            transform: { UInt16(try SettingRange.port.parseInt($0)) })  // at most 65535: fits
+    var port = ServerConfig().port
 
     @Option(help: "Log level: trace, debug, info (every connect and disconnect), notice, warning, error or critical.")
     var logLevel: Logger.Level = .notice
 
-    @Option(help: "Longest line a client may send, in bytes; longer lines are dropped with an error.")
+    @Option(help: .setting("Longest line a client may send, in bytes; longer lines are dropped with an error.", SettingRange.maxLineBytes, default: ChatLimits().maxLineBytes),
+            transform: SettingRange.maxLineBytes.parseInt)
     var maxLineBytes = ChatLimits().maxLineBytes
 
-    @Option(help: "Most clients at once (default: the descriptor limit minus a small reserve).")
+    @Option(help: .setting("Most clients at once (default: the descriptor limit minus a small reserve).", SettingRange.maxClients),
+            transform: SettingRange.maxClients.parseInt)
     var maxClients: Int?
 
-    @Option(help: "Rooms with more members than this get no join/part/rename/quit notices.")
+    @Option(help: .setting("Rooms with more members than this get no join/part/rename/quit notices.", SettingRange.noticeRoomLimit, default: ChatLimits().noticeRoomLimit),
+            transform: SettingRange.noticeRoomLimit.parseInt)
     var noticeRoomLimit = ChatLimits().noticeRoomLimit
 
-    @Option(help: "Unsent output per client (bytes) that closes it at once.")
+    @Option(help: .setting("Unsent output per client (bytes) that closes it at once.", SettingRange.outputLimit, default: ServerConfig().outputHardLimit),
+            transform: SettingRange.outputLimit.parseInt)
     var outputHardLimit = ServerConfig().outputHardLimit
 
-    @Option(help: "Unsent output per client (bytes) that closes it if it persists for --output-soft-seconds.")
+    @Option(help: .setting("Unsent output per client (bytes) that closes it if it persists for --output-soft-seconds.", SettingRange.outputLimit, default: ServerConfig().outputSoftLimit),
+            transform: SettingRange.outputLimit.parseInt)
     var outputSoftLimit = ServerConfig().outputSoftLimit
 
-    @Option(help: "How long a client may stay over --output-soft-limit.")
+    @Option(help: .setting("How long a client may stay over --output-soft-limit.", SettingRange.outputSoftSeconds, default: ServerConfig().outputSoftSeconds),
+            transform: SettingRange.outputSoftSeconds.parse)
     var outputSoftSeconds = ServerConfig().outputSoftSeconds
 
-    @Option(help: "Lines per second a client may send (0: unlimited); excess lines wait, unread.")
+    @Option(help: .setting("Lines per second a client may send (0: unlimited); excess lines wait, unread.", SettingRange.maxLineRate, default: ServerConfig().maxLineRate),
+            transform: SettingRange.maxLineRate.parse)
     var maxLineRate = ServerConfig().maxLineRate
 
-    @Option(help: "Lines a client may send in a burst above --max-line-rate.")
+    @Option(help: .setting("Lines a client may send in a burst above --max-line-rate.", SettingRange.lineBurst, default: ServerConfig().lineBurst),
+            transform: SettingRange.lineBurst.parse)
     var lineBurst = ServerConfig().lineBurst
 
-    @Option(help: "Seconds a client may stay held back by flood control before it is disconnected.")
+    @Option(help: .setting("Seconds a client may stay held back by flood control before it is disconnected.", SettingRange.floodSeconds, default: ServerConfig().floodSeconds),
+            transform: SettingRange.floodSeconds.parse)
     var floodSeconds = ServerConfig().floodSeconds
 
-    @Option(help: "Seconds without input after which a client is disconnected (0: never).")
+    @Option(help: .setting("Seconds without input after which a client is disconnected (0: never).", SettingRange.idleTimeout, default: ServerConfig().idleTimeout),
+            transform: SettingRange.idleTimeout.parse)
     var idleTimeout = ServerConfig().idleTimeout
 
-    @Option(help: "Seconds a client may hold an unfinished line (0: forever).")
+    @Option(help: .setting("Seconds a client may hold an unfinished line (0: forever).", SettingRange.partialLineTimeout, default: ServerConfig().partialLineTimeout),
+            transform: SettingRange.partialLineTimeout.parse)
     var partialLineTimeout = ServerConfig().partialLineTimeout
 
-    @Option(help: "Most clients from one IP address (0: no limit).")
+    @Option(help: .setting("Most clients from one IP address (0: no limit).", SettingRange.maxClientsPerAddress, default: ServerConfig().maxClientsPerAddress),
+            transform: SettingRange.maxClientsPerAddress.parseInt)
     var maxClientsPerAddress = ServerConfig().maxClientsPerAddress
 
-    @Option(help: "Bytes all clients' output backlogs and held input may use together; over it the clients using the most are disconnected (default: a quarter of physical memory).")
+    @Option(help: .setting("Bytes all clients' output backlogs and held input may use together; over it the clients using the most are disconnected (default: a quarter of physical memory).", SettingRange.maxClientMemory),
+            transform: SettingRange.maxClientMemory.parseInt)
     var maxClientMemory = ServerConfig().maxClientMemory
 
-    @Option(help: "Most rooms at once; a join that would create one more is refused.")
+    @Option(help: .setting("Most rooms at once; a join that would create one more is refused.", SettingRange.maxRooms, default: ChatLimits().maxRooms),
+            transform: SettingRange.maxRooms.parseInt)
     var maxRooms = ChatLimits().maxRooms
 
-    @Option(help: "Bytes of history lines kept in memory across all rooms; emptied rooms' lines go first and are read back from the database when the room returns.")
+    @Option(help: .setting("Bytes of history lines kept in memory across all rooms; emptied rooms' lines go first and are read back from the database when the room returns.", SettingRange.historyMemory, default: HistorySettings().memoryBudget),
+            transform: SettingRange.historyMemory.parseInt)
     var historyMemory = HistorySettings().memoryBudget
 
-    @Option(help: "Bytes the history database may hold (0: no cap); the oldest lines of any room are deleted past it.")
+    @Option(help: .setting("Bytes the history database may hold (0: no cap); the oldest lines of any room are deleted past it.", SettingRange.historyMaxBytes, default: HistoryRetention().maxDatabaseBytes),
+            transform: SettingRange.historyMaxBytes.parseInt)
     var historyMaxBytes = HistoryRetention().maxDatabaseBytes
 
     @Option(help: "A file whose lines are shown to every new client; re-read on SIGHUP.")
@@ -78,16 +95,20 @@ struct Serve: ParsableCommand {
     @Flag(help: "Keep no history: nothing is stored, replayed or written to disk.")
     var noHistory = false
 
-    @Option(help: "Lines of a room's history replayed on /join (0: none; at most \(HistorySettings.linesInMemory)).")
+    @Option(help: .setting("Lines of a room's history replayed on /join (0: none).", SettingRange.historyReplay, default: HistorySettings().replayLines),
+            transform: SettingRange.historyReplay.parseInt)
     var historyReplay = HistorySettings().replayLines
 
-    @Option(help: "Lines kept per room in the database (0: no cap); older ones are deleted in the background.")
+    @Option(help: .setting("Lines kept per room in the database (0: no cap); older ones are deleted in the background.", SettingRange.historyMaxLines, default: HistoryRetention().maxLinesPerRoom),
+            transform: SettingRange.historyMaxLines.parseInt)
     var historyMaxLines = HistoryRetention().maxLinesPerRoom
 
-    @Option(help: "Days a line is kept in the database (0: forever).")
+    @Option(help: .setting("Days a line is kept in the database (0: forever).", SettingRange.historyMaxDays, default: HistoryRetention().maxAgeSeconds / 86_400),
+            transform: SettingRange.historyMaxDays.parse)
     var historyMaxDays = HistoryRetention().maxAgeSeconds / 86_400
 
-    @Option(help: "Seconds a received line may wait before it is committed: what a kill -9 can lose (0 to 1).")
+    @Option(help: .setting("Seconds a received line may wait before it is committed: what a kill -9 can lose.", SettingRange.commitWindow, default: HistorySettings().commitWindow),
+            transform: SettingRange.commitWindow.parse)
     var commitWindow = HistorySettings().commitWindow
 
     @Option(help: "A file whose first line is the server password (clients must /pass it first). Or set CHATD_PASSWORD; never give it on the command line.")
@@ -96,18 +117,10 @@ struct Serve: ParsableCommand {
     @Option(help: "Comma-separated account names that are server operators (reloadable with --config).")
     var operators = ""
 
+    /// Each number was range-checked as it was parsed (`SettingRange`); what is left are the
+    /// rules between options.
     func validate() throws {
-        if historyReplay < 0 || historyReplay > HistorySettings.linesInMemory { throw ValidationError("--history-replay must be between 0 and \(HistorySettings.linesInMemory)") }
-        if historyMaxLines < 0 || historyMaxDays < 0 { throw ValidationError("--history-max-lines and --history-max-days must not be negative") }
-        if commitWindow < 0 || commitWindow > 1 { throw ValidationError("--commit-window must be between 0 and 1 second") }
-        if maxLineBytes < 16 || maxLineBytes > 1 << 20 { throw ValidationError("--max-line-bytes must be between 16 and 1048576") }
-        if let maxClients, maxClients < 1 { throw ValidationError("--max-clients must be at least 1") }
         if outputSoftLimit > outputHardLimit { throw ValidationError("--output-soft-limit must not exceed --output-hard-limit") }
-        if maxLineRate < 0 || lineBurst < 1 { throw ValidationError("--max-line-rate must be >= 0 and --line-burst >= 1") }
-        if idleTimeout < 0 || partialLineTimeout < 0 || floodSeconds <= 0 { throw ValidationError("timeouts must not be negative") }
-        if maxClientMemory < 1 || maxRooms < 1 || historyMemory < 0 || historyMaxBytes < 0 {
-            throw ValidationError("--max-client-memory and --max-rooms must be at least 1, --history-memory and --history-max-bytes not negative")
-        }
     }
 
     func run() throws {

@@ -207,7 +207,7 @@ private final class Chat {
         #expect(CommandParser.parse(Array("/join #a key".utf8)).command == .join(room: "#a", key: "key"))
         #expect(CommandParser.parse(Array("/ban #a bob".utf8)).command == .roomBan(room: "#a", name: "bob"))
         #expect(CommandParser.parse(Array("/ban 127.0.0.2 30m".utf8)).command == .ban(target: "127.0.0.2", seconds: 1800))
-        #expect(CommandParser.parse(Array("/ban bob forever".utf8)).command == .invalid(.usage, "usage: /ban ADDRESS|NAME [duration: 90s, 30m, 2h, 7d]"))
+        #expect(CommandParser.parse(Array("/ban bob forever".utf8)).command == .invalid(.usage, "usage: /ban ADDRESS|NAME [duration: 90s, 30m, 2h, 7d; at most 3650d]"))
         #expect(CommandParser.parse(Array("/login bob".utf8)).command == .invalid(.usage, "usage: /login NAME PASSWORD"))
     }
 }

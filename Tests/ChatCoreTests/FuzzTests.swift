@@ -50,7 +50,60 @@ private func isSafe(_ bytes: ArraySlice<UInt8>) -> Bool {
     }
 }
 
+/// Number texts that trap a careless conversion or that `Double` reads although no count or
+/// duration means them, plus random digit strings of any length with a random point.
+private func extremeNumber(using random: inout SplitMix) -> String {
+    let extremes = ["inf", "-inf", "nan", "1e300", "-0", "0", "0x10", "1e19", "9223372036854775808", "-9223372036854775809",
+                    "200000000000000", "3650", "3651", "315360000", "1.5", "", "18446744073709551616", "2147483648", "-1"]
+    if Bool.random(using: &random) { return extremes[Int.random(in: 0..<extremes.count, using: &random)] }
+    var digits = (0..<Int.random(in: 1...40, using: &random)).map { _ in Character(String(Int.random(in: 0...9, using: &random))) }
+    if Bool.random(using: &random) { digits.insert(".", at: Int.random(in: 0...digits.count, using: &random)) }
+    return String(digits)
+}
+
 @Suite struct FuzzTests {
+    /// Extreme numbers in every numeric argument a client can send (ban durations, history
+    /// counts), from an operator (so a ban reaches the ban list and its end is rendered as a
+    /// date) and from a guest: nothing traps, each command gets exactly one final reply, and
+    /// every line sent is safe.
+    @Test(arguments: 0..<40 as Range<UInt64>)
+    func extremeNumbersInCommandsNeverTrap(seed: UInt64) {
+        var random = SplitMix(state: seed)
+        let hub = Hub()
+        hub.now = 1_795_256_103
+        hub.operators = ["boss"]
+        hub.history = HistoryBook(linesPerRoom: 200)
+        let boss = ClientID(0)
+        let guest = ClientID(1)
+        hub.connect(boss, address: "127.0.0.1:1000")
+        hub.connect(guest, address: "127.0.0.1:1001")
+        hub.receive(Array("/register boss password1".utf8), from: boss)
+        for job in hub.pendingAuthJobs { hub.authFinished(AuthResult(job: job, outcome: .hashed("h"))) }
+        hub.pendingAuthJobs.removeAll()
+        #expect(hub.isOperator(boss), "the operator is logged in")
+        hub.outbox.reset()
+        let templates: [(before: String, after: String)] = [
+            ("/ban victim ", ""), ("/ban victim ", "s"), ("/ban victim ", "m"), ("/ban victim ", "h"), ("/ban victim ", "d"),
+            ("/ban 127.0.0.9 ", "d"), ("/ban #lobby victim ", ""), ("/history ", ""), ("/history #lobby ", ""), ("/unban victim", ""),
+            ("say ", ""),
+        ]
+        for _ in 0..<300 {
+            let template = templates[Int.random(in: 0..<templates.count, using: &random)]
+            let line = template.before.hasSuffix(" ") ? template.before + extremeNumber(using: &random) + template.after : template.before
+            let sender = Bool.random(using: &random) ? boss : guest
+            hub.now += Double(Int.random(in: 0...100_000, using: &random))
+            hub.receive(Array(line.utf8), from: sender)
+            let sent = hub.outbox.bytes(for: sender).split(separator: 0x0A)
+            for other in hub.outbox.dirty {
+                for sentLine in hub.outbox.bytes(for: other).split(separator: 0x0A) { #expect(isSafe(sentLine), "seed \(seed): \(line)") }
+            }
+            let finals = sent.filter { $0.starts(with: "OK ".utf8) || $0.starts(with: "ERROR ".utf8) }
+            #expect(finals.count == (line.hasPrefix("/") ? 1 : 0), "seed \(seed): \(line) -> \(sent.map { String(decoding: $0, as: UTF8.self) })")
+            #expect(hub.outbox.closeRequests.isEmpty, "seed \(seed): \(line) closed someone")
+            hub.outbox.reset()
+        }
+    }
+
     /// Properties of the framer over hostile input: every line is safe and within the cap.
     @Test(arguments: 0..<200 as Range<UInt64>)
     func framedLinesAreAlwaysSafe(seed: UInt64) {

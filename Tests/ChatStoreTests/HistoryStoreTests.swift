@@ -102,3 +102,46 @@ import Testing
         #expect(entries.first?.text == Array("hi [2Jthere".utf8))
     }
 }
+
+/// Rows a damaged or hand-edited database can hold: numbers no date means.
+@Suite struct DamagedRowTests {
+    @Test func banEndsThatAreNoDateAreClampedAndReported() throws {
+        var template = Array("/tmp/chatd-store-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw DatabaseError(code: 0, context: "mkdtemp", message: "failed") }
+        let directory = String(cString: made)
+        defer {
+            for file in ["b.db", "b.db-wal", "b.db-shm"] { unlink(directory + "/" + file) }
+            rmdir(directory)
+        }
+        let store = try HistoryStore(path: directory + "/b.db")
+        try store.database.execute("""
+            INSERT INTO bans(target, is_address, until, set_by) VALUES
+              ('far', 0, 1e300, 'op'), ('infinite', 0, 1e999, 'op'), ('ancient', 0, -1e300, 'op'), ('text', 0, 'soon', 'op'),
+              ('fine', 0, 1795256103.5, 'op'), ('forever', 0, NULL, 'op'), ('127.0.0.2', 1, -1e999, 'op')
+            """)
+        var reports: [String] = []
+        let bans = try AccountStore(database: store.database).loadBans { reports.append($0) }
+        #expect(bans["far"]?.until == .some(nil), "later than 9999: until lifted")
+        #expect(bans["infinite"]?.until == .some(nil))
+        #expect(bans["text"]?.until == .some(nil), "not a number: when in doubt the ban stays")
+        #expect(bans["ancient"]?.until == Timestamp.earliest, "before year 0: expired")
+        #expect(bans["127.0.0.2"]?.until == Timestamp.earliest)
+        #expect(bans["fine"]?.until == 1_795_256_103.5)
+        #expect(bans["forever"]?.until == .some(nil))
+        #expect(reports.count == 5, "\(reports)")
+        #expect(reports.contains("the ban on far ends at 1e+300, not a date in years 0000-9999; kept until lifted"), "\(reports)")
+    }
+
+    @Test func historyLinesAtTimesNoDateMeansAreSkipped() {
+        let body = Array("""
+            9223372036854775807\t0\talice\tfar future
+            -9223372036854775808\t0\talice\tfar past
+            253402300799000\t0\talice\tlast second of 9999
+            99999999999999999999999\t0\talice\tnot an Int64
+            1795256103000\t0\talice\tordinary
+
+            """.utf8)
+        let lines = HistoryChunk.decode(body, room: "#r").map { String(decoding: $0.text, as: UTF8.self) }
+        #expect(lines == ["last second of 9999", "ordinary"])
+    }
+}

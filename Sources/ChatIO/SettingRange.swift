@@ -1,0 +1,35 @@
+import ChatCore
+
+/// The accepted range of every numeric setting, named after its option. The command line (and
+/// with it the `CHATD_*` environment, which becomes command-line arguments) and the `--config`
+/// file read numbers through these same values, so all of them accept the same numbers and
+/// refuse the rest in the same words: "expected a number of seconds from 0 to 315360000 (10
+/// years)". A new numeric option adds one line here, then `transform: SettingRange.x.parse`
+/// (or `.parseInt`) on its `@Option` and, if reloadable, `try number(SettingRange.x)` in
+/// `ConfigFile.apply`. The README's option table states these ranges.
+public enum SettingRange {
+    public static let port = Bounded.count(to: 65_535)
+    public static let maxLineBytes = Bounded.bytes(from: 16, to: 1_048_576)
+    public static let maxClients = Bounded.count(from: 1)
+    public static let maxClientsPerAddress = Bounded.count()
+    public static let noticeRoomLimit = Bounded.count()
+    /// Both output limits (hard and soft).
+    public static let outputLimit = Bounded.bytes()
+    public static let outputSoftSeconds = Bounded.seconds()
+    public static let maxLineRate = Bounded(0, Bounded.maxRate, unit: "lines per second", wholeNumber: false)
+    public static let lineBurst = Bounded(1, Bounded.maxRate, unit: "lines", wholeNumber: false)
+    /// At least one flood-control tick or two: a shorter time could not be observed anyway.
+    public static let floodSeconds = Bounded.seconds(from: 0.1)
+    public static let idleTimeout = Bounded.seconds()
+    public static let partialLineTimeout = Bounded.seconds()
+    public static let historyReplay = Bounded.count(to: Double(HistorySettings.linesInMemory))
+    public static let historyMaxLines = Bounded.count()
+    public static let historyMaxDays = Bounded(0, Bounded.maxSeconds / 86_400, unit: "days", wholeNumber: false, maximumNote: "10 years")
+    public static let commitWindow = Bounded.seconds(to: 1)
+    // The options main added alongside this work (the bounds and history-memory branches);
+    // wire them up as above when merging.
+    public static let maxClientMemory = Bounded.bytes(from: 1)
+    public static let maxRooms = Bounded.count(from: 1)
+    public static let historyMemory = Bounded.bytes()
+    public static let historyMaxBytes = Bounded.bytes()
+}
