@@ -218,3 +218,67 @@ import Testing
         #expect(client.output.contains("OK users"), "chatd client sent the last line and printed the reply")
     }
 }
+
+/// History never outlives the access rules that guarded it, and is labelled with the room's
+/// current name.
+@Suite struct ProtectedHistoryTests {
+    @Test func aKeyedRoomsHistoryIsForgottenWhenItEmpties() throws {
+        let directory = try BoundsTests.TemporaryDirectory()
+        let daemon = try Daemon(["--db", directory.path + "/chat.db", "--max-line-rate", "0"])
+        let alice = try daemon.client(named: "alice")
+        alice.send("/join #secret")
+        alice.send("/key #secret hunter2")
+        #expect(alice.waitFor { $0.hasPrefix("OK key") } != nil)
+        alice.send("the launch code is 0000")
+        alice.send("/ban #secret mallory")
+        #expect(alice.waitFor { $0.hasPrefix("OK ban") } != nil)
+        alice.send("/part #secret")
+        #expect(alice.waitFor { $0.hasPrefix("OK part") } != nil)
+        let mallory = try daemon.client(named: "mallory")
+        mallory.send("/join #secret")
+        #expect(mallory.waitFor { $0.hasPrefix("OK join") || $0.hasPrefix("ERROR") }?.hasPrefix("OK join") == true)
+        mallory.send("/history #secret 200")
+        let answer = mallory.waitFor { $0.hasPrefix("OK history") || $0.hasPrefix("HISTORY") }
+        #expect(answer == "OK history #secret 0 lines", "nothing said under the key is shown to a new owner")
+    }
+
+    @Test func aKeyedRoomsHistoryIsForgottenAcrossARestart() throws {
+        let directory = try BoundsTests.TemporaryDirectory()
+        let db = directory.path + "/chat.db"
+        let first = try Daemon(["--db", db, "--max-line-rate", "0"])
+        let alice = try first.client(named: "alice")
+        alice.send("/join #secret")
+        alice.send("/key #secret hunter2")
+        #expect(alice.waitFor { $0.hasPrefix("OK key") } != nil)
+        alice.send("keyed words")
+        alice.send("/ping said")
+        #expect(alice.waitFor { $0 == "OK pong said" } != nil)
+        usleep(300_000)  // past the commit window: the line is on disk
+        first.signal(SIGKILL)
+        _ = first.waitForExit()
+
+        let second = try Daemon(["--db", db])
+        #expect(second.log.contains("1 protected rooms forgotten"))
+        let mallory = try second.client(named: "mallory")
+        mallory.send("/join #secret")
+        #expect(mallory.waitFor { $0.hasPrefix("OK join") } != nil)
+        mallory.send("/history #secret")
+        #expect(mallory.waitFor { $0.hasPrefix("OK history") || $0.hasPrefix("HISTORY") } == "OK history #secret 0 lines")
+    }
+
+    @Test func aRecreatedRoomReplaysUnderItsNewName() throws {
+        let directory = try BoundsTests.TemporaryDirectory()
+        let daemon = try Daemon(["--db", directory.path + "/chat.db"])
+        let first = try daemon.client(named: "first")
+        first.send("/join #Dev")
+        first.send("mixed case")
+        first.send("/part")
+        #expect(first.waitFor { $0.hasPrefix("OK part") } != nil)
+        let second = try daemon.client(named: "second")
+        second.send("/join #DEV")
+        #expect(second.waitFor { $0.hasPrefix("OK join") } != nil)
+        let replayed = second.waitFor { $0.hasPrefix("HISTORY") }
+        #expect(replayed?.hasPrefix("HISTORY #DEV ") == true, "labelled with the room as it is now: \(replayed ?? "nothing")")
+        #expect(replayed?.hasSuffix("<first> mixed case") == true)
+    }
+}
