@@ -56,13 +56,12 @@ public struct HistoryBook {
     public mutating func record(_ entry: HistoryEntry, key: String, durableBatch: UInt64 = .max) {
         let cost = Self.cost(of: entry)
         bytes += cost
-        var ring = rings.removeValue(forKey: key) ?? Ring(capacity: linesPerRoom)
-        if let dropped = ring.append(entry, cost: cost) { bytes -= dropped }
+        // One hash lookup, the ring edited in place (the per-line cost when history is on).
+        if let dropped = rings[key, default: Ring(capacity: linesPerRoom)].append(entry, cost: cost) { bytes -= dropped }
         if bytes > memoryBudget {
             evictParked(durableBatch: durableBatch)
-            if bytes > memoryBudget { bytes -= ring.trim(to: linesKeptUnderPressure) }
+            if bytes > memoryBudget, let released = rings[key]?.trim(to: linesKeptUnderPressure) { bytes -= released }
         }
-        rings[key] = ring
     }
 
     /// Puts a room's lines (from the database, oldest first) in memory when the room comes back.
