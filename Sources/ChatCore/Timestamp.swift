@@ -9,12 +9,44 @@ public enum Timestamp {
     /// trapped on: a time after 9999 (and +inf) renders as `latest`, one before year 0 (and
     /// -inf, and NaN, which compares false with everything) as `earliest`.
     public static func iso8601(_ seconds: Double) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        appendISO8601(seconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes the same 20 bytes straight into `out`: replays render a timestamp per line per
+    /// joiner, so this is arithmetic and digit stores, with no string built on the way.
+    public static func appendISO8601(_ seconds: Double, to out: inout [UInt8]) {
         let clamped = seconds >= earliest ? min(seconds, latest) : earliest
         let whole = Int64(clamped.rounded(.down))
         let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
         let secondOfDay = whole - days * 86_400
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        return "\(yearDigits(year))-\(pad(month))-\(pad(day))T\(pad(secondOfDay / 3600)):\(pad(secondOfDay / 60 % 60)):\(pad(secondOfDay % 60))Z"
+        appendDigits(year, count: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(month, count: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(day, count: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(secondOfDay / 3600, count: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay / 60 % 60, count: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, count: 2, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `value` (0 ≤ value < 10^count after the clamp) as exactly `count` decimal digits.
+    private static func appendDigits(_ value: Int64, count: Int, to out: inout [UInt8]) {
+        var divisor: Int64 = 1
+        for _ in 1..<count { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
@@ -28,13 +60,5 @@ public enum Timestamp {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    private static func pad(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-
-    /// Four digits, as ISO 8601 writes years (0 to 9999 here, after the clamp).
-    private static func yearDigits(_ year: Int64) -> String {
-        let digits = "\(year)"
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

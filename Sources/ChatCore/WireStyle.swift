@@ -110,7 +110,7 @@ public enum WireStyle: UInt8, Sendable {
 
     /// `<time> <from> text`, `<time> * from action` or `<time> *** from set the topic: text`.
     private static func appendHistoryBody(_ entry: HistoryEntry, into out: inout [UInt8]) {
-        out.append(contentsOf: Timestamp.iso8601(entry.at).utf8)
+        Timestamp.appendISO8601(entry.at, to: &out)
         switch entry.kind {
         case .chat:
             out.append(contentsOf: " <".utf8)

@@ -136,6 +136,43 @@ import Testing
                 "a room evicted from memory replays its lines from the database")
     }
 
+    /// Thousands of rooms: `/rooms` lists the first 500 in name order with the total, and
+    /// clients asking for it over and over do not keep anyone else from being answered.
+    @Test func manyRoomsAreListedBoundedWhileOthersAreServed() throws {
+        let daemon = try Daemon(["--max-line-rate", "0", "--max-rooms", "100000"])
+        var makers: [TestClient] = []
+        for maker in 0..<100 {
+            let client = try daemon.client()
+            client.sendRaw(Array((0..<49).map { "/join #m\(maker)r\($0)\n" }.joined().utf8))
+            makers.append(client)
+        }
+        for client in makers {
+            var joined = 0
+            while joined < 49, let line = client.readLine(timeout: 20) {
+                if line.hasPrefix("OK join") { joined += 1 } else if line.hasPrefix("ERROR") { break }
+            }
+            #expect(joined == 49)
+        }
+        let askers = try (0..<5).map { _ in try daemon.client() }
+        let pinger = try daemon.client(named: "pinger")
+        for round in 0..<10 {
+            for asker in askers { asker.send("/rooms") }
+            pinger.send("/ping \(round)")
+            #expect(pinger.waitFor(timeout: 20) { $0 == "OK pong \(round)" } != nil, "answered while others list rooms")
+        }
+        var listed: [String] = []
+        var summary: String?
+        while let line = askers[0].readLine(timeout: 20) {
+            if line.hasPrefix("OK-rooms ") { listed.append(String(line.dropFirst(9).prefix { $0 != " " })) }
+            if line.hasPrefix("OK rooms") {
+                summary = line
+                break
+            }
+        }
+        #expect(summary == "OK rooms 4901 rooms (first 500 shown)")
+        #expect(listed.count == 500 && listed == listed.sorted(), "the first 500 in name order")
+    }
+
     @Test func maxRoomsCapsRoomsAndRoomsListsInNameOrder() throws {
         let daemon = try Daemon(["--max-rooms", "5", "--max-line-rate", "0"])
         let client = try daemon.client(named: "maker")
