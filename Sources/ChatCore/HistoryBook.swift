@@ -130,13 +130,24 @@ public struct HistoryBook {
         return ring.last(count)
     }
 
+    /// The line itself plus its rendered body (about as long again: the text, the sender and a
+    /// timestamp), plus headers.
     static func cost(of entry: HistoryEntry) -> Int {
-        entry.text.count + entry.sender.utf8.count + entry.room.utf8.count + overheadPerLine
+        2 * (entry.text.count + entry.sender.utf8.count) + entry.room.utf8.count + overheadPerLine
+    }
+
+    /// The latest `count` lines of a room as rendered bodies (see `WireStyle.historyBody`), oldest
+    /// first: what a replay copies.
+    public func recentBodies(key: String, count: Int) -> [[UInt8]] {
+        guard count > 0, let ring = rings[key] else { return [] }
+        return ring.lastBodies(count)
     }
 
     /// A fixed-capacity ring of lines, oldest overwritten first, with its byte estimate.
     struct Ring {
         private var storage: [HistoryEntry] = []
+        /// Parallel to `storage`: each line's body rendered once, when it was recorded.
+        private var bodies: [[UInt8]] = []
         private var costs: [Int] = []
         private var start = 0
         let capacity: Int
@@ -147,13 +158,16 @@ public struct HistoryBook {
         /// Appends; returns the cost of the line it overwrote, if any.
         mutating func append(_ entry: HistoryEntry, cost: Int) -> Int? {
             bytes += cost
+            let body = WireStyle.historyBody(entry)
             if storage.count < capacity {
                 storage.append(entry)
+                bodies.append(body)
                 costs.append(cost)
                 return nil
             }
             let dropped = costs[start]
             storage[start] = entry
+            bodies[start] = body
             costs[start] = cost
             start = (start + 1) % capacity
             bytes -= dropped
@@ -164,9 +178,11 @@ public struct HistoryBook {
         mutating func trim(to count: Int) -> Int {
             guard storage.count > count else { return 0 }
             let kept = last(count)
+            let keptBodies = lastBodies(count)
             let keptCosts = (storage.count - count..<storage.count).map { costs[(start + $0) % storage.count] }
             let before = bytes
             storage = kept
+            bodies = keptBodies
             costs = keptCosts
             start = 0
             bytes = keptCosts.reduce(0, +)
@@ -176,6 +192,11 @@ public struct HistoryBook {
         func last(_ count: Int) -> [HistoryEntry] {
             let shown = min(count, storage.count)
             return (storage.count - shown..<storage.count).map { storage[(start + $0) % storage.count] }
+        }
+
+        func lastBodies(_ count: Int) -> [[UInt8]] {
+            let shown = min(count, bodies.count)
+            return (bodies.count - shown..<bodies.count).map { bodies[(start + $0) % bodies.count] }
         }
     }
 }

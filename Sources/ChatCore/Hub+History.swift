@@ -16,11 +16,33 @@ extension Hub {
         if persistsHistory { pendingHistory.append(entry) }
     }
 
+    /// The store is on: from now on a batch is durable only when the writer says so.
+    public func historyStartsPersisting() {
+        persistsHistory = true
+        historyDurableBatch = 0
+    }
+
     /// A room was created: bring its ring back, from memory if it was parked, else from the
     /// store (one indexed read of at most the ring's size).
+    ///
+    /// A room forgotten so recently that the writer has not deleted its lines yet starts empty:
+    /// reading the database then would bring the forgotten lines back.
     func historyRoomCreated(key: String) {
         guard history != nil, history?.unpark(key) == false, let historyLoader else { return }
+        if let batch = forgottenRoomBatches[key] {
+            if batch > historyDurableBatch { return }
+            forgottenRoomBatches[key] = nil
+        }
         history?.load(historyLoader(key), key: key, durableBatch: historyDurableBatch)
+    }
+
+    /// The writer has finished every hand-over batch up to `batch`: parked rings up to it may
+    /// leave memory, and rooms forgotten up to it are gone from the database too.
+    public func historyDurable(through batch: UInt64) {
+        guard batch > historyDurableBatch else { return }
+        historyDurableBatch = batch
+        history?.evictParked(durableBatch: batch)
+        if !forgottenRoomBatches.isEmpty { forgottenRoomBatches = forgottenRoomBatches.filter { $0.value > batch } }
     }
 
     /// A room emptied and is gone: park its ring, or forget it if the room was protected.
@@ -28,7 +50,10 @@ extension Hub {
         guard history != nil else { return }
         if room.isProtected {
             history?.forget(room.key)
-            if persistsHistory { pendingRoomChanges.append(.forget(room.key)) }
+            if persistsHistory {
+                pendingRoomChanges.append(.forget(room.key))
+                forgottenRoomBatches[room.key] = historyBatch
+            }
         } else {
             history?.park(room.key, batch: historyBatch, durableBatch: historyDurableBatch)
         }
@@ -44,16 +69,20 @@ extension Hub {
     /// Sends a room's latest `count` lines to `id`, each marked as history and labelled with the
     /// room's current display name. Charged against the client's output limit first: a client
     /// that cannot take the replay is cut, and nothing is rendered for it.
+    ///
+    /// Each line's body was rendered when it was said; a replay copies the bodies into one
+    /// message, so a joiner costs one publish and one delivery however many lines it gets.
     func replay(_ room: Room, count: Int, to id: ClientID) -> Int {
         guard let history, count > 0 else { return 0 }
-        let lines = history.recent(key: room.key, count: count)
-        let cost = lines.reduce(0) { $0 + $1.text.count + $1.sender.utf8.count + room.name.utf8.count + Self.renderedLineOverhead }
+        let bodies = history.recentBodies(key: room.key, count: count)
+        if bodies.isEmpty { return 0 }
+        let cost = bodies.reduce(0) { $0 + $1.count + room.name.utf8.count + Self.renderedLineOverhead }
         guard outbox.charge(id, cost) else { return 0 }
-        for var entry in lines {
-            if entry.room != room.name { entry.room = room.name }
-            send(.history(entry), to: id)
-        }
-        return lines.count
+        let style = style(of: id)
+        outbox.deliver(outbox.publish { out in
+            for body in bodies { style.renderHistory(room: room.name, body: body, into: &out) }
+        }, to: id)
+        return bodies.count
     }
 
     /// `/history [#room] [n]`: the room's last `n` lines (default: the replay count, at most

@@ -25,7 +25,9 @@ public final class Hub {
     /// the writer has finished with: a parked ring may leave memory only once its batch is
     /// durable. Without a writer every batch counts as durable.
     public var historyBatch: UInt64 = 1
-    public var historyDurableBatch: UInt64 = .max
+    public internal(set) var historyDurableBatch: UInt64 = .max
+    /// Protected rooms forgotten in a batch the writer may not have finished: not read back.
+    var forgottenRoomBatches: [String: UInt64] = [:]
     /// Rooms whose stored history must be protected or forgotten, in order with the lines.
     public var pendingRoomChanges: [RoomHistoryChange] = []
     /// Reads a room's latest lines from the store (folded name → oldest first) when a room is
@@ -233,6 +235,9 @@ public final class Hub {
         }
         return recipients
     }
+
+    /// The wire style `id` reads.
+    func style(of id: ClientID) -> WireStyle { styles[Int(id.index)] }
 
     /// Sends `message` to one client only, rendered in its style.
     public func send(_ message: Outgoing, to id: ClientID) {

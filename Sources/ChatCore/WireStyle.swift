@@ -108,6 +108,30 @@ public enum WireStyle: UInt8, Sendable {
         out.append(0x0A)
     }
 
+    /// A replayed line, from the body the history book rendered once when the line was said:
+    /// `HISTORY #room <body>` (native) or `SERVER:history <body>` (seed), newline included.
+    public func renderHistory(room: String, body: [UInt8], into out: inout [UInt8]) {
+        switch self {
+        case .native:
+            out.append(contentsOf: "HISTORY ".utf8)
+            out.append(contentsOf: room.utf8)
+            out.append(0x20)
+        case .seed:
+            out.append(contentsOf: "SERVER:history ".utf8)
+        }
+        out.append(contentsOf: body)
+        out.append(0x0A)
+    }
+
+    /// The style-independent part of a replayed line, rendered once per line (timestamps are
+    /// the costly part), so a replay to each joiner is copying.
+    public static func historyBody(_ entry: HistoryEntry) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(entry.text.count + entry.sender.utf8.count + 40)
+        appendHistoryBody(entry, into: &body)
+        return body
+    }
+
     /// `<time> <from> text`, `<time> * from action` or `<time> *** from set the topic: text`.
     private static func appendHistoryBody(_ entry: HistoryEntry, into out: inout [UInt8]) {
         Timestamp.appendISO8601(entry.at, to: &out)

@@ -32,14 +32,13 @@ extension ChatServer {
         let accounts = try AccountStore(database: store.database)
         hub.accounts = try accounts.loadAccounts()
         hub.serverBans = try accounts.loadBans { logger.warning("bans: \($0)") }
-        hub.historyDurableBatch = 0
+        hub.historyStartsPersisting()
         let hub = self.hub
         let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { reports in
             for report in reports {
                 switch report {
                 case .durable(let batch):
-                    hub.historyDurableBatch = max(hub.historyDurableBatch, batch)
-                    hub.history?.evictParked(durableBatch: hub.historyDurableBatch)
+                    hub.historyDurable(through: batch)
                 case .failing(let error, let lines):
                     logger.error("history: cannot write (\(error)); \(lines) lines lost so far, chat continues")
                 case .recovered(let lost):
@@ -52,21 +51,17 @@ extension ChatServer {
         inbox.start()
         storeInbox = inbox
         storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention) { inbox.post($0) }
-        hub.persistsHistory = true
         logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
 
     /// From `flushAll`: one hand-over per loop iteration. Without a writer (history off)
     /// account changes stay in memory only.
     func handOverHistory() {
-        if !hub.pendingHistory.isEmpty {
-            storeWriter?.submit(hub.pendingHistory, batch: hub.historyBatch)
+        if !hub.pendingHistory.isEmpty || !hub.pendingRoomChanges.isEmpty {
+            storeWriter?.submit(hub.pendingHistory, then: hub.pendingRoomChanges, batch: hub.historyBatch)
             hub.pendingHistory.removeAll(keepingCapacity: true)
-            hub.historyBatch += 1
-        }
-        if !hub.pendingRoomChanges.isEmpty {
-            storeWriter?.submit(hub.pendingRoomChanges)
             hub.pendingRoomChanges.removeAll()
+            hub.historyBatch += 1
         }
         if !hub.pendingAccountChanges.isEmpty {
             storeWriter?.submit(hub.pendingAccountChanges)

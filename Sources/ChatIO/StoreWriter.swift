@@ -46,9 +46,9 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// One item per loop iteration's hand-over, not per line.
     enum Write: Sendable {
-        case lines([HistoryEntry], batch: UInt64)
+        /// One loop iteration's lines, then its room changes (applied after those lines).
+        case lines([HistoryEntry], rooms: [RoomHistoryChange], batch: UInt64)
         case changes([AccountChange])
-        case rooms([RoomHistoryChange])
     }
 
     /// Oldest chunks deleted per statement by the size cap, and statements per pass.
@@ -77,13 +77,14 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// From the loop thread: queue lines for the next commit.
     /// `batch` numbers the hand-over; `.durable` reports come back with it once committed.
-    public func submit(_ entries: [HistoryEntry], batch: UInt64) { queue.push(.lines(entries, batch: batch)) }
+    /// Room changes (protect, forget) are applied after the lines of the same hand-over.
+    public func submit(_ entries: [HistoryEntry], then rooms: [RoomHistoryChange], batch: UInt64) {
+        queue.push(.lines(entries, rooms: rooms, batch: batch))
+    }
 
     /// From the loop thread: queue account and ban changes.
     public func submit(_ changes: [AccountChange]) { queue.push(.changes(changes)) }
 
-    /// From the loop thread: queue room protections and forgettings, in order with lines.
-    public func submit(_ changes: [RoomHistoryChange]) { queue.push(.rooms(changes)) }
 
     /// Commits everything submitted so far, then stops the thread. Call once, at exit.
     public func close() {
@@ -126,14 +127,15 @@ public final class StoreWriter: @unchecked Sendable {
         var newestBatch: UInt64?
         for item in batch {
             switch item {
-            case .lines(let more, let number):
+            case .lines(let more, let rooms, let number):
                 lines += more
                 newestBatch = number
+                if !rooms.isEmpty {
+                    commit(lines)
+                    lines.removeAll()
+                    apply(rooms)
+                }
             case .changes(let more): changes += more
-            case .rooms(let roomChanges):
-                commit(lines)
-                lines.removeAll()
-                apply(roomChanges)
             }
         }
         commit(lines)

@@ -49,6 +49,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Churn: connections in flight.") var concurrency = 32
     @Option(help: "Churn: a line to send after connecting, for servers that say nothing first (Redis: PING).")
     var churnSend: String?
+    @Option(help: "Churn: a line each churning client says after the welcome, before it closes (real chat work).")
+    var churnSay: String?
+    @Option(help: "Churn: clients that stay connected reading everything (they hear the notices and lines).")
+    var churnListeners = 0
+    @Option(help: "Churn: lines one listener says first, so the room has history to replay.")
+    var churnPrefill = 0
     @Option(help: "The server's pid, to report its CPU time and RSS.") var serverPid: Int32?
     @Option(help: "Name for this run in the report.") var label = "server"
 
@@ -59,8 +65,10 @@ struct BenchCommand: ParsableCommand {
         let progress: (String) -> Void = { line in FileHandle.standardError.write(Data("[\(label)] \(line)\n".utf8)) }
         if scenario == .churn {
             let seconds = duration ?? 10
-            let engine = ChurnEngine(reactor: reactor, server: try SocketAddress(host: host, port: port), concurrency: concurrency, sources: sources ?? 8, sourceNet: sourceNet, greeting: churnSend)
+            let engine = ChurnEngine(reactor: reactor, server: try SocketAddress(host: host, port: port), concurrency: concurrency, sources: sources ?? 8, sourceNet: sourceNet, greeting: churnSend,
+                                     say: churnSay, listeners: churnListeners, prefill: churnPrefill)
             engine.onProgress = progress
+            try engine.openListeners()
             let cpuBefore = stats?.cpuSeconds()
             let done = engine.run(seconds: seconds)
             let cpu = cpuDelta(stats?.cpuSeconds(), cpuBefore)

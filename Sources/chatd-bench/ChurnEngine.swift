@@ -3,6 +3,12 @@ import Glibc
 
 /// Connection churn: `concurrency` clients at a time each connect, wait for the server's first
 /// line (the welcome, proof the server accepted and registered it), and close; repeat.
+///
+/// With `say`, each cycle does real chat work too: `listeners` clients sit in the room reading
+/// everything (join and quit notices and the line), and each churning client says one line after
+/// its welcome before it closes — so the server renders the welcome, the room's history replay,
+/// the notices and one fan-out per cycle. `prefill` lines are said first by a listener, so the
+/// room has a history to replay.
 final class ChurnEngine {
     private let reactor: Reactor
     private let server: SocketAddress
@@ -19,9 +25,17 @@ final class ChurnEngine {
     private let greeting: [UInt8]?
 
     private let sourceNet: Int
+    private let say: [UInt8]?
+    private let listenerCount: Int
+    private let prefill: Int
+    private var listeners: [(fd: Int32, watcher: IOWatcher)] = []
 
-    init(reactor: Reactor, server: SocketAddress, concurrency: Int, sources: Int, sourceNet: Int, greeting: String?) {
+    init(reactor: Reactor, server: SocketAddress, concurrency: Int, sources: Int, sourceNet: Int, greeting: String?,
+         say: String? = nil, listeners: Int = 0, prefill: Int = 0) {
         self.sourceNet = sourceNet
+        self.say = say.map { Array(($0 + "\n").utf8) }
+        self.listenerCount = listeners
+        self.prefill = prefill
         self.greeting = greeting.map { Array(($0 + "\r\n").utf8) }
         self.reactor = reactor
         self.server = server
@@ -33,6 +47,10 @@ final class ChurnEngine {
         for (fd, watcher) in watchers {
             watcher.stop()
             Socket.close(fd)
+        }
+        for listener in listeners {
+            listener.watcher.stop()
+            Socket.close(listener.fd)
         }
         buffer.deallocate()
     }
@@ -49,6 +67,29 @@ final class ChurnEngine {
         reactor.run()
         stopper.stop()
         return completed
+    }
+
+    /// Connects the listeners (they read and discard everything) and says the prefill lines;
+    /// call before `run`, outside the measured time.
+    func openListeners() throws {
+        for index in 0..<listenerCount {
+            let fd = try LoadClient.connect(to: server, from: nil)
+            let watcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self] _ in
+                _ = try? Socket.read(fd, into: buffer)
+            }
+            watcher.start()
+            listeners.append((fd, watcher))
+            if index == 0 && prefill > 0 {
+                let lines = Array((0..<prefill).map { "history line \($0) for the replay\n" }.joined().utf8)
+                _ = lines.withUnsafeBytes { try? Socket.write(fd, $0) }
+            }
+        }
+        if listenerCount > 0 {  // let the listeners register and the prefill be said
+            let settle = TimerWatcher(reactor: reactor, after: 0.5, repeat: 0) { [unowned self] in reactor.stop() }
+            settle.start()
+            reactor.run()
+            settle.stop()
+        }
     }
 
     private func openOne() {
@@ -82,6 +123,7 @@ final class ChurnEngine {
             finished = true
         }
         guard finished else { return }
+        if let say { _ = say.withUnsafeBytes { try? Socket.write(fd, $0) } }
         watchers[fd]?.stop()
         watchers[fd] = nil
         Socket.close(fd)
