@@ -60,9 +60,10 @@ public final class Daemon: @unchecked Sendable {
         return nil
     }
 
-    /// Connects a client and reads past its welcome line, optionally choosing a name.
-    public func client(named name: String? = nil) throws -> TestClient {
-        let client = try TestClient(port: port)
+    /// Connects a client (from the loopback address `source`, if given) and reads past its
+    /// welcome line, optionally choosing a name.
+    public func client(named name: String? = nil, from source: String? = nil) throws -> TestClient {
+        let client = try TestClient(port: port, from: source)
         guard client.waitFor({ $0.hasPrefix("*** welcome") }) != nil else { throw TestError("no welcome line") }
         if let name {
             client.send("/nick \(name)")
