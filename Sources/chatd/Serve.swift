@@ -124,6 +124,8 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        // First, before anything can copy it: the secret leaves the environment block too.
+        let environmentPassword = SecretEnvironment.take("CHATD_PASSWORD")
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -204,7 +206,7 @@ struct Serve: ParsableCommand {
             } else {
                 logger.notice("history off: accounts and bans are kept in memory only, until exit")
             }
-            try server.enableAccounts(serverPassword: try readServerPassword())
+            try server.enableAccounts(serverPassword: try readServerPassword(environment: environmentPassword))
             logger.notice("descriptor limit \(limit): up to \(server.maxClients) clients")
         } catch {
             writeLineToStandardError("chatd: \(error)")
@@ -239,19 +241,15 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
-    /// The server password from `--password-file` (first line) or `CHATD_PASSWORD`, which is
-    /// removed from the environment once read so no child process inherits it. Never logged.
-    func readServerPassword() throws -> [UInt8]? {
-        var password: String?
-        if let environment = getenv("CHATD_PASSWORD") {
-            password = String(cString: environment)
-            unsetenv("CHATD_PASSWORD")
-        }
+    /// The server password from `--password-file` (first line) or `CHATD_PASSWORD` (taken by
+    /// `SecretEnvironment`: erased from the environment block, so neither /proc/PID/environ nor
+    /// a child process shows it). Never logged.
+    func readServerPassword(environment: [UInt8]?) throws -> [UInt8]? {
+        var password = environment
         if let passwordFile {
-            password = try TextFile.lines(passwordFile).first ?? ""
+            password = Array((try TextFile.lines(passwordFile).first ?? "").utf8)
         }
-        guard let password else { return nil }
-        let bytes = Array(password.utf8)
+        guard let bytes = password else { return nil }
         guard bytes.count >= 8, !bytes.contains(where: { $0 <= 0x20 }) else {
             throw StartError("the server password must be at least 8 bytes with no spaces or control characters")
         }
