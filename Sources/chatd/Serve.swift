@@ -114,8 +114,11 @@ struct Serve: ParsableCommand {
     @Option(help: "A file whose first line is the server password (clients must /pass it first). Or set CHATD_PASSWORD; never give it on the command line.")
     var passwordFile: String?
 
-    @Option(help: "Comma-separated account names that are server operators (reloadable with --config).")
+    @Option(help: "Comma-separated names reserved for server operators (reloadable with --config); they log in with the password of their line in --operators-file.")
     var operators = ""
+
+    @Option(help: "A file of `NAME HASH` lines, one per operator, HASH from `chatd hash-password`; re-read on SIGHUP. Those names are reserved: nobody else can register or take them.")
+    var operatorsFile: String?
 
     /// Each number was range-checked as it was parsed (`SettingRange`); what is left are the
     /// rules between options.
@@ -161,6 +164,7 @@ struct Serve: ParsableCommand {
         let base = config
         let configPath = self.config
         let motdPath = motdFile
+        let operatorsPath = operatorsFile
         let baseLevel = level
         func loadSettings() throws -> (config: ServerConfig, level: Logger.Level) {
             var updated = base
@@ -176,6 +180,13 @@ struct Serve: ParsableCommand {
                 chosenMOTD = fileMOTD ?? chosenMOTD
             }
             updated.motd = try chosenMOTD.map(readMOTD) ?? []
+            if let operatorsPath {
+                do {
+                    updated.operatorAccounts = try OperatorsFile.parse(try TextFile.read(operatorsPath))
+                } catch {
+                    throw StartError("operators file \(operatorsPath): \(error)")
+                }
+            }
             return (updated, chosenLevel)
         }
 

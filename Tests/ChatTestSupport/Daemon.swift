@@ -38,6 +38,17 @@ public final class Daemon: @unchecked Sendable {
         throw TestError("chatd did not report its port: \(log)")
     }
 
+    /// The Argon2id string `chatd hash-password` prints for `password` given on stdin: a line
+    /// of an operators file is `NAME` plus this.
+    public static func hashPassword(_ password: String) throws -> String {
+        let tool = try Spawned(binary, ["hash-password"])
+        tool.write(password + "\n")
+        tool.closeInput()
+        let status = tool.waitForExit()
+        guard status == 0 else { throw TestError("hash-password exited \(String(describing: status)): \(tool.errorOutput)") }
+        return tool.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     public var log: String { spawned.errorOutput }
     public var pid: Int32 { spawned.pid }
 

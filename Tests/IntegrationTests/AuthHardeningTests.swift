@@ -15,16 +15,6 @@ import Testing
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
-    /// The Argon2id string `chatd hash-password` prints for `password` given on stdin.
-    private func hashPassword(_ password: String) throws -> String {
-        let tool = try Spawned(Daemon.binary, ["hash-password"])
-        tool.write(password + "\n")
-        tool.closeInput()
-        let status = tool.waitForExit()
-        guard status == 0 else { throw TestError("hash-password exited \(String(describing: status)): \(tool.errorOutput)") }
-        return tool.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// The first `OK` or `ERROR` line: the reply to the command just sent.
     private func reply(_ client: TestClient, timeout: Double = 10) -> String? {
         client.waitFor(timeout: timeout) { $0.hasPrefix("OK") || $0.hasPrefix("ERROR") }
@@ -48,7 +38,7 @@ import Testing
 
     @Test func operatorsLogInWithTheHashFromTheOperatorsFileWhichSIGHUPReloads() throws {
         let file = directory + "/operators"
-        let rootHash = try hashPassword("r00t-password")
+        let rootHash = try Daemon.hashPassword("r00t-password")
         #expect(rootHash.hasPrefix("$argon2id$"))
         try "# name and crypto_pwhash_str hash\nroot \(rootHash)\n".write(toFile: file, atomically: true, encoding: .utf8)
         let daemon = try Daemon(["--operators-file", file])
@@ -69,7 +59,7 @@ import Testing
         // A second operator appears on SIGHUP; a guest already using that name loses it when
         // the operator logs in.
         let guest = try daemon.client(named: "deputy")
-        let deputyHash = try hashPassword("d3puty-password")
+        let deputyHash = try Daemon.hashPassword("d3puty-password")
         try "root \(rootHash)\ndeputy \(deputyHash)\n".write(toFile: file, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
         #expect(daemon.waitForLog("SIGHUP: settings reloaded"))
