@@ -15,12 +15,11 @@ public func fuzzChatCore(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     limits.maxLineBytes = 64 + Int(selector & 0x3F)
     let hub = Hub(limits: limits)
     hub.now = 1_795_256_103
-    hub.operators = ["boss"]
+    hub.operatorAccounts = ["boss": Account(name: "boss", hash: "h")]
     hub.connect(ClientID(0), address: "127.0.0.1:1000")
     hub.connect(ClientID(1), address: "127.0.0.1:1001")
-    hub.receive(Array("/register boss password1".utf8), from: ClientID(0))
-    for job in hub.pendingAuthJobs { hub.authFinished(AuthResult(job: job, outcome: .hashed("h"))) }
-    hub.pendingAuthJobs.removeAll()
+    hub.receive(Array("/login boss password1".utf8), from: ClientID(0))
+    while let job = hub.nextPasswordJob() { hub.authFinished(AuthResult(job: job, outcome: .verified)) }
     hub.outbox.reset()
     if input.count >= 8 {
         let bits = input[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }

@@ -1,7 +1,8 @@
 /// Password work the hub asks for and the I/O layer runs on the hashing thread. The hub never
-/// hashes (it has no crypto and must never wait); it queues a job in `pendingAuthJobs` and
-/// acts when `authFinished` brings the result back, checking the client is still the same
-/// connection (`serial`), since a slot can be reused while a hash runs.
+/// hashes (it has no crypto and must never wait); it queues a job in its `PasswordQueue`, the
+/// I/O layer takes them one at a time (`nextPasswordJob`), and the hub acts when
+/// `authFinished` brings the result back, checking the client is still the same connection
+/// (`serial`), since a slot can be reused while a hash runs.
 public struct AuthJob: Sendable {
     public enum Work: Sendable {
         case hash([UInt8])
@@ -78,6 +79,22 @@ public enum AccountChange: Sendable, Equatable {
     case removeBan(target: String)
 }
 
+/// An account change a client's reply waits on: the I/O layer hands it to the database writer
+/// and calls `Hub.accountWriteFinished` with the ticket once it is committed, or failed.
+public struct AccountWrite: Sendable, Equatable {
+    public let ticket: UInt64
+    public let change: AccountChange
+}
+
+/// An account change handed to the database whose client waits for the commit.
+struct PendingAccountWrite {
+    let client: ClientID
+    let serial: UInt64
+    let purpose: AuthJob.Purpose
+    let key: String
+    let account: Account
+}
+
 /// Figures only the I/O layer knows, refreshed once a second for `/stats`.
 public struct ServerStats: Sendable {
     public var bytesQueued = 0
@@ -88,8 +105,9 @@ public struct ServerStats: Sendable {
 
 /// Bounds on authentication.
 public struct AuthLimits: Sendable {
-    /// Password attempts (`/pass`, `/login`, `/register`, `/passwd`) per address: a burst of
-    /// this many, then one per `attemptIntervalSeconds`, so guessing runs at human speed.
+    /// Password attempts (`/pass`, `/login`, `/register`, `/passwd`) per source (an IPv4
+    /// address or an IPv6 /64, see `ClientAddress.attemptSource`): a burst of this many, then
+    /// one per `attemptIntervalSeconds`, so guessing runs at human speed.
     public var attemptBurst = 5.0
     public var attemptIntervalSeconds = 3.0
     /// Wrong server passwords before the connection is closed.
@@ -97,5 +115,16 @@ public struct AuthLimits: Sendable {
     /// Passwords are 8 to 128 bytes.
     public var minPasswordBytes = 8
     public var maxPasswordBytes = 128
+    /// Guests' checks (`/login`, `/register`) waiting for the hashing thread, all sources
+    /// together: at tens of milliseconds a check, about 5 s of work (see `PasswordQueue`).
+    public var maxQueuedChecks = 128
+    /// Logged-in users' checks (`/passwd`) waiting in their own lane.
+    public var maxQueuedPriorityChecks = 32
+    /// Input the hub itself holds from a client while its password command is unanswered
+    /// (see Hub+HeldInput.swift). Normally none: the I/O layer stops framing and reading the
+    /// client and keeps its bytes. Only input framed regardless (everything at shutdown, a
+    /// final partial line) reaches the hub meanwhile; this bounds it all the same, at twice
+    /// the I/O layer's 64 KiB read.
+    public var maxHeldInputBytes = 128 * 1024
     public init() {}
 }

@@ -41,4 +41,6 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case killed = "KILLED"
     case serverError = "SERVER_ERROR"
     case outputLimit = "OUTPUT_LIMIT"
+    /// Too many password checks are waiting (see `PasswordQueue`); nothing was queued.
+    case serverBusy = "SERVER_BUSY"
 }

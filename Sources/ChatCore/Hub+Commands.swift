@@ -123,6 +123,10 @@ extension Hub {
         }
         let key = NameRules.fold(name)
         let ownAccount = state.account.map(NameRules.fold)
+        if isOperatorName(key) && ownAccount != key {
+            fail(id, .nickRegistered, "\(name) is reserved for a server operator")
+            return
+        }
         // A name whose registration is still being hashed is already taken: otherwise a guest
         // could claim it meanwhile and the registrant's login would take it from under them.
         if accounts[key] != nil || registering.contains(key), ownAccount != key {

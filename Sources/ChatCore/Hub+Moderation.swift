@@ -5,15 +5,16 @@
 ///   connection while it stays in the room. The default room has no owner.
 /// - Owners set the key, the topic, kick, ban and hand ownership over. In a room without an
 ///   owner any member may set the topic.
-/// - Operators (accounts named by `--operators`, while logged in) may do everything an owner
-///   may in every room, and alone may `/announce`, `/kill`, `/ban` server-wide and `/stats`.
+/// - Operators (the accounts of the operators file, while logged in with its password) may do
+///   everything an owner may in every room, and alone may `/announce`, `/kill`, `/ban`
+///   server-wide and `/stats`.
 /// - Room settings live as long as the room, as IRC channel modes do: an emptied room is gone.
 /// - Every command that takes a name takes a client's current display name, a guest's address
 ///   name (`127.0.0.1:52056`) included. A ban of a guest binds to its address (`BanTarget`).
 extension Hub {
     func isOperator(_ id: ClientID) -> Bool {
-        guard let account = client(id)?.account else { return false }
-        return operators.contains(NameRules.fold(account))
+        guard let state = client(id), state.isOperatorLogin, let account = state.account else { return false }
+        return operatorAccounts[NameRules.fold(account)] != nil  // a SIGHUP may have removed it
     }
 
     func isOwner(_ id: ClientID, of room: Room) -> Bool {

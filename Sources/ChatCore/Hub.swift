@@ -43,8 +43,12 @@ public final class Hub {
     // Accounts and moderation (Hub+Accounts.swift, Hub+Moderation.swift).
     /// Registered accounts by folded name.
     public var accounts: [String: Account] = [:]
-    /// Folded account names that are server operators.
+    /// Folded names reserved for server operators (`--operators`) besides those in
+    /// `operatorAccounts`: nobody can register, take or log in as them.
     public var operators: Set<String> = []
+    /// Operator accounts from the operators file, by folded name: their names are reserved and
+    /// a login as one is checked against the file's hash, never a database account.
+    public var operatorAccounts: [String: Account] = [:]
     /// Checks a `/pass` attempt (constant-time, in the I/O layer); nil: no server password.
     public var serverPassword: (@Sendable ([UInt8]) -> Bool)?
     /// A real hash of a random password: `/login` to a name that does not exist verifies
@@ -52,10 +56,21 @@ public final class Hub {
     /// tell which names are registered.
     public var decoyHash = ""
     public var authLimits = AuthLimits()
-    /// Password work for the hashing thread, taken by the I/O layer once per iteration.
-    public var pendingAuthJobs: [AuthJob] = []
+    /// Password work waiting for the hashing thread, in fair order (`nextPasswordJob`).
+    var passwordQueue = PasswordQueue()
     /// Account and ban changes for the database writer.
     public var pendingAccountChanges: [AccountChange] = []
+    /// Whether a database stores accounts: then `/register` and `/passwd` answer only once
+    /// their change is committed (`pendingAccountWrites`, `accountWriteFinished`).
+    public var confirmsAccountWrites = false
+    /// Account changes whose clients wait for the commit, for the database writer.
+    public var pendingAccountWrites: [AccountWrite] = []
+    /// Account writes handed to the database, by ticket, until `accountWriteFinished`.
+    var awaitingStore: [UInt64: PendingAccountWrite] = [:]
+    var nextTicket: UInt64 = 0
+    /// Clients whose input started or stopped being held (Hub+HeldInput.swift): the I/O layer
+    /// pauses or resumes reading each as `isHoldingInput` says, then clears this.
+    public var inputHoldChanges: [ClientID] = []
     /// Clients whose reading should pause this many seconds (wrong server password).
     public var pendingPenalties: [(ClientID, Double)] = []
     /// Server-wide bans by target (folded name, or an address or range in canonical text).
@@ -151,6 +166,7 @@ public final class Hub {
     /// for a client that already quit does nothing.
     public func disconnect(_ id: ClientID, reason: String) {
         guard let state = client(id) else { return }
+        if state.authInFlight { dropPasswordWork(of: id) }
         notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
@@ -161,9 +177,21 @@ public final class Hub {
         clientCount -= 1
     }
 
+    /// Whether the client's input waits because a password command of its is unanswered
+    /// (Hub+HeldInput.swift): the I/O layer frames none of it and keeps the socket unread.
+    /// Called per line, so it reads the one flag in place.
+    public func isHoldingInput(_ id: ClientID) -> Bool {
+        let slot = Int(id.index)
+        return slot < clients.count && clients[slot]?.authInFlight == true
+    }
+
     /// The framer dropped a line; tell its sender why.
     public func reject(_ event: LineFramer.Event, from id: ClientID) {
-        guard client(id) != nil else { return }  // it left (quit, junk) earlier in this read
+        guard let state = client(id) else { return }  // it left (quit, junk) earlier in this read
+        if state.authInFlight {
+            hold(event, from: id)
+            return
+        }
         switch event {
         case .overlong:
             send(.error(.lineTooLong, "lines are limited to \(limits.maxLineBytes) bytes; that line was dropped"), to: id)
@@ -262,6 +290,10 @@ public final class Hub {
     public func receive(_ line: [UInt8], from id: ClientID) {
         let slot = Int(id.index)
         guard slot < clients.count, let sawFirstLine = clients[slot]?.sawFirstLine else { return }
+        if clients[slot]?.authInFlight == true {
+            hold(.line(line), from: id)
+            return
+        }
         if clients[slot]?.rejectedInARow != 0 { clients[slot]?.rejectedInARow = 0 }
         if !sawFirstLine && HTTPRequest.isRequestLine(line) {
             send(.raw(HTTPRequest.response), to: id)

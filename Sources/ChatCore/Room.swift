@@ -56,8 +56,16 @@ struct ClientState {
     var passwordFailures = 0
     /// The account logged in as (display name), if any.
     var account: String?
-    /// A hash for this client is running: one at a time.
+    /// Logged in with an operators-file password (not a database account's).
+    var isOperatorLogin = false
+    /// A password command of this client is unanswered (queued, hashing, or being stored):
+    /// one at a time, and its later input waits in `heldInput` until the reply is sent.
     var authInFlight = false
+    var heldInput: [LineFramer.Event] = []
+    /// What `heldInput` is charged against `AuthLimits.maxHeldInputBytes`.
+    var heldInputBytes = 0
+    /// Where its password attempts are counted and queued (an IPv4 address or an IPv6 /64).
+    let attemptSource: String
 
     init(address: String, serial: UInt64 = 0, authorised: Bool = true) {
         self.name = address
@@ -65,6 +73,7 @@ struct ClientState {
         self.serial = serial
         self.host = String(ClientAddress.host(of: address))
         self.ip = IPAddress(ClientAddress.host(of: address))
+        self.attemptSource = ip.map(ClientAddress.attemptSource(of:)) ?? host
         self.authorised = authorised
     }
 }

@@ -1,13 +1,21 @@
 import ChatCore
 
-/// Accounts on the server: the hashing thread and its inbox, the server password, the pauses
-/// after a wrong one, and the figures `/stats` shows.
+/// Accounts on the server: the hashing thread and its inbox, account writes the clients wait
+/// on, the server password, the pauses after a wrong one, input held while a password command
+/// is pending, operators, and the figures `/stats` shows.
 extension ChatServer {
-    /// Starts the hashing thread and sets the server password (nil: none). Before the loop runs.
+    /// Starts the hashing thread and sets the server password (nil: none). Before the loop
+    /// runs, after `enableHistory`: with a database, account changes are answered only once
+    /// committed.
     public func enableAccounts(serverPassword: [UInt8]?) throws {
         let hub = self.hub
-        let inbox = AsyncInbox<AuthResult>(reactor: reactor) { results in
-            for result in results { hub.authFinished(result) }
+        // Results may run held input (a /login with its token bucket), so the hub's clock is set.
+        let inbox = AsyncInbox<AuthResult>(reactor: reactor) { [unowned self] results in
+            hub.now = reactor.now
+            for result in results {
+                hashJobsInFlight -= 1
+                hub.authFinished(result)
+            }
         }
         inbox.start()
         authInbox = inbox
@@ -17,27 +25,86 @@ extension ChatServer {
             let password = ServerPassword(serverPassword)
             hub.serverPassword = { password.matches($0) }
         }
+        if storeWriter != nil {
+            let writes = AsyncInbox<AccountWriteReport>(reactor: reactor) { [unowned self] reports in
+                hub.now = reactor.now
+                for report in reports { hub.accountWriteFinished(ticket: report.ticket, error: report.error) }
+            }
+            writes.start()
+            accountWriteInbox = writes
+            hub.confirmsAccountWrites = true
+        }
+        logOperators()
     }
 
-    /// From `flushAll`: password jobs to the hashing thread, penalties applied.
+    /// From `flushAll`: password jobs to the hashing thread (one at a time, in the hub's fair
+    /// order), account writes to the database, reads paused or resumed, penalties applied.
     func handOverAuthWork() {
-        if !hub.pendingAuthJobs.isEmpty {
+        while hashJobsInFlight < PasswordHasher.jobsInFlight, let job = hub.nextPasswordJob() {
             if let hasher {
-                hasher.submit(hub.pendingAuthJobs)
+                hasher.submit([job])
+                hashJobsInFlight += 1
             } else {
-                for job in hub.pendingAuthJobs { hub.authFinished(AuthResult(job: job, outcome: .failed)) }
+                hub.authFinished(AuthResult(job: job, outcome: .failed))
             }
-            hub.pendingAuthJobs.removeAll()
         }
+        if !hub.pendingAccountWrites.isEmpty {
+            let writes = hub.pendingAccountWrites
+            hub.pendingAccountWrites.removeAll()
+            if let storeWriter, let inbox = accountWriteInbox {
+                storeWriter.submit(writes) { inbox.post($0) }
+            } else {
+                for write in writes { hub.accountWriteFinished(ticket: write.ticket, error: "the database is closed") }
+            }
+        }
+        applyInputHolds()
         guard !hub.pendingPenalties.isEmpty else { return }
         let now = reactor.now
         for (id, seconds) in hub.pendingPenalties {
             guard let connection = connection(id), !connection.isClosed else { continue }
+            if connection.inputHeldForPassword {
+                connection.penaltyBeforeHold = now + seconds
+                continue
+            }
             connection.stopReading(reactor.loop)
             if connection.penaltyUntil == nil { penalisedClients.append(id) }
             connection.penaltyUntil = now + seconds
         }
         hub.pendingPenalties.removeAll()
+    }
+
+    /// Pauses reading a client whose input the hub holds (a password command is pending) and
+    /// resumes it once the hub lets go. Implemented as a penalty without an end, so the flood
+    /// timer and `endPenalties` leave the socket alone meanwhile. Bytes already read stay in
+    /// the connection's held input (`mayTakeLine` frames nothing while the hub holds); the
+    /// flood timer frames them once the hub lets go, then reading resumes.
+    private func applyInputHolds() {
+        guard !hub.inputHoldChanges.isEmpty else { return }
+        for id in hub.inputHoldChanges {
+            guard let connection = connection(id), !connection.isClosed else { continue }
+            if hub.isHoldingInput(id) {
+                guard !connection.inputHeldForPassword else { continue }
+                connection.inputHeldForPassword = true
+                connection.stopReading(reactor.loop)
+                if connection.penaltyUntil == nil { penalisedClients.append(id) }
+                connection.penaltyBeforeHold = connection.penaltyUntil
+                connection.penaltyUntil = .infinity
+            } else {
+                guard connection.inputHeldForPassword else { continue }
+                connection.inputHeldForPassword = false
+                let earlier = connection.penaltyBeforeHold
+                connection.penaltyBeforeHold = nil
+                if let earlier, earlier > reactor.now {
+                    connection.penaltyUntil = earlier  // `endPenalties` resumes it
+                    continue
+                }
+                connection.penaltyUntil = nil
+                if connection.heldInput.isEmpty && !connection.closeAfterFlush && !connection.peerClosed {
+                    connection.startReading(reactor.loop)
+                }
+            }
+        }
+        hub.inputHoldChanges.removeAll()
     }
 
     /// Resumes reading clients whose pause is over (once a second, from housekeeping).
@@ -52,6 +119,23 @@ extension ChatServer {
                 connection.startReading(reactor.loop)
             }
             return true
+        }
+    }
+
+    /// Gives the hub the operator names and accounts of `config` (at start and on SIGHUP).
+    func applyOperators(_ config: ServerConfig) {
+        hub.operatorAccounts = config.operatorAccounts
+        hub.operators = Set(config.operators.map(NameRules.fold))
+    }
+
+    /// Says which operator names nobody can log in as, and which database accounts an operator
+    /// name hides (once the accounts are loaded, and after every SIGHUP).
+    func logOperators() {
+        for name in hub.operators.sorted() where hub.operatorAccounts[name] == nil {
+            logger.warning("operator \(name) has no line in --operators-file: the name is reserved and nobody can log in as it")
+        }
+        for name in hub.operators.union(hub.operatorAccounts.keys).sorted() where hub.accounts[name] != nil {
+            logger.warning("operator name \(name) is also a registered account; that account cannot be used while the name is an operator's")
         }
     }
 
@@ -71,5 +155,7 @@ extension ChatServer {
         hasher = nil
         authInbox?.stop()
         authInbox = nil
+        accountWriteInbox?.stop()
+        accountWriteInbox = nil
     }
 }

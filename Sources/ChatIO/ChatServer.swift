@@ -61,6 +61,11 @@ public final class ChatServer {
     /// Password hashing (ChatServer+Accounts.swift); nil until accounts are enabled.
     var hasher: PasswordHasher?
     var authInbox: AsyncInbox<AuthResult>?
+    /// Jobs handed to the hashing thread and not yet back (at most
+    /// `PasswordHasher.jobsInFlight`; the rest wait in the hub's fair queue).
+    var hashJobsInFlight = 0
+    /// Commit reports for account changes whose clients wait (ChatServer+Accounts.swift).
+    var accountWriteInbox: AsyncInbox<AccountWriteReport>?
     /// Clients whose reads are paused for a wrong server password.
     var penalisedClients: [ClientID] = []
     let startTime: Double
@@ -79,6 +84,7 @@ public final class ChatServer {
         hub.outbox.fullAllowance = config.outputAllowance
         hub.motd = config.motd
         hub.operators = Set(config.operators.map(NameRules.fold))
+        hub.operatorAccounts = config.operatorAccounts
         startTime = reactor.now
         maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
         let address = try SocketAddress(host: config.host, port: config.port)
@@ -142,7 +148,8 @@ public final class ChatServer {
         hub.outbox.fullAllowance = next.outputAllowance
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
         logger.logLevel = logLevel
-        hub.operators = Set(next.operators.map(NameRules.fold))
+        applyOperators(next)
+        logOperators()
         let now = reactor.now
         for connection in connections.compactMap({ $0 }) {
             connection.bucket = next.makeBucket(now: now)

@@ -33,6 +33,11 @@ final class Connection {
     var peerClosed = false
     /// Reads are paused until then (a wrong server password); see ChatServer+Accounts.swift.
     var penaltyUntil: Double?
+    /// The hub holds this client's input while its password command is unanswered: reads are
+    /// paused (`penaltyUntil` is infinity meanwhile, which the flood timer and the penalty
+    /// check already respect) and a real penalty set before waits in `penaltyBeforeHold`.
+    var inputHeldForPassword = false
+    var penaltyBeforeHold: Double?
     /// The read watcher at [0] and the write watcher at [1]: allocated once, so the addresses
     /// libev keeps stay valid; freed in deinit, after `stopWatchers()` has stopped both.
     private let watchers: UnsafeMutablePointer<ev_io>

@@ -1,5 +1,6 @@
 import CSodium
 import ChatCore
+import Glibc
 
 /// Argon2id password hashing (libsodium's `crypto_pwhash_str`, interactive limits: 64 MiB and
 /// two passes, tens of milliseconds) on its own thread, so nobody's messages wait while
@@ -8,6 +9,10 @@ import ChatCore
 /// holding their own salt and limits; verification is libsodium's, in constant time.
 public final class PasswordHasher: @unchecked Sendable {
     // @unchecked: `queue` is thread-safe; `thread` is touched only by the creating thread.
+    /// Jobs handed to the thread at once. One: the order is decided by the hub's fair queue at
+    /// the last moment, and nothing already handed over can be overtaken. The round trip
+    /// through the loop between two jobs costs microseconds against a hash's milliseconds.
+    static let jobsInFlight = 1
     private let queue = LockedQueue<AuthJob>()
     private var thread: WorkerThread?
 
@@ -43,6 +48,14 @@ public final class PasswordHasher: @unchecked Sendable {
             guard verify(old, stored) else { return AuthResult(job: job, outcome: .rejected) }
             return AuthResult(job: job, outcome: hash(new).map { .hashed($0) } ?? .failed)
         }
+    }
+
+    /// A hash for a process that runs no hashing thread (`chatd hash-password`), which must
+    /// initialise libsodium itself.
+    public static func hashOnce(_ password: [UInt8]) throws -> String {
+        guard sodium_init() >= 0 else { throw SystemError("sodium_init", "libsodium could not initialise", errno: 0) }
+        guard let hash = hash(password) else { throw SystemError("crypto_pwhash_str", errno: ENOMEM) }
+        return hash
     }
 
     /// A fresh salted Argon2id hash, or nil if libsodium could not get the memory.

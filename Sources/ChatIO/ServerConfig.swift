@@ -35,8 +35,11 @@ public struct ServerConfig: Sendable {
     public var maxClientsPerAddress = 0
     /// Lines shown to every new client after the welcome.
     public var motd: [String] = []
-    /// Account names that are server operators while logged in.
+    /// Names reserved for server operators (`--operators`); only those with a line in
+    /// `operatorAccounts` can log in.
     public var operators: [String] = []
+    /// Operator accounts from `--operators-file`, by folded name (re-read on SIGHUP).
+    public var operatorAccounts: [String: Account] = [:]
 
     public init() {}
 

@@ -25,6 +25,8 @@ public struct HistoryRetention: Sendable {
 /// commit in flight); `close()` commits everything queued and returns only then.
 /// A failed commit (disk full) is reported through `report` and the batch dropped: chat goes
 /// on, and one line is logged when writing starts to fail and one when it works again.
+/// Account changes a client waits on (`submit(_:confirm:)`) are committed one per transaction
+/// and each is confirmed or refused, so the client hears the truth, not a false OK.
 public final class StoreWriter: @unchecked Sendable {
     // @unchecked: `store` and the bookkeeping below are used only by the writer thread once
     // `init` returns; the loop thread touches only `queue` (thread-safe) and `thread` (join).
@@ -49,6 +51,7 @@ public final class StoreWriter: @unchecked Sendable {
         /// One loop iteration's lines, then its room changes (applied after those lines).
         case lines([HistoryEntry], rooms: [RoomHistoryChange], batch: UInt64)
         case changes([AccountChange])
+        case confirmed([AccountWrite], confirm: @Sendable (AccountWriteReport) -> Void)
     }
 
     /// Oldest chunks deleted per statement by the size cap, and statements per pass.
@@ -85,6 +88,12 @@ public final class StoreWriter: @unchecked Sendable {
     /// From the loop thread: queue account and ban changes.
     public func submit(_ changes: [AccountChange]) { queue.push(.changes(changes)) }
 
+
+    /// From the loop thread: queue account changes whose clients wait for the commit;
+    /// `confirm` is called on the writer thread once per change, committed or not.
+    public func submit(_ writes: [AccountWrite], confirm: @escaping @Sendable (AccountWriteReport) -> Void) {
+        queue.push(.confirmed(writes, confirm: confirm))
+    }
 
     /// Commits everything submitted so far, then stops the thread. Call once, at exit.
     public func close() {
@@ -125,6 +134,7 @@ public final class StoreWriter: @unchecked Sendable {
         var lines: [HistoryEntry] = []
         var changes: [AccountChange] = []
         var newestBatch: UInt64?
+        var confirmed: [(AccountWrite, @Sendable (AccountWriteReport) -> Void)] = []
         for item in batch {
             switch item {
             case .lines(let more, let rooms, let number):
@@ -136,6 +146,7 @@ public final class StoreWriter: @unchecked Sendable {
                     apply(rooms)
                 }
             case .changes(let more): changes += more
+            case .confirmed(let writes, let confirm): confirmed += writes.map { ($0, confirm) }
             }
         }
         commit(lines)
@@ -145,6 +156,16 @@ public final class StoreWriter: @unchecked Sendable {
                 try accounts.apply(changes)
             } catch {
                 report(.failing(error: "accounts: \(error)", lines: 0))
+            }
+        }
+        // One transaction each: one refused change must not take someone else's with it.
+        for (write, confirm) in confirmed {
+            do {
+                try accounts.apply([write.change])
+                confirm(AccountWriteReport(ticket: write.ticket, error: nil))
+            } catch {
+                report(.failing(error: "accounts: \(error)", lines: 0))
+                confirm(AccountWriteReport(ticket: write.ticket, error: "\(error)"))
             }
         }
     }
@@ -205,6 +226,12 @@ public final class StoreWriter: @unchecked Sendable {
         }
         if deleted > 0 { report(.pruned(lines: deleted)) }
     }
+}
+
+/// Whether one account change a client waits on was committed (`error` nil) or refused.
+public struct AccountWriteReport: Sendable {
+    public let ticket: UInt64
+    public let error: String?
 }
 
 func monotonicSeconds() -> Double {

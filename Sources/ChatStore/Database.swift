@@ -27,16 +27,35 @@ public final class Database {
         handle = opened
         sqlite3_extended_result_codes(opened, 1)
         sqlite3_busy_timeout(opened, 2000)
+        // SQLITE_OPEN_READWRITE quietly falls back to read-only when the OS refuses to open
+        // the file for writing; chatd would then lose every line and account while running.
+        guard readOnly || sqlite3_db_readonly(opened, "main") != 1 else {
+            throw DatabaseError(code: SQLITE_READONLY, context: "open \(path)", message: "the file is read-only for this user; chatd must be able to write it")
+        }
         // The first statement is where SQLite reads the file: a non-database fails here.
         let mode: String?
         do {
             mode = try string(readOnly ? "PRAGMA journal_mode" : "PRAGMA journal_mode = WAL")
-            if !readOnly { try execute("PRAGMA synchronous = NORMAL") }
+            if !readOnly {
+                try execute("PRAGMA synchronous = NORMAL")
+                try probeWrite()
+            }
         } catch let error as DatabaseError {
             throw DatabaseError(code: error.code, context: "open \(path)", message: error.message)
         }
         guard mode?.lowercased() == "wal" else {
             throw DatabaseError(code: SQLITE_ERROR, context: "open \(path)", message: "WAL mode refused (journal_mode is \(mode ?? "unknown"))")
+        }
+    }
+
+    /// A real committed write at start (the schema version rewritten with its own value), so a
+    /// database that opens but cannot be written — its directory refuses the -wal and -shm
+    /// files, the disk is full, the file is locked read-only — is an error now, not a silent
+    /// loss later. Rewriting `user_version` changes nothing but still writes the header page.
+    private func probeWrite() throws {
+        try transaction {
+            let version = try integer("PRAGMA user_version")
+            try execute("PRAGMA user_version = \(version)")
         }
     }
 

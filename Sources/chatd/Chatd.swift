@@ -2,13 +2,14 @@ import ArgumentParser
 import ChatIO
 import Glibc
 
-/// The `chatd` command: `serve` (the default) runs the daemon, `client` talks to one.
+/// The `chatd` command: `serve` (the default) runs the daemon, `client` talks to one,
+/// `hash-password` makes an operators-file hash.
 struct Chatd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chatd",
         abstract: "A multi-client TCP chat daemon on one libev reactor.",
         discussion: "Run with no subcommand to serve. Connect with nc, telnet or `chatd client`. Every serve option can also be set as CHATD_<OPTION> in the environment (CHATD_MAX_LINE_RATE=5, CHATD_NO_HISTORY=1); the command line wins.",
-        subcommands: [Serve.self, Client.self],
+        subcommands: [Serve.self, Client.self, HashPassword.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -22,6 +23,8 @@ enum Main {
         let environment = EnvironmentOptions.current
         if arguments.first == "client" {
             arguments = ["client"] + EnvironmentOptions.arguments(for: Client.self, Array(arguments.dropFirst()), environment: environment)
+        } else if arguments.first == HashPassword.configuration.commandName {
+            // Takes no options, so nothing from the environment.
         } else {
             let explicit = arguments.first == "serve"
             let rest = explicit ? Array(arguments.dropFirst()) : arguments

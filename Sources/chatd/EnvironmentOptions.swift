@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatIO
 import Glibc
 
 /// Every option of a command can also come from the environment, as the seeds configure:
@@ -43,16 +44,18 @@ enum EnvironmentOptions {
     /// Longest part of a variable's value repeated in an error line.
     static let quotedValueLength = 40
 
-    /// The process environment as a dictionary.
+    /// The process environment as a dictionary, without the secrets (`SecretEnvironment`
+    /// takes those itself, so no copy of them lingers here).
     static var current: [String: String] {
         var result: [String: String] = [:]
         var cursor = environ
         while let entry = cursor.pointee {
+            defer { cursor += 1 }
+            if SecretEnvironment.isSecret(entry) { continue }
             let text = String(cString: entry)
             if let equals = text.firstIndex(of: "=") {
                 result[String(text[..<equals])] = String(text[text.index(after: equals)...])
             }
-            cursor += 1
         }
         return result
     }

@@ -114,8 +114,11 @@ struct Serve: ParsableCommand {
     @Option(help: "A file whose first line is the server password (clients must /pass it first). Or set CHATD_PASSWORD; never give it on the command line.")
     var passwordFile: String?
 
-    @Option(help: "Comma-separated account names that are server operators (reloadable with --config).")
+    @Option(help: "Comma-separated names reserved for server operators (reloadable with --config); they log in with the password of their line in --operators-file.")
     var operators = ""
+
+    @Option(help: "A file of `NAME HASH` lines, one per operator, HASH from `chatd hash-password`; re-read on SIGHUP. Those names are reserved: nobody else can register or take them.")
+    var operatorsFile: String?
 
     /// Each number was range-checked as it was parsed (`SettingRange`); what is left are the
     /// rules between options.
@@ -124,6 +127,8 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        // First, before anything can copy it: the secret leaves the environment block too.
+        let environmentPassword = SecretEnvironment.take("CHATD_PASSWORD")
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -159,6 +164,7 @@ struct Serve: ParsableCommand {
         let base = config
         let configPath = self.config
         let motdPath = motdFile
+        let operatorsPath = operatorsFile
         let baseLevel = level
         func loadSettings() throws -> (config: ServerConfig, level: Logger.Level) {
             var updated = base
@@ -174,6 +180,13 @@ struct Serve: ParsableCommand {
                 chosenMOTD = fileMOTD ?? chosenMOTD
             }
             updated.motd = try chosenMOTD.map(readMOTD) ?? []
+            if let operatorsPath {
+                do {
+                    updated.operatorAccounts = try OperatorsFile.parse(try TextFile.read(operatorsPath))
+                } catch {
+                    throw StartError("operators file \(operatorsPath): \(error)")
+                }
+            }
             return (updated, chosenLevel)
         }
 
@@ -204,7 +217,7 @@ struct Serve: ParsableCommand {
             } else {
                 logger.notice("history off: accounts and bans are kept in memory only, until exit")
             }
-            try server.enableAccounts(serverPassword: try readServerPassword())
+            try server.enableAccounts(serverPassword: try readServerPassword(environment: environmentPassword))
             logger.notice("descriptor limit \(limit): up to \(server.maxClients) clients")
         } catch {
             writeLineToStandardError("chatd: \(error)")
@@ -239,19 +252,15 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
-    /// The server password from `--password-file` (first line) or `CHATD_PASSWORD`, which is
-    /// removed from the environment once read so no child process inherits it. Never logged.
-    func readServerPassword() throws -> [UInt8]? {
-        var password: String?
-        if let environment = getenv("CHATD_PASSWORD") {
-            password = String(cString: environment)
-            unsetenv("CHATD_PASSWORD")
-        }
+    /// The server password from `--password-file` (first line) or `CHATD_PASSWORD` (taken by
+    /// `SecretEnvironment`: erased from the environment block, so neither /proc/PID/environ nor
+    /// a child process shows it). Never logged.
+    func readServerPassword(environment: [UInt8]?) throws -> [UInt8]? {
+        var password = environment
         if let passwordFile {
-            password = try TextFile.lines(passwordFile).first ?? ""
+            password = Array((try TextFile.lines(passwordFile).first ?? "").utf8)
         }
-        guard let password else { return nil }
-        let bytes = Array(password.utf8)
+        guard let bytes = password else { return nil }
         guard bytes.count >= 8, !bytes.contains(where: { $0 <= 0x20 }) else {
             throw StartError("the server password must be at least 8 bytes with no spaces or control characters")
         }

@@ -6,9 +6,10 @@ import Testing
 private final class Chat {
     let hub = Hub()
 
-    init(password: String? = nil, operators: [String] = []) {
+    /// `operators`: name and password of each operator-file account.
+    init(password: String? = nil, operators: [String: String] = [:]) {
         if let password { hub.serverPassword = { $0 == Array(password.utf8) } }
-        hub.operators = Set(operators)
+        for (name, password) in operators { hub.operatorAccounts[NameRules.fold(name)] = Account(name: name, hash: "h:" + password) }
         hub.now = 1000
     }
 
@@ -19,9 +20,7 @@ private final class Chat {
     /// Sends a line and runs any password work it queued.
     func say(_ slot: Int, _ line: String) {
         hub.receive(Array(line.utf8), from: ClientID(slot))
-        let jobs = hub.pendingAuthJobs
-        hub.pendingAuthJobs.removeAll()
-        for job in jobs {
+        while let job = hub.nextPasswordJob() {
             let outcome: AuthResult.Outcome
             switch job.work {
             case .hash(let password): outcome = .hashed("h:" + String(decoding: password, as: UTF8.self))
@@ -86,7 +85,7 @@ private final class Chat {
         chat.connect(0)
         chat.connect(1)
         chat.hub.receive(Array("/register carol long-password".utf8), from: ClientID(0))
-        let queued = chat.hub.pendingAuthJobs.popLast()
+        let queued = chat.hub.nextPasswordJob()
         let job = try #require(queued, "the hash is queued, not yet run")
         chat.say(1, "/nick Carol")
         #expect(chat.last(1) == "ERROR NICK_REGISTERED: Carol is a registered name: /login Carol PASSWORD")
@@ -174,7 +173,7 @@ private final class Chat {
     }
 
     @Test func onlyOperatorsAnnounceKillBanAndSeeStats() {
-        let chat = Chat(operators: ["root"])
+        let chat = Chat(operators: ["root": "operator-pass"])
         (0..<3).forEach { chat.connect($0) }
         chat.connect(3, "127.0.0.9")
         chat.say(1, "/nick bob")
@@ -183,6 +182,9 @@ private final class Chat {
             #expect(chat.last(1)?.hasPrefix("ERROR NOT_OPERATOR: only server operators may") == true, "\(command)")
         }
         chat.say(0, "/register root operator-pass")
+        #expect(chat.last(0) == "ERROR ALREADY_REGISTERED: root is reserved for a server operator")
+        chat.say(0, "/login root operator-pass")
+        #expect(chat.last(0) == "OK login logged in as root")
         chat.say(0, "/kill bob spamming")
         #expect(chat.lines(1).last == "ERROR KILLED: disconnected by an operator: spamming")
         #expect(chat.take(0).last == "OK kill bob")

@@ -7,13 +7,12 @@ private final class Moderated {
 
     init(password: String? = nil) {
         if let password { hub.serverPassword = { $0 == Array(password.utf8) } }
-        hub.operators = ["root"]
+        hub.operatorAccounts = ["root": Account(name: "root", hash: "h")]
         hub.now = 1000
         connect(0)
         if let password { say(0, "/pass \(password)") }
-        say(0, "/register root operator-pass")
-        for job in hub.pendingAuthJobs { hub.authFinished(AuthResult(job: job, outcome: .hashed("h"))) }
-        hub.pendingAuthJobs.removeAll()
+        say(0, "/login root operator-pass")
+        while let job = hub.nextPasswordJob() { hub.authFinished(AuthResult(job: job, outcome: .verified)) }
         hub.outbox.reset()
     }
 

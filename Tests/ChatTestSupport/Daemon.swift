@@ -38,6 +38,17 @@ public final class Daemon: @unchecked Sendable {
         throw TestError("chatd did not report its port: \(log)")
     }
 
+    /// The Argon2id string `chatd hash-password` prints for `password` given on stdin: a line
+    /// of an operators file is `NAME` plus this.
+    public static func hashPassword(_ password: String) throws -> String {
+        let tool = try Spawned(binary, ["hash-password"])
+        tool.write(password + "\n")
+        tool.closeInput()
+        let status = tool.waitForExit()
+        guard status == 0 else { throw TestError("hash-password exited \(String(describing: status)): \(tool.errorOutput)") }
+        return tool.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     public var log: String { spawned.errorOutput }
     public var pid: Int32 { spawned.pid }
 
@@ -60,9 +71,10 @@ public final class Daemon: @unchecked Sendable {
         return nil
     }
 
-    /// Connects a client and reads past its welcome line, optionally choosing a name.
-    public func client(named name: String? = nil) throws -> TestClient {
-        let client = try TestClient(port: port)
+    /// Connects a client (from the loopback address `source`, if given) and reads past its
+    /// welcome line, optionally choosing a name.
+    public func client(named name: String? = nil, from source: String? = nil) throws -> TestClient {
+        let client = try TestClient(port: port, from: source)
         guard client.waitFor({ $0.hasPrefix("*** welcome") }) != nil else { throw TestError("no welcome line") }
         if let name {
             client.send("/nick \(name)")

@@ -116,7 +116,9 @@ import Testing
     }
 
     @Test func operatorCommandsAreRefusedToOthersAndWorkForOperators() throws {
-        let daemon = try Daemon(["--operators", "boss"])
+        let operators = directory + "/operators"
+        try "boss \(try Daemon.hashPassword("very-long-password"))\n".write(toFile: operators, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(["--operators-file", operators])
         let user = try daemon.client(named: "user")
         for command in ["/announce hi", "/kill boss", "/ban 127.0.0.1", "/stats"] {
             user.send(command)
@@ -124,7 +126,9 @@ import Testing
         }
         let boss = try daemon.client()
         boss.send("/register boss very-long-password")
-        #expect(boss.waitFor { $0.hasPrefix("OK register") } != nil)
+        #expect(boss.waitFor { $0.hasPrefix("ERROR") } == "ERROR ALREADY_REGISTERED: boss is reserved for a server operator")
+        boss.send("/login boss very-long-password")
+        #expect(boss.waitFor { $0.hasPrefix("OK login") } == "OK login logged in as boss")
         boss.send("/stats")
         let stats = try #require(boss.waitFor { $0.hasPrefix("OK stats") })
         #expect(stats.hasPrefix("OK stats 2 clients, 1 rooms, "), "\(stats)")

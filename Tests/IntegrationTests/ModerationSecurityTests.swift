@@ -8,10 +8,14 @@ import Testing
 /// hiding everything, seed words as chat on native connections, and byte limits.
 @Suite struct ModerationSecurityTests {
     let directory: String
+    /// An operators file making `boss` (password very-long-password) an operator.
+    let operators: String
 
     init() throws {
         directory = NSTemporaryDirectory() + "chatd-moderation-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        operators = directory + "/operators"
+        try "boss \(try Daemon.hashPassword("very-long-password"))\n".write(toFile: operators, atomically: true, encoding: .utf8)
     }
 
     /// A client from `source` that never chose a name, and the address name it is shown by.
@@ -27,15 +31,15 @@ import Testing
     /// A logged-in operator named `boss`.
     private func boss(_ daemon: Daemon, host: String = "127.0.0.1") throws -> TestClient {
         let boss = try TestClient(port: daemon.port, host: host)
-        boss.send("/register boss very-long-password")
-        guard boss.waitFor({ $0.hasPrefix("OK register") }) != nil else { throw TestError("boss could not register") }
+        boss.send("/login boss very-long-password")
+        guard boss.waitFor({ $0.hasPrefix("OK login") }) != nil else { throw TestError("boss could not log in") }
         return boss
     }
 
     private func answer(_ client: TestClient) -> String? { client.waitFor { $0.hasPrefix("OK ") || $0.hasPrefix("ERROR") } }
 
     @Test func guestsWithoutANameAreAddressedByTheirAddressName() throws {
-        let daemon = try Daemon(["--operators", "boss"])
+        let daemon = try Daemon(["--operators-file", operators])
         let boss = try boss(daemon)
         boss.send("/join #mine")
         #expect(answer(boss) == "OK join #mine 1 member")
@@ -90,7 +94,7 @@ import Testing
     }
 
     @Test func ipv6AddressBansMatchEverySpellingOfTheAddress() throws {
-        let daemon = try Daemon(["--host", "::1", "--operators", "boss"])
+        let daemon = try Daemon(["--host", "::1", "--operators-file", operators])
         let boss = try boss(daemon, host: "::1")
         for spelling in ["0:0:0:0:0:0:0:1", "::0001", "0::1"] {
             let (victim, name) = try guest(daemon, from: "::1", host: "::1")
@@ -111,7 +115,7 @@ import Testing
 
     @Test func cidrAndMappedBansAreEnforcedPersistedAndLifted() throws {
         let db = directory + "/bans.db"
-        let first = try Daemon(["--db", db, "--operators", "boss"])
+        let first = try Daemon(["--db", db, "--operators-file", operators])
         let boss = try boss(first)
         let (two, _) = try guest(first, from: "127.0.0.2")
         let (three, _) = try guest(first, from: "127.0.0.3")
@@ -133,7 +137,7 @@ import Testing
         first.signal(SIGTERM)
         #expect(first.waitForExit() == 0)
 
-        let second = try Daemon(["--db", db, "--operators", "boss"])
+        let second = try Daemon(["--db", db, "--operators-file", operators])
         let stillRefused = try TestClient(port: second.port, from: "127.0.0.2")
         #expect(stillRefused.waitFor { $0.hasPrefix("ERROR") }?.hasPrefix("ERROR BANNED: this address is banned") == true, "the range survived the restart")
         let admin = try TestClient(port: second.port)
@@ -149,12 +153,12 @@ import Testing
     }
 
     @Test func beforeThePasswordAClientSeesNothingAndCountsForNothing() throws {
-        let daemon = try Daemon(["--operators", "boss"], environment: ["CHATD_PASSWORD": "open-sesame-1"])
+        let daemon = try Daemon(["--operators-file", operators], environment: ["CHATD_PASSWORD": "open-sesame-1"])
         let boss = try TestClient(port: daemon.port)
         boss.send("/pass open-sesame-1")
         #expect(answer(boss) == "OK pass accepted")
-        boss.send("/register boss very-long-password")
-        #expect(boss.waitFor { $0.hasPrefix("OK register") } != nil)
+        boss.send("/login boss very-long-password")
+        #expect(boss.waitFor { $0.hasPrefix("OK login") } != nil)
         let (outsider, name) = try guest(daemon, from: "127.0.0.2")
         #expect(outsider.waitFor { $0.hasPrefix("***") } == "*** this server needs a password: send /pass PASSWORD")
         boss.send("/announce maintenance at noon")
