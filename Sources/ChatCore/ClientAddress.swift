@@ -3,11 +3,18 @@ public enum ClientAddress {
     /// The IP address without the port or IPv6 brackets (`127.0.0.1`, `::1`): the key for the
     /// per-address connection limit, login rate limits and address bans, and what an operator
     /// types after `/ban`.
+    ///
+    /// Scans UTF-8 bytes, not Characters: it runs several times per connection (churn profiles
+    /// showed the Character version at 6% of the loop).
     public static func host(of address: String) -> Substring {
-        guard let colon = address.lastIndex(of: ":") else { return address[...] }
-        let host = address[..<colon]
-        if host.hasPrefix("[") && host.hasSuffix("]") { return host.dropFirst().dropLast() }
-        return host.contains(":") ? address[...] : host  // a bare IPv6 address has no port
+        let utf8 = address.utf8
+        let colonByte = UInt8(ascii: ":")
+        guard let colon = utf8.lastIndex(of: colonByte) else { return address[...] }
+        let start = utf8.startIndex
+        if utf8.first == UInt8(ascii: "["), colon > start, utf8[utf8.index(before: colon)] == UInt8(ascii: "]") {
+            return address[utf8.index(after: start)..<utf8.index(before: colon)]
+        }
+        return utf8[start..<colon].contains(colonByte) ? address[...] : address[start..<colon]  // a bare IPv6 address has no port
     }
 
     /// The IP address of an address name with its port (`127.0.0.1:52056`, `[::1]:52056`),
