@@ -49,4 +49,8 @@ extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int fl
 /// Same cause: pthread_setname_np(3) (names the history and hashing threads for top/perf).
 extern int pthread_setname_np(pthread_t thread, const char *name);
 
+/// glibc's <malloc.h> is not in Swift's Glibc module: mallopt(3) fixes the mmap threshold so
+/// large buffers freed after a burst go back to the kernel (see `MemoryReturn`).
+#include <malloc.h>
+
 #endif

@@ -34,11 +34,12 @@ extension ChatServer {
         hub.serverBans = try accounts.loadBans { logger.warning("bans: \($0)") }
         hub.historyStartsPersisting()
         let hub = self.hub
-        let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { reports in
+        let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { [unowned self] reports in
             for report in reports {
                 switch report {
                 case .durable(let batch):
                     hub.historyDurable(through: batch)
+                    self.historyCommitted(through: batch)
                 case .failing(let error, let lines):
                     logger.error("history: cannot write (\(error)); \(lines) lines lost so far, chat continues")
                 case .recovered(let lost):
@@ -58,7 +59,11 @@ extension ChatServer {
     /// account changes stay in memory only.
     func handOverHistory() {
         if !hub.pendingHistory.isEmpty || !hub.pendingRoomChanges.isEmpty {
-            storeWriter?.submit(hub.pendingHistory, then: hub.pendingRoomChanges, batch: hub.historyBatch)
+            if let storeWriter {
+                storeWriter.submit(hub.pendingHistory, then: hub.pendingRoomChanges, batch: hub.historyBatch)
+                historyInFlight.append((hub.historyBatch, hub.pendingHistory.count))
+                historyLinesInFlight += hub.pendingHistory.count
+            }
             hub.pendingHistory.removeAll(keepingCapacity: true)
             hub.pendingRoomChanges.removeAll()
             hub.historyBatch += 1
@@ -67,6 +72,21 @@ extension ChatServer {
             storeWriter?.submit(hub.pendingAccountChanges)
             hub.pendingAccountChanges.removeAll()
         }
+    }
+
+    /// The writer committed every batch up to `batch`: those lines no longer count against
+    /// `IOLimits.historyLinesInFlight`.
+    func historyCommitted(through batch: UInt64) {
+        while let first = historyInFlight.first, first.batch <= batch {
+            historyLinesInFlight -= first.lines
+            historyInFlight.removeFirst()
+        }
+    }
+
+    /// Whether the writer is far enough behind that reading more chat would only pile lines up
+    /// in memory: then input is held (like the per-pass budget) until it catches up.
+    var historyWriterIsBehind: Bool {
+        historyLinesInFlight + hub.pendingHistory.count >= IOLimits.historyLinesInFlight
     }
 
     /// At exit, after the loop stopped: commits every line received, stops the writer thread

@@ -71,7 +71,7 @@ extension ChatServer {
         if connection.bucket == nil {
             return connection.framer.feedWhileAccepted(bytes) { event in
                 hub.handle(event, from: id)
-                return hub.outbox.renderedBytes < IOLimits.passRenderBudget && !hub.isHoldingInput(id)
+                return hub.outbox.renderedBytes < IOLimits.passRenderBudget && !hub.isHoldingInput(id) && !self.historyWriterIsBehind
             }
         }
         return connection.framer.feedWhileAccepted(bytes) { event in
@@ -84,7 +84,7 @@ extension ChatServer {
     /// Whether one more line from `connection` may be handled in this pass. Not while the hub
     /// holds its input (a password command of its is unanswered): the rest stays held as bytes.
     private func mayTakeLine(_ connection: Connection, now: Double) -> Bool {
-        if hub.outbox.renderedBytes >= IOLimits.passRenderBudget || hub.isHoldingInput(connection.id) { return false }
+        if hub.outbox.renderedBytes >= IOLimits.passRenderBudget || hub.isHoldingInput(connection.id) || historyWriterIsBehind { return false }
         return connection.bucket?.hasToken(now: now) ?? true
     }
 

@@ -214,6 +214,10 @@ extension ChatServer {
     /// Once a second: input timeouts, and slow consumers that stopped receiving new output (so `flush` never
     /// re-checks them) but still sit over the soft limit. The prepare watcher closes them.
     func housekeeping() {
+        if reactor.now - lastMemoryTrim >= MemoryReturn.trimIntervalSeconds {
+            lastMemoryTrim = reactor.now
+            MemoryReturn.trim()
+        }
         enforceTimeouts()
         closeLingeringClients()
         endPenalties()

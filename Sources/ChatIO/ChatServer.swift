@@ -51,12 +51,18 @@ public final class ChatServer {
     /// Bytes every client pins (output backlogs and held input), kept exact by `Connection`;
     /// bounded by `config.maxClientMemory`.
     var clientMemoryBytes = 0
+    /// When housekeeping last gave free heap pages back (`MemoryReturn.trim`).
+    var lastMemoryTrim = 0.0
     /// Connected clients per IP address. Always kept (one dictionary update per accept and
     /// close), so the limit can be switched on by SIGHUP with the counts already right.
     var clientsPerAddress: [Substring: Int] = [:]
     var shutdownTimer: TimerWatcher?
     /// History persistence (ChatServer+History.swift); nil when history is off or in memory only.
     var storeWriter: StoreWriter?
+    /// Hand-over batches the writer has not committed yet, and their lines in all (see
+    /// `historyWriterIsBehind`).
+    var historyInFlight: [(batch: UInt64, lines: Int)] = []
+    var historyLinesInFlight = 0
     var storeInbox: AsyncInbox<StoreWriter.Report>?
     /// Password hashing (ChatServer+Accounts.swift); nil until accounts are enabled.
     var hasher: PasswordHasher?

@@ -139,6 +139,7 @@ struct Serve: ParsableCommand {
         logger.logLevel = level
         // A write to a client that reset must return EPIPE, not kill the daemon.
         signal(SIGPIPE, SIG_IGN)
+        if !MemoryReturn.configure() { logger.warning("mallopt(M_MMAP_THRESHOLD) refused: memory freed after a burst may stay in the process") }
 
         var config = ServerConfig()
         config.host = host
