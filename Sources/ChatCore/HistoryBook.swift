@@ -53,11 +53,14 @@ public struct HistoryBook {
 
     /// Adds a line to its room (`key` is `NameRules.fold(entry.room)`, which the caller has
     /// cached), dropping the room's oldest line when full.
-    public mutating func record(_ entry: HistoryEntry, key: String, durableBatch: UInt64 = .max) {
+    /// `batch` is the writer hand-over the line goes out in (it must be durable before the
+    /// ring may be evicted once parked). Over budget, parked rings go first, then this ring is
+    /// trimmed to `linesKeptUnderPressure`.
+    public mutating func record(_ entry: HistoryEntry, key: String, batch: UInt64 = 0, durableBatch: UInt64 = .max) {
         let cost = Self.cost(of: entry)
         bytes += cost
         // One hash lookup, the ring edited in place (the per-line cost when history is on).
-        if let dropped = rings[key, default: Ring(capacity: linesPerRoom)].append(entry, cost: cost) { bytes -= dropped }
+        if let dropped = rings[key, default: Ring(capacity: linesPerRoom)].append(entry, cost: cost, batch: batch) { bytes -= dropped }
         if bytes > memoryBudget {
             evictParked(durableBatch: durableBatch)
             if bytes > memoryBudget, let released = rings[key]?.trim(to: linesKeptUnderPressure) { bytes -= released }
@@ -72,19 +75,27 @@ public struct HistoryBook {
         for entry in entries.suffix(linesPerRoom) {
             let cost = Self.cost(of: entry)
             bytes += cost
-            if let dropped = ring.append(entry, cost: cost) { bytes -= dropped }
+            if let dropped = ring.append(entry, cost: cost, batch: 0) { bytes -= dropped }  // on disk already
+        }
+        if bytes > memoryBudget {
+            evictParked(durableBatch: durableBatch)
+            if bytes > memoryBudget { bytes -= ring.trim(to: linesKeptUnderPressure) }
         }
         rings[key] = ring
-        if bytes > memoryBudget { evictParked(durableBatch: durableBatch) }
     }
 
-    /// The room emptied: keep its ring while memory allows. `batch` is the hand-over batch its
-    /// newest line is in (or a later one).
-    public mutating func park(_ key: String, batch: UInt64, durableBatch: UInt64 = .max) {
-        guard rings[key] != nil else { return }
+    /// The room emptied: keep its ring while memory allows; it may go once the hand-over batch
+    /// of its newest line is durable.
+    public mutating func park(_ key: String, durableBatch: UInt64 = .max) {
+        guard let batch = rings[key]?.newestBatch else { return }
         parkedAt[key] = batch
         parkQueue.append((key, batch))
         if bytes > memoryBudget { evictParked(durableBatch: durableBatch) }
+        // Parking and unparking leave stale queue entries behind even while under budget.
+        if parkQueue.count - parkQueueHead > 2 * parkedAt.count + 1024 {
+            parkQueue = parkQueue[parkQueueHead...].filter { parkedAt[$0.key] == $0.batch }
+            parkQueueHead = 0
+        }
     }
 
     /// Evicts parked rings, oldest first, while over budget and durable on disk.
@@ -152,12 +163,15 @@ public struct HistoryBook {
         private var start = 0
         let capacity: Int
         private(set) var bytes = 0
+        /// The writer hand-over batch of the newest line (0: read from disk).
+        private(set) var newestBatch: UInt64 = 0
 
         init(capacity: Int) { self.capacity = capacity }
 
         /// Appends; returns the cost of the line it overwrote, if any.
-        mutating func append(_ entry: HistoryEntry, cost: Int) -> Int? {
+        mutating func append(_ entry: HistoryEntry, cost: Int, batch: UInt64) -> Int? {
             bytes += cost
+            newestBatch = max(newestBatch, batch)
             let body = WireStyle.historyBody(entry)
             if storage.count < capacity {
                 storage.append(entry)

@@ -201,7 +201,7 @@ extension Hub {
         var text = "\(room.name) \(room.members.count) member\(room.members.count == 1 ? "" : "s")"
         if !room.topic.isEmpty { text += ", topic: \(room.topic)" }
         reply(id, "join", text)
-        _ = replay(room, count: historyReplayLines, to: id)
+        _ = replay(room, count: historyReplayLines, to: id, fitting: true)
     }
 
     private func part(_ name: String?, reason: String?, from id: ClientID) {

@@ -12,7 +12,7 @@ extension Hub {
     func remember(_ kind: HistoryEntry.Kind, room: String, key: String, sender: String, text: ArraySlice<UInt8>) {
         guard history != nil else { return }
         let entry = HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text))
-        history?.record(entry, key: key, durableBatch: historyDurableBatch)
+        history?.record(entry, key: key, batch: historyBatch, durableBatch: historyDurableBatch)
         if persistsHistory { pendingHistory.append(entry) }
     }
 
@@ -51,19 +51,24 @@ extension Hub {
         if room.isProtected {
             history?.forget(room.key)
             if persistsHistory {
-                pendingRoomChanges.append(.forget(room.key))
+                queueRoomChange(.forget(room.key))
                 forgottenRoomBatches[room.key] = historyBatch
             }
         } else {
-            history?.park(room.key, batch: historyBatch, durableBatch: historyDurableBatch)
+            history?.park(room.key, durableBatch: historyDurableBatch)
         }
     }
 
-    /// A room gained a key or a ban: from now on its history must not outlive it, even across
-    /// a crash.
-    func historyRoomProtected(_ slot: Int) {
-        guard persistsHistory, let room = room(slot), !room.isProtected else { return }
-        pendingRoomChanges.append(.protect(room.key))
+    /// A room's key or bans changed: a room that gained its first one must not have history that
+    /// outlives it, even across a crash; one that lost its last one keeps its history again.
+    func historyAccessChanged(_ slot: Int, wasProtected: Bool) {
+        guard persistsHistory, let room = room(slot), room.isProtected != wasProtected else { return }
+        queueRoomChange(room.isProtected ? .protect(room.key) : .unprotect(room.key))
+    }
+
+    /// Queues a room change at its place among this iteration's lines.
+    private func queueRoomChange(_ change: RoomHistoryChange) {
+        pendingRoomChanges.append(PendingRoomChange(change: change, afterLines: pendingHistory.count))
     }
 
     /// Sends a room's latest `count` lines to `id`, each marked as history and labelled with the
@@ -72,11 +77,22 @@ extension Hub {
     ///
     /// Each line's body was rendered when it was said; a replay copies the bodies into one
     /// message, so a joiner costs one publish and one delivery however many lines it gets.
-    func replay(_ room: Room, count: Int, to id: ClientID) -> Int {
+    ///
+    /// The replay on join never cuts anyone: it starts with the newest lines that fit what the
+    /// client may still be sent (all of them, unless the hard limit is set very low).
+    func replay(_ room: Room, count: Int, to id: ClientID, fitting: Bool = false) -> Int {
         guard let history, count > 0 else { return 0 }
-        let bodies = history.recentBodies(key: room.key, count: count)
+        var bodies = history.recentBodies(key: room.key, count: count)[...]
+        let overhead = room.name.utf8.count + Self.renderedLineOverhead
+        var cost = bodies.reduce(0) { $0 + $1.count + overhead }
+        if fitting {
+            let allowance = outbox.allowance(of: id)
+            while cost > allowance, let oldest = bodies.first {
+                cost -= oldest.count + overhead
+                bodies = bodies.dropFirst()
+            }
+        }
         if bodies.isEmpty { return 0 }
-        let cost = bodies.reduce(0) { $0 + $1.count + room.name.utf8.count + Self.renderedLineOverhead }
         guard outbox.charge(id, cost) else { return 0 }
         let style = style(of: id)
         outbox.deliver(outbox.publish { out in
@@ -100,6 +116,11 @@ extension Hub {
             fail(id, .usage, "/history shows 1 to \(history.linesPerRoom) lines")
             return
         }
+        let cost = history.recentBodies(key: room.key, count: wanted).reduce(0) { $0 + $1.count + room.name.utf8.count + Self.renderedLineOverhead }
+        if cost > Int(outbox.fullAllowance) {  // could never fit: refuse rather than cut
+            fail(id, .outputLimit, "\(wanted) lines of \(room.name) would pass your output limit; ask for fewer")
+            return
+        }
         let shown = replay(room, count: wanted, to: id)
         reply(id, "history", "\(room.name) \(shown) line\(shown == 1 ? "" : "s")")
     }
@@ -109,6 +130,15 @@ extension Hub {
 public enum RoomHistoryChange: Sendable, Equatable {
     /// The room has a key or bans: forget its history at the next start.
     case protect(String)
+    /// The room's last key or ban is gone: its history is kept again.
+    case unprotect(String)
     /// Delete the room's history now (it was protected and emptied).
     case forget(String)
+}
+
+/// A room change and how many of the same hand-over's lines come before it, so the writer
+/// applies it exactly there: a forget must not delete a line said after it.
+public struct PendingRoomChange: Sendable, Equatable {
+    public let change: RoomHistoryChange
+    public let afterLines: Int
 }

@@ -74,8 +74,8 @@ extension Hub {
 
     func setKey(_ name: String, _ key: String?, from id: ClientID) {
         guard let slot = ownedRoom(name, by: id), let room = room(slot) else { return }
-        if key != nil { historyRoomProtected(slot) }
         updateRoom(slot) { $0.joinKey = key }
+        historyAccessChanged(slot, wasProtected: room.isProtected)
         reply(id, "key", key == nil ? "\(room.name) key removed" : "\(room.name) key set")
     }
 
@@ -97,7 +97,7 @@ extension Hub {
             fail(id, .usage, "ban a name, a guest's address name (127.0.0.1:52056), an address or a range (127.0.0.0/8)")
             return
         }
-        historyRoomProtected(slot)
+        defer { historyAccessChanged(slot, wasProtected: room.isProtected) }
         switch target {
         case .name(let folded):
             var names: Set<String> = [folded]
@@ -131,6 +131,7 @@ extension Hub {
     /// Lifts a room ban given as it was made (any spelling of the same address or range).
     func roomUnban(_ roomName: String, _ text: String, from id: ClientID) {
         guard let slot = ownedRoom(roomName, by: id), let room = room(slot) else { return }
+        defer { historyAccessChanged(slot, wasProtected: room.isProtected) }
         switch BanTarget(text) {
         case .addresses(let range): updateRoom(slot) { $0.bannedRanges.removeAll { $0 == range } }
         case .name(let folded): updateRoom(slot) { $0.bannedNames.remove(folded) }

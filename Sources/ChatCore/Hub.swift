@@ -29,7 +29,7 @@ public final class Hub {
     /// Protected rooms forgotten in a batch the writer may not have finished: not read back.
     var forgottenRoomBatches: [String: UInt64] = [:]
     /// Rooms whose stored history must be protected or forgotten, in order with the lines.
-    public var pendingRoomChanges: [RoomHistoryChange] = []
+    public var pendingRoomChanges: [PendingRoomChange] = []
     /// Reads a room's latest lines from the store (folded name → oldest first) when a room is
     /// created and its ring is not in memory; nil when history is in memory only.
     public var historyLoader: ((String) -> [HistoryEntry])?
@@ -159,7 +159,7 @@ public final class Hub {
         let lobby = roomIndex[NameRules.fold(defaultRoom)] ?? createRoom(defaultRoom, permanent: true)
         for line in motd { send(.notice(.server(line)), to: id) }
         addMember(id, toRoom: lobby)
-        if let room = room(lobby) { _ = replay(room, count: historyReplayLines, to: id) }
+        if let room = room(lobby) { _ = replay(room, count: historyReplayLines, to: id, fitting: true) }
     }
 
     /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`. Calling it

@@ -58,6 +58,9 @@ public struct LineFramer: Sendable {
     /// layer limits how long a client may hold one.
     public var hasPartialLine: Bool { !partial.isEmpty || discarding }
 
+    /// Bytes of the unfinished line held (at most `maxLineBytes`), for memory accounting.
+    public var bufferedBytes: Int { partial.count }
+
     /// Feeds one chunk and reports each event to `handle` in input order.
     public mutating func feed<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, _ handle: (Event) -> Void) where Bytes.Index == Int {
         _ = feedWhileAccepted(bytes) { event in

@@ -10,9 +10,10 @@
 /// `reset()`: after that no range points into the arena, so it is reused from offset zero.
 ///
 /// Bounds: offsets are 32-bit, and the arena never comes near 4 GiB because the I/O layer
-/// stops handing input to the hub once `renderedBytes` passes its per-pass budget (32 MiB), and
-/// any single command renders at most about 1 MiB (`/history` 200 lines, lists capped at
-/// `maxListedNames`). Each client also has an *allowance*: its hard output limit less what it
+/// stops handing input to the hub, and stops accepting, once `renderedBytes` passes its
+/// per-pass budget (32 MiB), and any single command or admission renders at most 200 history
+/// lines of `--max-line-bytes` each (800 KiB at the defaults, 200 MiB at the largest settings),
+/// lists being capped at `maxListedNames` lines. Each client also has an *allowance*: its hard output limit less what it
 /// already has pending. A delivery that would overdraw it is not queued; the client is listed in
 /// `overLimit` for the I/O layer to cut, during the pass, before its output can pile up.
 public struct Outbox: Sendable {
@@ -57,7 +58,7 @@ public struct Outbox: Sendable {
     /// Clients a delivery would have taken past their hard output limit this iteration.
     public private(set) var overLimit: [ClientID] = []
     /// Every client's allowance when it has nothing pending: the hard output limit.
-    public var fullAllowance: UInt32 = UInt32.max
+    public private(set) var fullAllowance: UInt32 = UInt32.max
 
     /// Bytes rendered so far this iteration.
     public var renderedBytes: Int { arena.count }
@@ -81,11 +82,22 @@ public struct Outbox: Sendable {
         links[slot] = Link(allowance: fullAllowance)
     }
 
+    /// A new hard limit (start, SIGHUP): every client's allowance moves by the difference, so
+    /// what it already has pending still counts against the new limit.
+    public mutating func setFullAllowance(_ limit: UInt32) {
+        let change = Int(limit) - Int(fullAllowance)
+        fullAllowance = limit
+        if change == 0 { return }
+        for slot in links.indices where !links[slot].isOverLimit {
+            links[slot].allowance = UInt32(clamping: min(Int(limit), max(0, Int(links[slot].allowance) + change)))
+        }
+    }
+
     /// What `client` may still be sent before it passes its hard limit (0 once it has).
     public func allowance(of client: ClientID) -> Int {
         let slot = Int(client.index)
-        guard slot < links.count else { return 0 }
-        return links[slot].isOverLimit ? 0 : Int(links[slot].allowance)
+        guard slot < links.count, !links[slot].isOverLimit else { return 0 }
+        return Int(links[slot].allowance)
     }
 
     /// The I/O layer wrote `bytes` of this client's pending output: it may be sent that much more.

@@ -17,10 +17,6 @@ struct ByteQueue {
         storage.append(contentsOf: bytes)
     }
 
-    mutating func append<Bytes: Collection<UInt8>>(contentsOf bytes: Bytes) {
-        storage.append(contentsOf: bytes)
-    }
-
     /// Drops `count` bytes from the front; frees the storage once everything is consumed.
     mutating func consume(_ count: Int) {
         start += min(count, self.count)

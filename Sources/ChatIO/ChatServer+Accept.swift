@@ -8,6 +8,9 @@ import Glibc
 extension ChatServer {
     func acceptReady() {
         for _ in 0..<IOLimits.acceptsPerCallback {
+            // Each admission renders a welcome and a replay: past the pass budget the rest wait in
+            // the kernel's accept queue for the next pass (the listener fires again).
+            if hub.outbox.renderedBytes >= IOLimits.passRenderBudget { return }
             let accepted: (fd: Int32, address: SocketAddress)?
             do {
                 accepted = try Socket.accept(listenFD)

@@ -77,7 +77,7 @@ extension ChatServer {
     /// resumes it once the hub lets go. Implemented as a penalty without an end, so the flood
     /// timer and `endPenalties` leave the socket alone meanwhile. Bytes already read stay in
     /// the connection's held input (`mayTakeLine` frames nothing while the hub holds); the
-    /// flood timer frames them once the hub lets go, then reading resumes.
+    /// held-input timer frames them once the hub lets go, then reading resumes.
     private func applyInputHolds() {
         guard !hub.inputHoldChanges.isEmpty else { return }
         for id in hub.inputHoldChanges {

@@ -6,7 +6,7 @@ import Glibc
 /// Flood control never drops a line: when a client's token bucket is empty the rest of what it
 /// sent is held, as raw bytes, and its socket is not read, so the kernel pushes back on the
 /// sender. The same holding stops a client's input when this loop pass has already rendered
-/// `IOLimits.passRenderBudget` bytes, so no pass renders without bound. The flood timer feeds
+/// `IOLimits.passRenderBudget` bytes, so no pass renders without bound. The held-input timer feeds
 /// held input again as tokens return (and the next pass starts with an empty arena), and
 /// disconnects a client that flood control holds back for `floodSeconds`.
 ///
@@ -88,7 +88,7 @@ extension ChatServer {
         return connection.bucket?.hasToken(now: now) ?? true
     }
 
-    /// Stops reading a client whose input is held, until the flood timer feeds it again.
+    /// Stops reading a client whose input is held, until the held-input timer feeds it again.
     private func hold(_ connection: Connection) {
         connection.stopReading(reactor.loop)
         if connection.throttledSince == nil && !(connection.bucket?.hasToken(now: reactor.now) ?? true) {
@@ -96,12 +96,12 @@ extension ChatServer {
             logger.debug("client \(connection.address) is flooding; reads paused")
         }
         if !heldClients.contains(connection.id) { heldClients.append(connection.id) }
-        if !floodTimer.isActive { floodTimer.start() }
+        if !heldInputTimer.isActive { heldInputTimer.start() }
     }
 
-    /// The flood timer: frames held input again as tokens return; resumes reading once a
+    /// The held-input timer: frames held input again as tokens return; resumes reading once a
     /// client's held input is gone; disconnects one held back by flood control for too long.
-    func releaseHeldLines() {
+    func frameHeldInput() {
         let now = reactor.now
         hub.now = now
         var stillHeld: [ClientID] = []
@@ -130,14 +130,17 @@ extension ChatServer {
             }
         }
         heldClients = stillHeld
-        if heldClients.isEmpty { floodTimer.stop() }
+        if heldClients.isEmpty { heldInputTimer.stop() }
     }
 
     /// At shutdown: every line already read is handled (relayed and stored) before the
     /// goodbye, whatever flood control or the pass budget would say.
+    /// Between clients the output is flushed once the pass budget is passed, so even this pass
+    /// keeps the arena bounded.
     func frameAllHeldInput() {
         hub.now = reactor.now
         for id in heldClients {
+            if hub.outbox.renderedBytes >= IOLimits.passRenderBudget { flushAll() }
             guard let connection = connection(id), !connection.isClosed else { continue }
             let hub = self.hub
             connection.heldInput.withUnsafeBytes { bytes in connection.framer.feed(bytes) { hub.handle($0, from: id) } }
@@ -146,7 +149,9 @@ extension ChatServer {
         heldClients.removeAll()
     }
 
+    /// Keeps the partial-line timeout list and the memory total right after framing.
     private func trackPartialLine(_ connection: Connection) {
+        connection.countPartialLine()
         guard config.partialLineTimeout > 0 else { return }
         if connection.framer.hasPartialLine {
             if !partialLineClients.contains(connection.id) { partialLineClients.touch(connection.id, at: reactor.now) }

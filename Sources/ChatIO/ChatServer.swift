@@ -41,7 +41,7 @@ public final class ChatServer {
     /// Clients whose input is held (flood control or the per-pass budget), and the timer
     /// that frames it again.
     var heldClients: [ClientID] = []
-    var floodTimer: TimerWatcher!
+    var heldInputTimer: TimerWatcher!
     /// Timeout bookkeeping (see ChatServer+Input.swift).
     var idleClients = ActivityList()
     var partialLineClients = ActivityList()
@@ -87,7 +87,7 @@ public final class ChatServer {
         self.reactor = reactor
         self.logger = logger
         self.hub = Hub(limits: config.chat)
-        hub.outbox.fullAllowance = config.outputAllowance
+        hub.outbox.setFullAllowance(config.outputAllowance)
         hub.motd = config.motd
         hub.operators = Set(config.operators.map(NameRules.fold))
         hub.operatorAccounts = config.operatorAccounts
@@ -110,8 +110,8 @@ public final class ChatServer {
             if !isShuttingDown { listenWatcher.start() }
         }
         housekeepingTimer = TimerWatcher(reactor: reactor, after: 1, repeat: 1) { [unowned self] in housekeeping() }
-        floodTimer = TimerWatcher(reactor: reactor, after: IOLimits.floodTickSeconds, repeat: IOLimits.floodTickSeconds) { [unowned self] in
-            releaseHeldLines()
+        heldInputTimer = TimerWatcher(reactor: reactor, after: IOLimits.floodTickSeconds, repeat: IOLimits.floodTickSeconds) { [unowned self] in
+            frameHeldInput()
         }
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in flushAll() }
     }
@@ -151,7 +151,7 @@ public final class ChatServer {
         next.port = config.port
         next.chat = config.chat
         config = next
-        hub.outbox.fullAllowance = next.outputAllowance
+        hub.outbox.setFullAllowance(next.outputAllowance)
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
         logger.logLevel = logLevel
         applyOperators(next)

@@ -66,7 +66,7 @@ public enum ConfigFile {
             case "flood-seconds": config.floodSeconds = try number(SettingRange.floodSeconds)
             case "idle-timeout": config.idleTimeout = try number(SettingRange.idleTimeout)
             case "partial-line-timeout": config.partialLineTimeout = try number(SettingRange.partialLineTimeout)
-            case "output-hard-limit": config.outputHardLimit = try whole(SettingRange.outputLimit)
+            case "output-hard-limit": config.outputHardLimit = try whole(SettingRange.outputHardLimit)
             case "output-soft-limit": config.outputSoftLimit = try whole(SettingRange.outputLimit)
             case "max-client-memory": config.maxClientMemory = try whole(SettingRange.maxClientMemory)
             default: config.outputSoftSeconds = try number(SettingRange.outputSoftSeconds)  // "output-soft-seconds", the last key

@@ -16,7 +16,8 @@ final class Connection {
     /// keep the server's client-memory total right.
     private(set) var backlog = ByteQueue()
     /// Input read from the socket but not yet framed: what was left of a read when flood
-    /// control, the per-pass budget or the hub stopped taking this client's lines. At most one
+    /// control, the per-pass budget, the history writer's backlog or a pending password check
+    /// stopped taking this client's input. At most one
     /// read's worth, kept at its wire size (parsed lines would cost tens of times more).
     private(set) var heldInput = ByteQueue()
     /// When `pendingOutput` first went over the soft limit, or nil while under it.
@@ -34,7 +35,7 @@ final class Connection {
     /// Reads are paused until then (a wrong server password); see ChatServer+Accounts.swift.
     var penaltyUntil: Double?
     /// The hub holds this client's input while its password command is unanswered: reads are
-    /// paused (`penaltyUntil` is infinity meanwhile, which the flood timer and the penalty
+    /// paused (`penaltyUntil` is infinity meanwhile, which the held-input timer and the penalty
     /// check already respect) and a real penalty set before waits in `penaltyBeforeHold`.
     var inputHeldForPassword = false
     var penaltyBeforeHold: Double?
@@ -78,7 +79,18 @@ final class Connection {
 
     /// Bytes this client pins in the daemon: its output backlog and its held input. The sum
     /// over all clients is what the global client-memory budget bounds.
-    var memoryInUse: Int { backlog.count + heldInput.count }
+    var memoryInUse: Int { backlog.count + heldInput.count + countedPartialLine }
+
+    /// The framer's unfinished line as last counted in the server's total.
+    private var countedPartialLine = 0
+
+    /// Brings the server's total up to date with the framer's unfinished line; called after
+    /// every framing (a partial line can be up to `--max-line-bytes`).
+    func countPartialLine() {
+        let now = framer.bufferedBytes
+        server.clientMemoryBytes += now - countedPartialLine
+        countedPartialLine = now
+    }
 
     /// The IP address without the port, for the per-address limit.
     var host: Substring { ClientAddress.host(of: address) }
@@ -132,5 +144,7 @@ final class Connection {
     func releaseBuffers() {
         dropBacklog()
         consumeHeldInput(heldInput.count)
+        server.clientMemoryBytes -= countedPartialLine
+        countedPartialLine = 0
     }
 }

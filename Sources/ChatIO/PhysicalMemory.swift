@@ -2,12 +2,24 @@ import Glibc
 
 /// The machine's memory, for defaults sized to it.
 enum PhysicalMemory {
-    /// Physical memory in bytes, or nil when sysconf cannot tell.
+    /// The memory this process may use: physical memory, or the cgroup v2 limit
+    /// (`/sys/fs/cgroup/memory.max`) when a container or systemd unit sets a lower one; nil
+    /// when neither can be read.
     static var bytes: Int? {
         let pages = sysconf(Int32(_SC_PHYS_PAGES))
         let pageSize = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageSize > 0 else { return nil }
-        let (total, overflow) = pages.multipliedReportingOverflow(by: pageSize)
-        return overflow ? Int.max : total
+        var physical: Int?
+        if pages > 0, pageSize > 0 {
+            let (total, overflow) = pages.multipliedReportingOverflow(by: pageSize)
+            physical = overflow ? Int.max : total
+        }
+        guard let limit = cgroupLimit else { return physical }
+        return min(physical ?? limit, limit)
+    }
+
+    /// The cgroup v2 memory limit, if one is set ("max" means none).
+    private static var cgroupLimit: Int? {
+        guard let text = try? TextFile.read("/sys/fs/cgroup/memory.max") else { return nil }
+        return Int(text.trimmingSpaces.filter { !$0.isNewline })
     }
 }

@@ -13,8 +13,11 @@ public enum SettingRange {
     public static let maxClients = Bounded.count(from: 1)
     public static let maxClientsPerAddress = Bounded.count()
     public static let noticeRoomLimit = Bounded.count()
-    /// Both output limits (hard and soft).
+    /// The soft output limit.
     public static let outputLimit = Bounded.bytes()
+    /// The hard output limit counts everything queued for a client in a pass, the welcome
+    /// included: below 64 KiB every client would be cut as it connects.
+    public static let outputHardLimit = Bounded.bytes(from: 65_536)
     public static let outputSoftSeconds = Bounded.seconds()
     public static let maxLineRate = Bounded(0, Bounded.maxRate, unit: "lines per second", wholeNumber: false)
     public static let lineBurst = Bounded(1, Bounded.maxRate, unit: "lines", wholeNumber: false)
@@ -26,8 +29,6 @@ public enum SettingRange {
     public static let historyMaxLines = Bounded.count()
     public static let historyMaxDays = Bounded(0, Bounded.maxSeconds / 86_400, unit: "days", wholeNumber: false, maximumNote: "10 years")
     public static let commitWindow = Bounded.seconds(to: 1)
-    // The options main added alongside this work (the bounds and history-memory branches);
-    // wire them up as above when merging.
     public static let maxClientMemory = Bounded.bytes(from: 1)
     public static let maxRooms = Bounded.count(from: 1)
     public static let historyMemory = Bounded.bytes()

@@ -49,7 +49,7 @@ public final class StoreWriter: @unchecked Sendable {
     /// One item per loop iteration's hand-over, not per line.
     enum Write: Sendable {
         /// One loop iteration's lines, then its room changes (applied after those lines).
-        case lines([HistoryEntry], rooms: [RoomHistoryChange], batch: UInt64)
+        case lines([HistoryEntry], rooms: [PendingRoomChange], batch: UInt64)
         case changes([AccountChange])
         case confirmed([AccountWrite], confirm: @Sendable (AccountWriteReport) -> Void)
     }
@@ -81,7 +81,7 @@ public final class StoreWriter: @unchecked Sendable {
     /// From the loop thread: queue lines for the next commit.
     /// `batch` numbers the hand-over; `.durable` reports come back with it once committed.
     /// Room changes (protect, forget) are applied after the lines of the same hand-over.
-    public func submit(_ entries: [HistoryEntry], then rooms: [RoomHistoryChange], batch: UInt64) {
+    public func submit(_ entries: [HistoryEntry], then rooms: [PendingRoomChange], batch: UInt64) {
         queue.push(.lines(entries, rooms: rooms, batch: batch))
     }
 
@@ -138,13 +138,17 @@ public final class StoreWriter: @unchecked Sendable {
         for item in batch {
             switch item {
             case .lines(let more, let rooms, let number):
-                lines += more
                 newestBatch = number
-                if !rooms.isEmpty {
+                var start = 0
+                for room in rooms {  // each at its place among the lines
+                    let end = min(max(room.afterLines, start), more.count)
+                    lines += more[start..<end]
+                    start = end
                     commit(lines)
                     lines.removeAll()
-                    apply(rooms)
+                    apply([room.change])
                 }
+                lines += more[start...]
             case .changes(let more): changes += more
             case .confirmed(let writes, let confirm): confirmed += writes.map { ($0, confirm) }
             }
@@ -175,6 +179,7 @@ public final class StoreWriter: @unchecked Sendable {
             for change in changes {
                 switch change {
                 case .protect(let key): try store.protect(roomKey: key)
+                case .unprotect(let key): try store.unprotect(roomKey: key)
                 case .forget(let key):
                     try store.forget(roomKey: key)
                     touchedRooms.remove(key)

@@ -153,6 +153,12 @@ public final class HistoryStore {
         try protectRoom.step()
     }
 
+    /// The room lost its last key or ban: its history is no longer forgotten at the next start.
+    public func unprotect(roomKey: String) throws {
+        try unprotectRoom.bind(.text(roomKey))
+        try unprotectRoom.step()
+    }
+
     /// At start every room is empty and its key and bans are gone: forget the history of every
     /// room that had them. Returns how many rooms that was.
     @discardableResult

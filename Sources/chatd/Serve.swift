@@ -31,8 +31,8 @@ struct Serve: ParsableCommand {
             transform: SettingRange.noticeRoomLimit.parseInt)
     var noticeRoomLimit = ChatLimits().noticeRoomLimit
 
-    @Option(help: .setting("Unsent output per client (bytes) that closes it at once.", SettingRange.outputLimit, default: ServerConfig().outputHardLimit),
-            transform: SettingRange.outputLimit.parseInt)
+    @Option(help: .setting("Unsent output per client (bytes) that closes it at once.", SettingRange.outputHardLimit, default: ServerConfig().outputHardLimit),
+            transform: SettingRange.outputHardLimit.parseInt)
     var outputHardLimit = ServerConfig().outputHardLimit
 
     @Option(help: .setting("Unsent output per client (bytes) that closes it if it persists for --output-soft-seconds.", SettingRange.outputLimit, default: ServerConfig().outputSoftLimit),

@@ -32,17 +32,30 @@ import Testing
         let text = String(repeating: "x", count: 1000)
         let perLine = HistoryBook.cost(of: line("#a", 0, text))
         var book = HistoryBook(linesPerRoom: 10, memoryBudget: perLine * 4)
-        book.record(line("#a", 1, text), key: "#a", durableBatch: 0)
-        book.record(line("#b", 2, text), key: "#b", durableBatch: 0)
-        book.park("#a", batch: 1, durableBatch: 0)
-        book.park("#b", batch: 2, durableBatch: 0)
-        for at in 5...7 { book.record(line("#c", Double(at), text), key: "#c", durableBatch: 0) }
+        book.record(line("#a", 1, text), key: "#a", batch: 1, durableBatch: 0)
+        book.record(line("#b", 2, text), key: "#b", batch: 2, durableBatch: 0)
+        book.park("#a", durableBatch: 0)
+        book.park("#b", durableBatch: 0)
+        for at in 5...7 { book.record(line("#c", Double(at), text), key: "#c", batch: 3, durableBatch: 0) }
         #expect(book.contains("#a") && book.contains("#b"), "not yet committed: kept although over budget")
-        book.record(line("#c", 8, text), key: "#c", durableBatch: 1)
+        book.record(line("#c", 8, text), key: "#c", batch: 3, durableBatch: 1)
         #expect(!book.contains("#a") && book.contains("#b"), "only the ring whose batch is durable went")
-        book.record(line("#c", 9, text), key: "#c", durableBatch: 2)
+        book.record(line("#c", 9, text), key: "#c", batch: 3, durableBatch: 2)
         #expect(!book.contains("#b") && book.contains("#c"))
         #expect(book.parkedCount == 0)
+    }
+
+    @Test func ringsReadFromDiskParkAsDurableAndLoadsStayWithinTheBudget() {
+        let text = String(repeating: "z", count: 1000)
+        let perLine = HistoryBook.cost(of: line("#a", 0, text))
+        var book = HistoryBook(linesPerRoom: 50, memoryBudget: perLine * 10)
+        book.linesKeptUnderPressure = 3
+        book.load((1...8).map { line("#old", Double($0), text) }, key: "#old", durableBatch: 0)
+        book.park("#old", durableBatch: 0)
+        book.load((1...8).map { line("#new", Double($0), text) }, key: "#new", durableBatch: 0)
+        #expect(!book.contains("#old"), "a ring read from disk is durable: it can go without any batch committing")
+        book.load((1...40).map { line("#big", Double($0), text) }, key: "#big", durableBatch: 0)
+        #expect(book.bytes <= perLine * 10 + perLine * 3, "a load over budget is trimmed")
     }
 
     @Test func aLiveRoomUnderPressureKeepsItsReplayLines() {
@@ -59,7 +72,7 @@ import Testing
     @Test func anUnparkedRingIsKeptAndAForgottenOneIsGone() {
         var book = HistoryBook(linesPerRoom: 5)
         book.record(line("#a", 1), key: "#a")
-        book.park("#a", batch: 1)
+        book.park("#a")
         let found = book.unpark("#a")
         #expect(found, "a quick rejoin finds the ring in memory")
         book.forget("#a")

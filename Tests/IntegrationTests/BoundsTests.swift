@@ -74,8 +74,9 @@ import Testing
     }
 
     /// Many clients that never read, and one talker within the limits: each client's limit
-    /// holds, and now their sum does too — the biggest are cut, a reading client misses nothing.
-    @Test func silentReadersPastTheGlobalBudgetAreCutBiggestFirst() throws {
+    /// holds, and now their sum does too — silent ones are cut (the heaviest first, by the
+    /// code's order), a reading client misses nothing.
+    @Test func silentReadersPastTheGlobalBudgetAreCut() throws {
         let daemon = try Daemon(["--max-line-rate", "0", "--output-hard-limit", "16000000",
                                  "--output-soft-limit", "16000000", "--max-client-memory", "24000000"])
         var silent: [TestClient] = []
@@ -301,6 +302,50 @@ import Testing
         #expect(mallory.waitFor { $0.hasPrefix("OK join") } != nil)
         mallory.send("/history #secret")
         #expect(mallory.waitFor { $0.hasPrefix("OK history") || $0.hasPrefix("HISTORY") } == "OK history #secret 0 lines")
+    }
+
+    @Test func aRoomWhoseKeyWasRemovedKeepsItsHistoryAcrossARestart() throws {
+        let directory = try BoundsTests.TemporaryDirectory()
+        let db = directory.path + "/chat.db"
+        let first = try Daemon(["--db", db])
+        let alice = try first.client(named: "alice")
+        alice.send("/join #open")
+        alice.send("/key #open temporary")
+        alice.send("/key #open")
+        #expect(alice.waitFor { $0 == "OK key #open key removed" } != nil)
+        alice.send("public words")
+        alice.send("/ping said")
+        #expect(alice.waitFor { $0 == "OK pong said" } != nil)
+        first.signal(SIGTERM)
+        #expect(first.waitForExit() == 0)
+        let second = try Daemon(["--db", db])
+        let bob = try second.client(named: "bob")
+        bob.send("/join #open")
+        #expect(bob.waitFor { $0.hasPrefix("HISTORY #open ") }?.hasSuffix("<alice> public words") == true)
+    }
+
+    /// One write that empties a keyed room, re-creates it and speaks: the forget applies to
+    /// what came before it, never to the line after it.
+    @Test func aForgetDoesNotTakeTheLinesSaidAfterIt() throws {
+        let directory = try BoundsTests.TemporaryDirectory()
+        let db = directory.path + "/chat.db"
+        let first = try Daemon(["--db", db, "--max-line-rate", "0"])
+        let alice = try first.client(named: "alice")
+        alice.send("/join #s")
+        alice.send("/key #s k")
+        alice.send("secret words")
+        #expect(alice.waitFor { $0.hasPrefix("OK key") } != nil)
+        alice.sendRaw(Array("/part #s\n/join #s\nafter the forget\n/ping done\n".utf8))
+        #expect(alice.waitFor { $0 == "OK pong done" } != nil)
+        first.signal(SIGTERM)
+        #expect(first.waitForExit() == 0)
+        let second = try Daemon(["--db", db])
+        let bob = try second.client(named: "bob")
+        bob.send("/join #s")
+        bob.send("/ping replayed")
+        var lines: [String] = []
+        while let line = bob.readLine(), line != "OK pong replayed" { if line.hasPrefix("HISTORY") { lines.append(line) } }
+        #expect(lines.count == 1 && lines.first?.hasSuffix("<alice> after the forget") == true, "the replay: \(lines)")
     }
 
     @Test func aRecreatedRoomReplaysUnderItsNewName() throws {

@@ -30,7 +30,7 @@ import Testing
         try expectOneLineRefusal(["--idle-timeout", "1e19"], mentioning: "expected a number of seconds from 0 to 315360000 (10 years)")
         try expectOneLineRefusal(["--port", "70000"], mentioning: "expected a whole number from 0 to 65535")
         try expectOneLineRefusal(["--bogus"], mentioning: "chatd: Unknown option '--bogus'")
-        try expectOneLineRefusal(["--output-soft-limit", "10", "--output-hard-limit", "5"], mentioning: "must not exceed")
+        try expectOneLineRefusal(["--output-soft-limit", "100000", "--output-hard-limit", "70000"], mentioning: "must not exceed")
     }
 
     @Test func extremeNumbersInTheEnvironmentAreOneLineAndExitOne() throws {
