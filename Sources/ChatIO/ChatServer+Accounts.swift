@@ -11,7 +11,7 @@ extension ChatServer {
         }
         inbox.start()
         authInbox = inbox
-        hasher = try PasswordHasher { inbox.post($0) }
+        hasher = try PasswordHasher(metrics: workerMetrics) { inbox.post($0) }
         hub.decoyHash = PasswordHasher.decoyHash()
         if let serverPassword {
             let password = ServerPassword(serverPassword)
@@ -22,6 +22,7 @@ extension ChatServer {
     /// From `flushAll`: password jobs to the hashing thread, penalties applied.
     func handOverAuthWork() {
         if !hub.pendingAuthJobs.isEmpty {
+            counters.passwordJobsQueued &+= UInt64(hub.pendingAuthJobs.count)
             if let hasher {
                 hasher.submit(hub.pendingAuthJobs)
             } else {

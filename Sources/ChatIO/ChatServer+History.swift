@@ -51,7 +51,8 @@ extension ChatServer {
         }
         inbox.start()
         storeInbox = inbox
-        storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention) { inbox.post($0) }
+        storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention,
+                                  metrics: workerMetrics) { inbox.post($0) }
         hub.persistsHistory = true
         logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
@@ -60,6 +61,7 @@ extension ChatServer {
     /// account changes stay in memory only.
     func handOverHistory() {
         if !hub.pendingHistory.isEmpty {
+            counters.historyLinesQueued &+= UInt64(hub.pendingHistory.count)
             storeWriter?.submit(hub.pendingHistory, batch: hub.historyBatch)
             hub.pendingHistory.removeAll(keepingCapacity: true)
             hub.historyBatch += 1
