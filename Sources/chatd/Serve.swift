@@ -96,6 +96,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Comma-separated account names that are server operators (reloadable with --config).")
     var operators = ""
 
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9878 (off by default).")
+    var metrics: String?
+
+    @Option(help: "Log format on stderr: text, or json (one object per line: time, level, message and fields).")
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         if historyReplay < 0 || historyReplay > HistorySettings.linesInMemory { throw ValidationError("--history-replay must be between 0 and \(HistorySettings.linesInMemory)") }
         if historyMaxLines < 0 || historyMaxDays < 0 { throw ValidationError("--history-max-lines and --history-max-days must not be negative") }
@@ -105,6 +111,7 @@ struct Serve: ParsableCommand {
         if outputSoftLimit > outputHardLimit { throw ValidationError("--output-soft-limit must not exceed --output-hard-limit") }
         if maxLineRate < 0 || lineBurst < 1 { throw ValidationError("--max-line-rate must be >= 0 and --line-burst >= 1") }
         if idleTimeout < 0 || partialLineTimeout < 0 || floodSeconds <= 0 { throw ValidationError("timeouts must not be negative") }
+        if let metrics, HostPort.parse(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, e.g. 127.0.0.1:9878 or [::1]:9878") }
         if maxClientMemory < 1 || maxRooms < 1 || historyMemory < 0 || historyMaxBytes < 0 {
             throw ValidationError("--max-client-memory and --max-rooms must be at least 1, --history-memory and --history-max-bytes not negative")
         }
@@ -112,11 +119,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logFormat.bootstrap(level: level)
         var logger = Logger(label: "chatd")
         logger.logLevel = level
         // A write to a client that reset must return EPIPE, not kill the daemon.
@@ -167,12 +170,20 @@ struct Serve: ParsableCommand {
         let server: ChatServer
         let reactor: Reactor
         let limit: Int
+        let notifier: SystemdNotifier?
         do {
             let settings = try loadSettings()
             logger.logLevel = settings.level
+            let environment = EnvironmentOptions.current
+            let activated = try SocketActivation.take(environment: environment)
+            notifier = try SystemdNotifier(environment: environment, logger: logger)
             limit = try DescriptorLimit.raiseToHard()
             reactor = try Reactor.makeDefault()
-            server = try ChatServer(config: settings.config, reactor: reactor, logger: logger, descriptorLimit: limit)
+            server = try ChatServer(config: settings.config, reactor: reactor, logger: logger, descriptorLimit: limit, listener: activated?.chat)
+            if activated != nil { logger.notice("socket activation: serving the socket systemd passed (--host and --port are not used)") }
+            if let endpoint = try startMetrics(server, inherited: activated?.metrics) {
+                logger.notice("metrics served at http://\(endpoint)/metrics")
+            }
             if !noHistory {
                 var history = HistorySettings()
                 history.replayLines = historyReplay
@@ -197,7 +208,12 @@ struct Serve: ParsableCommand {
             writeLineToStandardError("chatd: \(error)")
             throw ExitCode(1)
         }
-        let stop = { (name: String) in { server.shutdown(reason: name) } }
+        let stop = { (name: String) in
+            {
+                notifier?.stopping(status: "shutting down (\(name)); \(server.hub.clientCount) clients to notify")
+                server.shutdown(reason: name)
+            }
+        }
         let signals = [
             SignalWatcher(reactor: reactor, signal: SIGINT, handler: stop("SIGINT")),
             SignalWatcher(reactor: reactor, signal: SIGTERM, handler: stop("SIGTERM")),
@@ -216,7 +232,9 @@ struct Serve: ParsableCommand {
         signals.forEach { $0.start() }
         server.start()
         logger.notice("chatd listening on \(server.boundAddress)")
+        notifier?.ready(reactor: reactor) { "\(server.hub.clientCount) clients; serving on \(server.boundAddress)" }
         reactor.run()
+        notifier?.stop()
         signals.forEach { $0.stop() }
         server.stopWatchers()
         server.closeAccounts()
@@ -226,6 +244,14 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
+    /// Starts the metrics endpoint on the socket systemd passed, else on `--metrics`; returns
+    /// where it listens, or nil when metrics are off.
+    func startMetrics(_ server: ChatServer, inherited: Int32?) throws -> SocketAddress? {
+        if let inherited { return try server.enableMetrics(listener: inherited) }
+        guard let metrics, let (host, port) = HostPort.parse(metrics) else { return nil }
+        return try server.enableMetrics(on: SocketAddress(host: host, port: port))
+    }
+
     /// The server password from `--password-file` (first line) or `CHATD_PASSWORD`, which is
     /// removed from the environment once read so no child process inherits it. Never logged.
     func readServerPassword() throws -> [UInt8]? {
