@@ -7,7 +7,7 @@ struct Chatd: ParsableCommand {
         commandName: "chatd",
         abstract: "A multi-client TCP chat daemon on one libev reactor.",
         discussion: "Run with no subcommand to serve. Connect with nc, telnet or `chatd client`. Every serve option can also be set as CHATD_<OPTION> in the environment (CHATD_MAX_LINE_RATE=5, CHATD_NO_HISTORY=1); the command line wins.",
-        version: ChatdVersion.current,
+        version: "chatd \(ChatdVersion.current)",
         subcommands: [Serve.self, Client.self, Check.self],
         defaultSubcommand: Serve.self
     )
