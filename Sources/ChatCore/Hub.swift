@@ -68,6 +68,9 @@ public final class Hub {
     public internal(set) var messagesRelayed: UInt64 = 0
     /// Running totals for the metrics endpoint (HubCounters.swift).
     public internal(set) var counters = HubCounters()
+    /// Why each client that left the hub left, until the I/O layer closes its socket and
+    /// takes the reason for its log line (`takeDeparture`).
+    var departures: [ClientID: DisconnectReason] = [:]
     var attemptBuckets: [String: TokenBucket] = [:]
     /// Names whose registration is being hashed, so two clients cannot register one name.
     var registering: Set<String> = []
@@ -152,6 +155,7 @@ public final class Hub {
     public func disconnect(_ id: ClientID, reason: String, cause: DisconnectReason = .reset) {
         guard let state = client(id) else { return }
         counters.disconnects[cause] &+= 1
+        departures[id] = cause
         if styles[Int(id.index)] == .seed { counters.seedClients -= 1 }
         notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
         for slot in state.rooms { removeMember(id, fromRoom: slot) }

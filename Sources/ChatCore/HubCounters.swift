@@ -14,3 +14,12 @@ public struct HubCounters: Sendable {
 
     public init() {}
 }
+
+extension Hub {
+    /// Why `id` left the hub (set once, when it left), forgotten once taken: the I/O layer
+    /// takes it when it closes the socket, so a client dismissed by the hub (`/quit`, junk,
+    /// a timeout) is logged with the reason the metrics counted.
+    public func takeDeparture(_ id: ClientID) -> DisconnectReason? {
+        departures.removeValue(forKey: id)
+    }
+}

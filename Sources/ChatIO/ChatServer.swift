@@ -187,9 +187,9 @@ public final class ChatServer {
         if let error = Socket.close(connection.fd) { logger.warning("\(error)") }
         let id = connection.id
         let name = hub.name(of: id)
-        let cause = connection.departure ?? (isShuttingDown ? .shutdown : .reset)
         hub.outbox.discard(id)
-        hub.disconnect(id, reason: reason, cause: cause)
+        hub.disconnect(id, reason: reason, cause: connection.departure ?? (isShuttingDown ? .shutdown : .reset))
+        let cause = hub.takeDeparture(id) ?? .reset
         idleClients.remove(id)
         partialLineClients.remove(id)
         lingeringClients.remove(id)
