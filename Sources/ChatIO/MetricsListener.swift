@@ -1,3 +1,4 @@
+import CLibEv
 import ChatCore
 import Glibc
 import Logging

@@ -34,6 +34,26 @@ import Testing
     }
 }
 
+/// The README's example alert rules are valid Prometheus rules and name only chatd's metrics.
+@Suite struct AlertRuleTests {
+    @Test func theReadmeAlertRulesPassPromtool() throws {
+        let readme = try String(contentsOfFile: SystemdTests.repository + "/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "```yaml\ngroups:"))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let rules = String(readme[readme.index(start.lowerBound, offsetBy: 8)..<end.lowerBound])
+        for name in ["chatd_loop_iteration_duration_seconds_bucket", "chatd_disconnects_total{reason=\"output_limit\"}", "chatd_history_write_failures_total"] {
+            #expect(rules.contains(name), "an alert on \(name)")
+        }
+        let directory = NSTemporaryDirectory() + "chatd-rules-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try rules.write(toFile: directory + "/rules.yml", atomically: true, encoding: .utf8)
+        let promtool = try Spawned("/usr/bin/promtool", ["check", "rules", directory + "/rules.yml"])
+        #expect(promtool.waitForExit(timeout: 30) == 0, "\(promtool.output)\(promtool.errorOutput)")
+        #expect(promtool.output.contains("SUCCESS: 5 rules found"))
+    }
+}
+
 /// Prometheus on a free loopback port with a generated config that scrapes one target every
 /// second; stopped by PID and its directory removed by `stop()`.
 final class PrometheusServer {
