@@ -9,6 +9,8 @@ public enum HealthCheck {
     /// The most bytes read while waiting for the pong (welcome, MOTD and history replay come
     /// first); a server sending more than this without answering is not healthy.
     static let maxBytesRead = 1 << 20
+    /// Bytes read per read(2).
+    static let readChunkBytes = 65536
 
     public enum Outcome: Equatable {
         /// The pong arrived after this many seconds.
@@ -55,7 +57,7 @@ public enum HealthCheck {
         }
         var pending: [UInt8] = []
         var total = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readChunkBytes, alignment: 16)
         defer { buffer.deallocate() }
         while total < maxBytesRead {
             guard wait(fd, for: Int16(POLLIN), until: deadline) else { return .unhealthy("no answer to /ping within \(timeout)s") }

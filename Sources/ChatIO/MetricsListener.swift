@@ -26,6 +26,8 @@ final class MetricsListener {
     static let lingerSeconds = 1.0
     /// How often deadlines are checked.
     static let timerSeconds = 0.25
+    /// Bytes read per read(2); a request head is at most `MetricsHTTP.maxRequestBytes`.
+    static let readChunkBytes = 4096
 
     let fd: Int32
     let boundAddress: SocketAddress
@@ -49,7 +51,7 @@ final class MetricsListener {
         self.logger = logger
         self.render = render
         boundAddress = try Socket.localAddress(fd)
-        readBuffer = .allocate(byteCount: 4096, alignment: 16)
+        readBuffer = .allocate(byteCount: Self.readChunkBytes, alignment: 16)
         acceptWatcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self] _ in acceptReady() }
         timer = TimerWatcher(reactor: reactor, after: Self.timerSeconds, repeat: Self.timerSeconds) { [unowned self] in expire() }
     }

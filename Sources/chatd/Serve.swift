@@ -176,7 +176,13 @@ struct Serve: ParsableCommand {
             logger.logLevel = settings.level
             let environment = EnvironmentOptions.current
             let activated = try SocketActivation.take(environment: environment)
-            notifier = try SystemdNotifier(environment: environment, logger: logger)
+            do {
+                notifier = try SystemdNotifier(environment: environment, logger: logger)
+            } catch {
+                // A supervisor's mistake must not stop chat: serve, without notifications.
+                logger.warning("systemd notifications off: \(error)")
+                notifier = nil
+            }
             limit = try DescriptorLimit.raiseToHard()
             reactor = try Reactor.makeDefault()
             server = try ChatServer(config: settings.config, reactor: reactor, logger: logger, descriptorLimit: limit, listener: activated?.chat)

@@ -90,8 +90,8 @@ import Testing
         #expect(promtool.output.isEmpty && promtool.errorOutput.isEmpty, "no lint findings: \(promtool.output) \(promtool.errorOutput)")
     }
 
-    @Test func onlyGetMetricsIsServed() throws {
-        let daemon = try Daemon(Self.metrics)
+    @Test func onlyGetMetricsIsServedAndTheEnvironmentCanTurnItOn() throws {
+        let daemon = try Daemon([], environment: ["CHATD_METRICS": "127.0.0.1:0"])
         let port = try #require(daemon.metricsPort)
         #expect(try HTTPProbe.get(port: port, "/").status == 404)
         #expect(try HTTPProbe.get(port: port, "/metrics/x").status == 404)

@@ -35,6 +35,14 @@ import Testing
         #expect(daemon.waitForExit() == 0)
     }
 
+    @Test func aBrokenNotifySocketIsAWarningNotAnOutage() throws {
+        let daemon = try Daemon([], environment: ["NOTIFY_SOCKET": "not/absolute"])
+        #expect(daemon.log.contains("systemd notifications off: NOTIFY_SOCKET(not/absolute"))
+        let client = try daemon.client(named: "alice")
+        client.send("/ping")
+        #expect(client.waitFor { $0.hasPrefix("OK pong") } != nil)
+    }
+
     @Test func socketActivationWithSystemdSocketActivateServesChatAndMetrics() throws {
         let chat = try Self.freePort()
         let metrics = try Self.freePort()
