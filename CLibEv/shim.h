@@ -33,6 +33,11 @@ static inline void clibev_prepare_init(ev_prepare *w, void (*cb)(struct ev_loop 
     ev_prepare_init(w, cb);
 }
 
+/// ev_check_init is a macro (the loop-iteration clock's wake-up mark).
+static inline void clibev_check_init(ev_check *w, void (*cb)(struct ev_loop *, ev_check *, int)) {
+    ev_check_init(w, cb);
+}
+
 /// ev_async_init is a macro.
 static inline void clibev_async_init(ev_async *w, void (*cb)(struct ev_loop *, ev_async *, int)) {
     ev_async_init(w, cb);

@@ -83,6 +83,11 @@ public final class Hub {
     public var stats = ServerStats()
     /// Lines relayed (room lines and private messages), for the messages/s figure.
     public internal(set) var messagesRelayed: UInt64 = 0
+    /// Running totals for the metrics endpoint (HubCounters.swift).
+    public internal(set) var counters = HubCounters()
+    /// Why each client that left the hub left, until the I/O layer closes its socket and
+    /// takes the reason for its log line (`takeDeparture`).
+    var departures: [ClientID: DisconnectReason] = [:]
     var attemptBuckets: [String: TokenBucket] = [:]
     /// Names whose registration is being hashed, so two clients cannot register one name.
     var registering: Set<String> = []
@@ -162,11 +167,14 @@ public final class Hub {
         if let room = room(lobby) { _ = replay(room, count: historyReplayLines, to: id, fitting: true) }
     }
 
-    /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`. Calling it
-    /// for a client that already quit does nothing.
-    public func disconnect(_ id: ClientID, reason: String) {
+    /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`; `cause` is
+    /// what the metrics count. Calling it for a client that already quit does nothing.
+    public func disconnect(_ id: ClientID, reason: String, cause: DisconnectReason = .reset) {
         guard let state = client(id) else { return }
         if state.authInFlight { dropPasswordWork(of: id) }
+        counters.disconnects[cause] &+= 1
+        departures[id] = cause
+        if styles[Int(id.index)] == .seed { counters.seedClients -= 1 }
         notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
@@ -194,9 +202,11 @@ public final class Hub {
         }
         switch event {
         case .overlong:
+            counters.linesTooLong &+= 1
             send(.error(.lineTooLong, "lines are limited to \(limits.maxLineBytes) bytes; that line was dropped"), to: id)
             countRejection(from: id)
         case .invalidUTF8:
+            counters.linesInvalidUTF8 &+= 1
             send(.error(.invalidUTF8, "lines must be UTF-8 text; that line was dropped"), to: id)
             countRejection(from: id)
         case .telnetNegotiation(let verb, let option):
@@ -213,8 +223,8 @@ public final class Hub {
 
     /// The client leaves: its rooms hear `reason`, and the I/O layer closes it once what is
     /// queued for it (a goodbye, an error) has been written.
-    public func dismiss(_ id: ClientID, reason: String) {
-        disconnect(id, reason: reason)
+    public func dismiss(_ id: ClientID, reason: String, cause: DisconnectReason = .quit) {
+        disconnect(id, reason: reason, cause: cause)
         outbox.requestClose(id)
     }
 
@@ -226,7 +236,7 @@ public final class Hub {
         clients[slot]?.rejectedInARow = count + 1
         if count + 1 >= limits.maxRejectedLinesInARow {
             send(.error(.junk, "\(count + 1) invalid lines in a row; closing the connection"), to: id)
-            dismiss(id, reason: "sent junk")
+            dismiss(id, reason: "sent junk", cause: .junk)
         }
     }
 
@@ -234,7 +244,7 @@ public final class Hub {
     public func expel(_ id: ClientID, _ code: ErrorCode, _ text: String, reason: String) {
         guard client(id) != nil else { return }
         send(.error(code, text), to: id)
-        dismiss(id, reason: reason)
+        dismiss(id, reason: reason, cause: DisconnectReason(expelledWith: code))
     }
 
     /// Refuses every telnet option: DO → WONT, WILL → DONT. Telnet after Ctrl-C sends
@@ -290,6 +300,7 @@ public final class Hub {
     public func receive(_ line: [UInt8], from id: ClientID) {
         let slot = Int(id.index)
         guard slot < clients.count, let sawFirstLine = clients[slot]?.sawFirstLine else { return }
+        counters.linesReceived &+= 1
         if clients[slot]?.authInFlight == true {
             hold(.line(line), from: id)
             return
@@ -297,7 +308,7 @@ public final class Hub {
         if clients[slot]?.rejectedInARow != 0 { clients[slot]?.rejectedInARow = 0 }
         if !sawFirstLine && HTTPRequest.isRequestLine(line) {
             send(.raw(HTTPRequest.response), to: id)
-            dismiss(id, reason: "sent an HTTP request")
+            dismiss(id, reason: "sent an HTTP request", cause: .http)
             return
         }
         // Seed words are commands only on a connection that chose the seed protocol with its
@@ -317,6 +328,7 @@ public final class Hub {
 
     private func switchToSeedStyle(_ id: ClientID, rooms slots: [Int]) {
         styles[Int(id.index)] = .seed
+        counters.seedClients += 1
         for slot in slots { rooms[slot]?.seedMembers += 1 }
     }
 

@@ -59,6 +59,10 @@ public struct Outbox: Sendable {
     public private(set) var overLimit: [ClientID] = []
     /// Every client's allowance when it has nothing pending: the hard output limit.
     public private(set) var fullAllowance: UInt32 = UInt32.max
+    /// Messages queued for one recipient, ever (a room line to 99 members is 99): the metrics'
+    /// `chatd_deliveries_total`. The fan-out loop counts into a local and adds once per
+    /// message; refused deliveries (over the hard limit) are subtracted on their rare path.
+    public private(set) var deliveries: UInt64 = 0
 
     /// Bytes rendered so far this iteration.
     public var renderedBytes: Int { arena.count }
@@ -127,6 +131,7 @@ public struct Outbox: Sendable {
         var links = takeLinks()
         deliver(message, to: client, links: &links)
         self.links = links
+        deliveries &+= 1
     }
 
     /// Queues `message` for every member but `sender`: the fan-out inner loop. The link table
@@ -134,10 +139,13 @@ public struct Outbox: Sendable {
     /// copy-on-write check is made once per message instead of once per recipient.
     public mutating func deliver(_ message: MessageHandle, toAll members: ContiguousArray<ClientID>, except sender: ClientID?) {
         var links = takeLinks()
+        var count: UInt64 = 0
         for member in members where member != sender {
             deliver(message, to: member, links: &links)
+            count &+= 1
         }
         self.links = links
+        deliveries &+= count
     }
 
     private mutating func takeLinks() -> ContiguousArray<Link> {
@@ -148,11 +156,15 @@ public struct Outbox: Sendable {
 
     @inline(__always)
     private mutating func deliver(_ message: MessageHandle, to client: ClientID, links: inout ContiguousArray<Link>) {
-        if message.length == 0 { return }
+        if message.length == 0 {
+            deliveries &-= 1  // not queued: the callers counted it
+            return
+        }
         let slot = Int(client.index)
         precondition(slot < links.count, "deliver to an unregistered client")
         let link = links[slot]
         if message.length > link.allowance {
+            deliveries &-= 1
             if !link.isOverLimit { markOverLimit(client, slot: slot, links: &links) }
             return
         }

@@ -30,6 +30,7 @@ extension ChatServer {
             // Free the reserve, take the waiting client off the queue and shed it, re-reserve.
             Socket.close(reserveFD)
             if let shed = try? Socket.accept(listenFD) {
+                counters.refusedNoDescriptors &+= 1
                 refuse(shed.fd, "the server has no free descriptors; try again later")
             }
             reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
@@ -53,11 +54,13 @@ extension ChatServer {
 
     private func admit(fd: Int32, address: SocketAddress) {
         if liveConnections >= maxClients || isShuttingDown {
+            if isShuttingDown { counters.refusedShuttingDown &+= 1 } else { counters.refusedServerFull &+= 1 }
             refuse(fd, isShuttingDown ? "the server is shutting down" : "the server is full (\(maxClients) clients); try again later")
             let now = reactor.now
             if now - lastAcceptErrorLog >= IOLimits.acceptErrorLogInterval {
                 lastAcceptErrorLog = now
-                logger.warning("refused \(address): \(liveConnections) of \(maxClients) clients connected")
+                logger.warning("refused \(address): \(liveConnections) of \(maxClients) clients connected",
+                               metadata: ["client": "\(address)", "reason": isShuttingDown ? "shutting_down" : "server_full", "clients": .stringConvertible(liveConnections)])
             }
             return
         }
@@ -65,6 +68,7 @@ extension ChatServer {
         let host = ClientAddress.host(of: text)
         let fromHost = clientsPerAddress[host] ?? 0
         if config.maxClientsPerAddress > 0 && fromHost >= config.maxClientsPerAddress {
+            counters.refusedPerAddress &+= 1
             refuse(fd, "\(host) already has \(fromHost) connections, the most allowed", code: .tooManyFromAddress)
             return
         }
@@ -81,9 +85,10 @@ extension ChatServer {
                                     bucket: config.makeBucket(now: reactor.now), server: self)
         connections[Int(slot)] = connection
         liveConnections += 1
+        counters.accepted &+= 1
         connection.startReading(reactor.loop)
         if config.idleTimeout > 0 { idleClients.touch(id, at: reactor.now) }
         hub.connect(id, address: text)
-        logger.info("client \(text) connected; \(liveConnections) connected")
+        logger.info("client \(text) connected; \(liveConnections) connected", metadata: ["client": "\(text)", "clients": .stringConvertible(liveConnections)])
     }
 }

@@ -19,7 +19,7 @@ extension ChatServer {
         }
         inbox.start()
         authInbox = inbox
-        hasher = try PasswordHasher { inbox.post($0) }
+        hasher = try PasswordHasher(metrics: workerMetrics) { inbox.post($0) }
         hub.decoyHash = PasswordHasher.decoyHash()
         if let serverPassword {
             let password = ServerPassword(serverPassword)
@@ -41,6 +41,7 @@ extension ChatServer {
     /// order), account writes to the database, reads paused or resumed, penalties applied.
     func handOverAuthWork() {
         while hashJobsInFlight < PasswordHasher.jobsInFlight, let job = hub.nextPasswordJob() {
+            counters.passwordJobsQueued &+= 1
             if let hasher {
                 hasher.submit([job])
                 hashJobsInFlight += 1

@@ -51,7 +51,8 @@ extension ChatServer {
         }
         inbox.start()
         storeInbox = inbox
-        storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention) { inbox.post($0) }
+        storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention,
+                                  metrics: workerMetrics) { inbox.post($0) }
         logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
 
@@ -59,6 +60,7 @@ extension ChatServer {
     /// account changes stay in memory only.
     func handOverHistory() {
         if !hub.pendingHistory.isEmpty || !hub.pendingRoomChanges.isEmpty {
+            counters.historyLinesQueued &+= UInt64(hub.pendingHistory.count)
             if let storeWriter {
                 storeWriter.submit(hub.pendingHistory, then: hub.pendingRoomChanges, batch: hub.historyBatch)
                 historyInFlight.append((hub.historyBatch, hub.pendingHistory.count))

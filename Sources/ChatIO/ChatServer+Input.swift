@@ -28,6 +28,7 @@ extension ChatServer {
         }
         switch result {
         case .done(let count):
+            counters.bytesReceived &+= UInt64(count)
             process(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]), from: connection)
         case .endOfFile:
             // Half-close: answer what was already sent, then close (so `printf ... | nc -N` works).
@@ -47,7 +48,7 @@ extension ChatServer {
         let hub = self.hub
         hub.now = reactor.now
         connection.framer.finish { hub.handle($0, from: id) }
-        hub.dismiss(id, reason: "connection lost")
+        hub.dismiss(id, reason: "connection lost", cause: .closed)
     }
 
     private func process(_ bytes: UnsafeRawBufferPointer, from connection: Connection) {
@@ -124,7 +125,7 @@ extension ChatServer {
             if flooding, let since = connection.throttledSince, now - since >= config.floodSeconds {
                 connection.consumeHeldInput(connection.heldInput.count)
                 hub.expel(id, .flood, "more than \(config.maxLineRate) lines per second for \(Int(config.floodSeconds))s; closing the connection", reason: "flooding")
-                logger.notice("client \(connection.address) disconnected for flooding")
+                logger.notice("client \(connection.address) disconnected for flooding", metadata: ["client": "\(connection.address)", "reason": "flood"])
             } else {
                 stillHeld.append(id)
             }

@@ -98,6 +98,7 @@ extension ChatServer {
         }
         var written = 0
         if case .done(let count) = result { written = count }
+        counters.bytesSent &+= UInt64(written)
         hub.outbox.credit(connection.id, written)
         if written == bytes { return true }
         var skip = written
@@ -125,6 +126,7 @@ extension ChatServer {
             return
         }
         if case .done(let count) = result {
+            counters.bytesSent &+= UInt64(count)
             connection.consumeBacklog(count)
             hub.outbox.credit(connection.id, count)
         }
@@ -171,7 +173,9 @@ extension ChatServer {
     }
 
     private func deferOutputClose(_ connection: Connection, _ detail: String) {
-        logger.notice("client \(connection.address) is a slow consumer: \(detail); disconnecting")
+        logger.notice("client \(connection.address) is a slow consumer: \(detail); disconnecting",
+                      metadata: ["client": "\(connection.address)", "reason": "output_limit", "backlog_bytes": .stringConvertible(connection.pendingOutput)])
+        connection.departure = .outputLimit
         // Its backlog is what it failed to read: drop it rather than write more to a full socket.
         connection.dropBacklog()
         connection.stopWriting(reactor.loop)

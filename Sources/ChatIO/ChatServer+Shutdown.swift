@@ -32,5 +32,7 @@ extension ChatServer {
         acceptPauseTimer.stop()
         housekeepingTimer.stop()
         shutdownTimer?.stop()
+        metricsListener?.stop()
+        loopClock?.stop()
     }
 }

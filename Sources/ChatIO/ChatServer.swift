@@ -76,13 +76,21 @@ public final class ChatServer {
     var penalisedClients: [ClientID] = []
     let startTime: Double
     var lastRelayed: UInt64 = 0
+    /// Metrics (ChatServer+Metrics.swift): running totals, the worker threads' figures, and
+    /// with `--metrics` the endpoint and the loop clock.
+    var counters = ServerCounters()
+    let workerMetrics = WorkerMetrics()
+    var metricsListener: MetricsListener?
+    var loopClock: LoopIterationClock?
 
     /// One read buffer for all clients (single-threaded), allocated once.
     let readBuffer: UnsafeMutableRawBufferPointer
     /// Scratch iovecs for `writev`, allocated once.
     let iovecs: UnsafeMutablePointer<iovec>
 
-    public init(config: ServerConfig, reactor: Reactor, logger: Logger, descriptorLimit: Int) throws {
+    /// Binds `config.host`:`config.port`, or serves on `listener` instead: a listening socket
+    /// inherited from systemd's socket activation, which the server then owns.
+    public init(config: ServerConfig, reactor: Reactor, logger: Logger, descriptorLimit: Int, listener: Int32? = nil) throws {
         self.config = config
         self.reactor = reactor
         self.logger = logger
@@ -93,8 +101,12 @@ public final class ChatServer {
         hub.operatorAccounts = config.operatorAccounts
         startTime = reactor.now
         maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
-        let address = try SocketAddress(host: config.host, port: config.port)
-        listenFD = try Socket.listen(on: address, backlog: config.listenBacklog)
+        if let listener {
+            listenFD = listener
+        } else {
+            let address = try SocketAddress(host: config.host, port: config.port)
+            listenFD = try Socket.listen(on: address, backlog: config.listenBacklog)
+        }
         do {
             try Self.setClientSocketOptions(listenFD)
             boundAddress = try Socket.localAddress(listenFD)
@@ -113,7 +125,10 @@ public final class ChatServer {
         heldInputTimer = TimerWatcher(reactor: reactor, after: IOLimits.floodTickSeconds, repeat: IOLimits.floodTickSeconds) { [unowned self] in
             frameHeldInput()
         }
-        prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in flushAll() }
+        prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in
+            flushAll()
+            loopClock?.iterationEnded()
+        }
     }
 
     deinit {
@@ -186,7 +201,8 @@ public final class ChatServer {
         let id = connection.id
         let name = hub.name(of: id)
         hub.outbox.discard(id)
-        hub.disconnect(id, reason: reason)
+        hub.disconnect(id, reason: reason, cause: connection.departure ?? (isShuttingDown ? .shutdown : .reset))
+        let cause = hub.takeDeparture(id) ?? .reset
         idleClients.remove(id)
         partialLineClients.remove(id)
         lingeringClients.remove(id)
@@ -198,7 +214,8 @@ public final class ChatServer {
         quarantinedSlots.append(id.index)
         liveConnections -= 1
         let shown = name.map { $0 == connection.address ? $0 : "\(connection.address) (\($0))" } ?? connection.address
-        logger.info("client \(shown) disconnected: \(detail); \(liveConnections) remaining")
+        logger.info("client \(shown) disconnected: \(detail); \(liveConnections) remaining",
+                    metadata: ["client": "\(connection.address)", "reason": "\(cause.label)", "detail": "\(detail)", "clients": .stringConvertible(liveConnections)])
     }
 
     /// Closes a client once its backlog is written (`/quit`, EOF, shutdown).

@@ -39,6 +39,8 @@ final class Connection {
     /// check already respect) and a real penalty set before waits in `penaltyBeforeHold`.
     var inputHeldForPassword = false
     var penaltyBeforeHold: Double?
+    /// Why the I/O layer is closing it, when it decided (an output limit), for the metrics.
+    var departure: DisconnectReason?
     /// The read watcher at [0] and the write watcher at [1]: allocated once, so the addresses
     /// libev keeps stay valid; freed in deinit, after `stopWatchers()` has stopped both.
     private let watchers: UnsafeMutablePointer<ev_io>

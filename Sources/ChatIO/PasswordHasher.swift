@@ -17,13 +17,19 @@ public final class PasswordHasher: @unchecked Sendable {
     private var thread: WorkerThread?
 
     /// Starts the hashing thread; `finished` is called on that thread for every job.
-    public init(finished: @escaping @Sendable (AuthResult) -> Void) throws {
+    /// `metrics`, if given, gets each job's duration.
+    public init(metrics: WorkerMetrics? = nil, finished: @escaping @Sendable (AuthResult) -> Void) throws {
         guard sodium_init() >= 0 else { throw SystemError("sodium_init", "libsodium could not initialise", errno: 0) }
         let queue = self.queue
         thread = try WorkerThread(name: "chatd-hash") {
             while true {
                 let (jobs, closed) = queue.take(waitingAtMost: 3600)
-                for job in jobs { finished(Self.run(job)) }
+                for job in jobs {
+                    let started = monotonicSeconds()
+                    let result = Self.run(job)
+                    metrics?.recordPasswordJob(seconds: monotonicSeconds() - started)
+                    finished(result)
+                }
                 if closed && jobs.isEmpty { return }
             }
         }

@@ -64,17 +64,20 @@ public final class StoreWriter: @unchecked Sendable {
     private let commitWindow: Double
     private let retention: HistoryRetention
     private let report: @Sendable (Report) -> Void
+    /// Commit counts and durations for the metrics endpoint (nil in tools and tests).
+    private let metrics: WorkerMetrics?
     private var thread: WorkerThread?
     private var touchedRooms = Set<String>()
     private var lostLines = 0
 
     public init(store: HistoryStore, accounts: AccountStore, commitWindow: Double, retention: HistoryRetention,
-                report: @escaping @Sendable (Report) -> Void) throws {
+                metrics: WorkerMetrics? = nil, report: @escaping @Sendable (Report) -> Void) throws {
         self.store = store
         self.accounts = accounts
         self.commitWindow = max(0, commitWindow)
         self.retention = retention
         self.report = report
+        self.metrics = metrics
         thread = try WorkerThread(name: "chatd-history") { [self] in run() }
     }
 
@@ -192,13 +195,16 @@ public final class StoreWriter: @unchecked Sendable {
 
     private func commit(_ batch: [HistoryEntry]) {
         guard !batch.isEmpty else { return }
+        let started = monotonicSeconds()
         do {
             touchedRooms.formUnion(try store.append(batch))
+            metrics?.recordCommit(lines: batch.count, seconds: monotonicSeconds() - started, succeeded: true)
             if lostLines > 0 {
                 report(.recovered(lostLines: lostLines))
                 lostLines = 0
             }
         } catch {
+            metrics?.recordCommit(lines: batch.count, seconds: monotonicSeconds() - started, succeeded: false)
             if lostLines == 0 { report(.failing(error: "\(error)", lines: batch.count)) }
             lostLines += batch.count
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatCore
 import ChatIO
 import Glibc
 
@@ -9,7 +10,8 @@ struct Chatd: ParsableCommand {
         commandName: "chatd",
         abstract: "A multi-client TCP chat daemon on one libev reactor.",
         discussion: "Run with no subcommand to serve. Connect with nc, telnet or `chatd client`. Every serve option can also be set as CHATD_<OPTION> in the environment (CHATD_MAX_LINE_RATE=5, CHATD_NO_HISTORY=1); the command line wins.",
-        subcommands: [Serve.self, Client.self, HashPassword.self],
+        version: "chatd \(ChatdVersion.current)",
+        subcommands: [Serve.self, Client.self, HashPassword.self, Check.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -21,7 +23,9 @@ enum Main {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let environment = EnvironmentOptions.current
-        if arguments.first == "client" {
+        if arguments.first == "check" || arguments == ["--version"] {
+            // No environment options: a health check takes only its own arguments.
+        } else if arguments.first == "client" {
             arguments = ["client"] + EnvironmentOptions.arguments(for: Client.self, Array(arguments.dropFirst()), environment: environment)
         } else if arguments.first == HashPassword.configuration.commandName {
             // Takes no options, so nothing from the environment.

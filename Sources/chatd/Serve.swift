@@ -120,21 +120,24 @@ struct Serve: ParsableCommand {
     @Option(help: "A file of `NAME HASH` lines, one per operator, HASH from `chatd hash-password`; re-read on SIGHUP. Those names are reserved: nobody else can register or take them.")
     var operatorsFile: String?
 
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9878 (off by default).")
+    var metrics: String?
+
+    @Option(help: "Log format on stderr: text, or json (one object per line: time, level, message and fields).")
+    var logFormat: LogFormat = .text
+
     /// Each number was range-checked as it was parsed (`SettingRange`); what is left are the
     /// rules between options.
     func validate() throws {
         if outputSoftLimit > outputHardLimit { throw ValidationError("--output-soft-limit must not exceed --output-hard-limit") }
+        if let metrics, HostPort.parse(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, e.g. 127.0.0.1:9878 or [::1]:9878") }
     }
 
     func run() throws {
         // First, before anything can copy it: the secret leaves the environment block too.
         let environmentPassword = SecretEnvironment.take("CHATD_PASSWORD")
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logFormat.bootstrap(level: level)
         var logger = Logger(label: "chatd")
         logger.logLevel = level
         // A write to a client that reset must return EPIPE, not kill the daemon.
@@ -194,12 +197,26 @@ struct Serve: ParsableCommand {
         let server: ChatServer
         let reactor: Reactor
         let limit: Int
+        let notifier: SystemdNotifier?
         do {
             let settings = try loadSettings()
             logger.logLevel = settings.level
+            let environment = EnvironmentOptions.current
+            let activated = try SocketActivation.take(environment: environment)
+            do {
+                notifier = try SystemdNotifier(environment: environment, logger: logger)
+            } catch {
+                // A supervisor's mistake must not stop chat: serve, without notifications.
+                logger.warning("systemd notifications off: \(error)")
+                notifier = nil
+            }
             limit = try DescriptorLimit.raiseToHard()
             reactor = try Reactor.makeDefault()
-            server = try ChatServer(config: settings.config, reactor: reactor, logger: logger, descriptorLimit: limit)
+            server = try ChatServer(config: settings.config, reactor: reactor, logger: logger, descriptorLimit: limit, listener: activated?.chat)
+            if activated != nil { logger.notice("socket activation: serving the socket systemd passed (--host and --port are not used)") }
+            if let endpoint = try startMetrics(server, inherited: activated?.metrics) {
+                logger.notice("metrics served at http://\(endpoint)/metrics")
+            }
             if !noHistory {
                 var history = HistorySettings()
                 history.replayLines = historyReplay
@@ -224,7 +241,12 @@ struct Serve: ParsableCommand {
             writeLineToStandardError("chatd: \(error)")
             throw ExitCode(1)
         }
-        let stop = { (name: String) in { server.shutdown(reason: name) } }
+        let stop = { (name: String) in
+            {
+                notifier?.stopping(status: "shutting down (\(name)); \(server.hub.clientCount) clients to notify")
+                server.shutdown(reason: name)
+            }
+        }
         let signals = [
             SignalWatcher(reactor: reactor, signal: SIGINT, handler: stop("SIGINT")),
             SignalWatcher(reactor: reactor, signal: SIGTERM, handler: stop("SIGTERM")),
@@ -243,7 +265,9 @@ struct Serve: ParsableCommand {
         signals.forEach { $0.start() }
         server.start()
         logger.notice("chatd listening on \(server.boundAddress)")
+        notifier?.ready(reactor: reactor) { "\(server.hub.clientCount) clients; serving on \(server.boundAddress)" }
         reactor.run()
+        notifier?.stop()
         signals.forEach { $0.stop() }
         server.stopWatchers()
         server.closeAccounts()
@@ -253,6 +277,14 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
+    /// Starts the metrics endpoint on the socket systemd passed, else on `--metrics`; returns
+    /// where it listens, or nil when metrics are off.
+    func startMetrics(_ server: ChatServer, inherited: Int32?) throws -> SocketAddress? {
+        if let inherited { return try server.enableMetrics(listener: inherited) }
+        guard let metrics, let (host, port) = HostPort.parse(metrics) else { return nil }
+        return try server.enableMetrics(on: SocketAddress(host: host, port: port))
+    }
+
     /// The server password from `--password-file` (first line) or `CHATD_PASSWORD` (taken by
     /// `SecretEnvironment`: erased from the environment block, so neither /proc/PID/environ nor
     /// a child process shows it). Never logged.
