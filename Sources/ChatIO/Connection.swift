@@ -111,36 +111,27 @@ final class Connection {
 
     // MARK: Buffers (each change is reported to the server's client-memory total)
 
-    func appendToBacklog(_ bytes: UnsafeRawBufferPointer) {
-        backlog.append(bytes)
-        server.clientMemoryBytes += bytes.count
+    /// Edits one of the two queues and moves the server's total by however much it changed:
+    /// the one place the total is kept, so it cannot drift from the queues.
+    private func edit(_ queue: ReferenceWritableKeyPath<Connection, ByteQueue>, _ change: (inout ByteQueue) -> Void) {
+        let before = self[keyPath: queue].count
+        change(&self[keyPath: queue])
+        server.clientMemoryBytes += self[keyPath: queue].count - before
     }
+
+    func appendToBacklog(_ bytes: UnsafeRawBufferPointer) { edit(\.backlog) { $0.append(bytes) } }
 
     /// Marks `count` backlog bytes as written.
-    func consumeBacklog(_ count: Int) {
-        let before = backlog.count
-        backlog.consume(count)
-        server.clientMemoryBytes -= before - backlog.count
-    }
+    func consumeBacklog(_ count: Int) { edit(\.backlog) { $0.consume(count) } }
 
     /// Forgets unsent output (the client is being cut or is gone).
-    func dropBacklog() {
-        server.clientMemoryBytes -= backlog.count
-        backlog.removeAll()
-    }
+    func dropBacklog() { edit(\.backlog) { $0.removeAll() } }
 
     /// Keeps `bytes` as input to frame later, after what is already held.
-    func holdInput(_ bytes: UnsafeRawBufferPointer) {
-        heldInput.append(bytes)
-        server.clientMemoryBytes += bytes.count
-    }
+    func holdInput(_ bytes: UnsafeRawBufferPointer) { edit(\.heldInput) { $0.append(bytes) } }
 
     /// Marks `count` held input bytes as framed.
-    func consumeHeldInput(_ count: Int) {
-        let before = heldInput.count
-        heldInput.consume(count)
-        server.clientMemoryBytes -= before - heldInput.count
-    }
+    func consumeHeldInput(_ count: Int) { edit(\.heldInput) { $0.consume(count) } }
 
     /// Releases both buffers, at close.
     func releaseBuffers() {
