@@ -100,6 +100,10 @@ extension ChatServer {
                     continue
                 }
                 connection.penaltyUntil = nil
+                if connection.peerClosed && connection.heldInput.isEmpty && !connection.closeAfterFlush {
+                    endOfInput(connection)  // it waited for this answer
+                    continue
+                }
                 if connection.heldInput.isEmpty && !connection.closeAfterFlush && !connection.peerClosed {
                     connection.startReading(reactor.loop)
                 }

@@ -43,11 +43,15 @@ extension ChatServer {
 
     /// The peer sent its last byte and all of it has been framed: a final line without a
     /// newline still counts, then the client leaves once its answers are written.
+    /// While a password command of the client's is unanswered this waits (`applyInputHolds`
+    /// calls it again once the answer is in), so a last `/login` is answered before the close.
     func endOfInput(_ connection: Connection) {
         let id = connection.id
         let hub = self.hub
+        if hub.isHoldingInput(id) { return }
         hub.now = reactor.now
         connection.framer.finish { hub.handle($0, from: id) }
+        if hub.isHoldingInput(id) { return }  // that last line was a password command
         hub.dismiss(id, reason: "connection lost", cause: .closed)
     }
 

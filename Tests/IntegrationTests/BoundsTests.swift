@@ -248,6 +248,11 @@ import Testing
         #expect(listener.waitFor { $0.hasSuffix(" second") } != nil, "the unterminated last line was relayed")
         _ = nc.waitForExit()
 
+        // A password command as the last line, then end of stream: answered before the close.
+        let register = try Spawned("/bin/sh", ["-c", "printf '/nick carol\\n/register carol a-good-password' | nc -N 127.0.0.1 \(daemon.port)"])
+        _ = register.waitForExit()
+        #expect(register.output.contains("OK register"), "the last line waited for its hash: \(register.output)")
+
         let client = try Spawned(Daemon.binary, ["client", "127.0.0.1:\(daemon.port)"])
         #expect(client.waitFor("*** welcome"))
         client.write("/users")
