@@ -25,12 +25,15 @@ let package = Package(
         .systemLibrary(name: "CSQLite"),
         /// libsodium (Debian libsodium-dev): Argon2id password hashing.
         .systemLibrary(name: "CSodium"),
+        /// OpenSSL 3 (Debian libssl-dev): TLS on the reactor. Not swift-nio-ssl: it brings
+        /// BoringSSL and NIO channels this reactor does not use.
+        .systemLibrary(name: "COpenSSL"),
         .target(name: "ChatCore", swiftSettings: crossModule),
         .target(name: "ChatStore", dependencies: ["ChatCore", "CSQLite"]),
         .target(
             name: "ChatIO",
             dependencies: [
-                "ChatCore", "ChatStore", "CLibEv", "CSodium",
+                "ChatCore", "ChatStore", "CLibEv", "CSodium", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: crossModule

@@ -11,6 +11,12 @@ final class Connection {
     let id: ClientID
     let fd: Int32
     let address: String
+    /// What carries the bytes (plain TCP, TLS): the server reads and writes only through it.
+    let transport: Transport
+    /// The transport's handshake is done and the hub knows this client.
+    var isEstablished = false
+    /// A socket write failed during the current operation (see `WireSink`); the client closes.
+    var writeFailure: SystemError?
     var framer: LineFramer
     /// Output the socket did not accept yet. Changed only through the methods below, which
     /// keep the server's client-memory total right.
@@ -38,8 +44,9 @@ final class Connection {
     private let watchers: UnsafeMutablePointer<ev_io>
     private unowned(unsafe) let server: ChatServer
 
-    init(id: ClientID, fd: Int32, address: String, maxLineBytes: Int, bucket: TokenBucket?, server: ChatServer) {
+    init(id: ClientID, fd: Int32, address: String, transport: Transport, maxLineBytes: Int, bucket: TokenBucket?, server: ChatServer) {
         self.id = id
+        self.transport = transport
         self.bucket = bucket
         self.fd = fd
         self.address = address
