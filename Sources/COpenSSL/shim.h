@@ -37,6 +37,11 @@ static inline long copenssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode) 
     return SSL_CTX_set_session_cache_mode(ctx, mode);
 }
 
+/// SSL_CTX_set_read_ahead is a macro over SSL_CTX_ctrl.
+static inline long copenssl_ctx_set_read_ahead(SSL_CTX *ctx, long yes) {
+    return SSL_CTX_set_read_ahead(ctx, yes);
+}
+
 /// SSL_set_tlsext_host_name (SNI) is a macro over SSL_ctrl.
 static inline int copenssl_set_tlsext_host_name(SSL *ssl, const char *name) {
     return (int)SSL_set_tlsext_host_name(ssl, name);

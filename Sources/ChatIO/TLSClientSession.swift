@@ -10,8 +10,9 @@ public enum TLSVerification: Sendable, Equatable {
 }
 
 /// Client-side TLS settings shared by every session of one process (`chatd client --tls`,
-/// `chatd-bench --tls`): TLS 1.2 or 1.3, the trust chosen, and no session cache, so every
-/// connection makes a full handshake (which is what the churn benchmark measures).
+/// `chatd-bench --tls`): TLS 1.2 or 1.3, the trust chosen, no session cache (every connection
+/// makes a full handshake, which is what the churn benchmark measures), and read-ahead (a
+/// socket read takes every record waiting, not one header and then one body).
 public final class TLSClientContext {
     let context: OpaquePointer
     public let verification: TLSVerification
@@ -25,7 +26,9 @@ public final class TLSClientContext {
             guard copenssl_ctx_set_min_proto_version(context, TLS1_2_VERSION) == 1 else { throw TLSError.fromQueue("TLS minimum version") }
             SSL_CTX_set_options(context, COPENSSL_OP_NO_RENEGOTIATION | COPENSSL_OP_NO_COMPRESSION | COPENSSL_OP_IGNORE_UNEXPECTED_EOF)
             _ = copenssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))
-            _ = copenssl_ctx_set_mode(context, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
+            _ = copenssl_ctx_set_mode(context, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+            // Read whole socket buffers, not a record header then its body: half the reads.
+            _ = copenssl_ctx_set_read_ahead(context, 1)
             switch verification {
             case .systemStore:
                 guard SSL_CTX_set_default_verify_paths(context) == 1 else { throw TLSError.fromQueue("the system certificate store") }

@@ -88,6 +88,7 @@ final class TLSTransport: Transport {
         for index in 0..<count { remaining += vectors[index].iov_len }
         endpoint.begin(sink)
         defer { endpoint.end() }
+        ERR_clear_error()  // once per flush: a successful SSL_write leaves the queue empty
         var index = 0
         var offset = 0  // into vectors[index]
         while remaining > 0 {
@@ -112,7 +113,6 @@ final class TLSTransport: Transport {
             remaining -= length
             endpoint.sendsDirectly = remaining == 0
             var written = 0
-            ERR_clear_error()
             guard SSL_write_ex(ssl, record, length, &written) == 1, written == length else {
                 throw TLSError.fromQueue("TLS write", fallback: Self.describe(SSL_get_error(ssl, 0)))
             }

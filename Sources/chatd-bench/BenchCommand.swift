@@ -49,6 +49,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Churn: connections in flight.") var concurrency = 32
     @Option(help: "Churn: a line to send after connecting, for servers that say nothing first (Redis: PING).")
     var churnSend: String?
+    @Flag(help: "Connect with TLS (certificates are not checked: the server's cost is what is measured). Churn then counts full handshakes.")
+    var tls = false
     @Option(help: "The server's pid, to report its CPU time and RSS.") var serverPid: Int32?
     @Option(help: "Name for this run in the report.") var label = "server"
 
@@ -57,9 +59,11 @@ struct BenchCommand: ParsableCommand {
         let reactor = try Reactor.makePrivate()
         let stats = serverPid.map { ProcessStats(pid: $0) }
         let progress: (String) -> Void = { line in FileHandle.standardError.write(Data("[\(label)] \(line)\n".utf8)) }
+        let tlsContext = tls ? try TLSClientContext(verification: .none) : nil
         if scenario == .churn {
             let seconds = duration ?? 10
-            let engine = ChurnEngine(reactor: reactor, server: try SocketAddress(host: host, port: port), concurrency: concurrency, sources: sources ?? 8, sourceNet: sourceNet, greeting: churnSend)
+            let engine = ChurnEngine(reactor: reactor, server: try SocketAddress(host: host, port: port), concurrency: concurrency, sources: sources ?? 8, sourceNet: sourceNet, greeting: churnSend,
+                                     tls: tlsContext, host: host)
             engine.onProgress = progress
             let cpuBefore = stats?.cpuSeconds()
             let done = engine.run(seconds: seconds)
@@ -82,6 +86,7 @@ struct BenchCommand: ParsableCommand {
         if !setup.isEmpty { plan.setup = setup.filter { !$0.isEmpty } }
         if !senderSetup.isEmpty { plan.senderSetup = senderSetup.filter { !$0.isEmpty } }
         plan.sendersReceive = !sendersDoNotReceive
+        plan.tls = tlsContext
         switch scenario {
         case .fanout: (plan.clients, plan.senders, plan.rate, plan.duration) = (100, 10, 0, 10)
         case .latency: (plan.clients, plan.senders, plan.rate, plan.duration) = (2, 2, 1000, 10)

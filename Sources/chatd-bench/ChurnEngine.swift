@@ -2,7 +2,9 @@ import ChatIO
 import Glibc
 
 /// Connection churn: `concurrency` clients at a time each connect, wait for the server's first
-/// line (the welcome, proof the server accepted and registered it), and close; repeat.
+/// line (the welcome, proof the server accepted and registered it), and close; repeat. With
+/// `tls` each connection first makes a full TLS handshake (no session reuse), driven by its
+/// read watcher, so the count is full handshakes per second.
 final class ChurnEngine {
     private let reactor: Reactor
     private let server: SocketAddress
@@ -19,9 +21,15 @@ final class ChurnEngine {
     private let greeting: [UInt8]?
 
     private let sourceNet: Int
+    private let tls: TLSClientContext?
+    private let host: String
+    private var sessions: [Int32: TLSClientSession] = [:]
 
-    init(reactor: Reactor, server: SocketAddress, concurrency: Int, sources: Int, sourceNet: Int, greeting: String?) {
+    init(reactor: Reactor, server: SocketAddress, concurrency: Int, sources: Int, sourceNet: Int, greeting: String?,
+         tls: TLSClientContext? = nil, host: String = "127.0.0.1") {
         self.sourceNet = sourceNet
+        self.tls = tls
+        self.host = host
         self.greeting = greeting.map { Array(($0 + "\r\n").utf8) }
         self.reactor = reactor
         self.server = server
@@ -60,7 +68,13 @@ final class ChurnEngine {
             let watcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self] _ in readable(fd) }
             watchers[fd] = watcher
             watcher.start()
-            if let greeting { _ = greeting.withUnsafeBytes { try? Socket.write(fd, $0) } }
+            if let tls {
+                let session = try TLSClientSession(context: tls, fd: fd, host: host)
+                sessions[fd] = session
+                _ = try session.continueHandshake()  // sends the ClientHello
+            } else if let greeting {
+                _ = greeting.withUnsafeBytes { try? Socket.write(fd, $0) }
+            }
         } catch {
             failures += 1
             if failures <= 3 { onProgress?("connect: \(error)") }
@@ -69,7 +83,12 @@ final class ChurnEngine {
     }
 
     private func readable(_ fd: Int32) {
-        let result = try? Socket.read(fd, into: buffer)
+        let result: IOResult?
+        if let session = sessions[fd] {
+            result = tlsReadable(session)
+        } else {
+            result = try? Socket.read(fd, into: buffer)
+        }
         var finished = false
         switch result {
         case .done(let count)?:
@@ -84,7 +103,23 @@ final class ChurnEngine {
         guard finished else { return }
         watchers[fd]?.stop()
         watchers[fd] = nil
+        sessions[fd]?.shutdown()
+        sessions[fd] = nil
         Socket.close(fd)
         openOne()
+    }
+
+    /// Moves the handshake on, sends the greeting once it is done, then reads: nil on failure.
+    private func tlsReadable(_ session: TLSClientSession) -> IOResult? {
+        do {
+            if !session.isEstablished {
+                guard try session.continueHandshake() else { return .wouldBlock }
+                if let greeting { _ = try greeting.withUnsafeBytes { try session.write($0) } }
+            }
+            return try session.read(into: buffer)
+        } catch {
+            if failures < 3 { onProgress?("TLS: \(error)") }
+            return nil
+        }
     }
 }
