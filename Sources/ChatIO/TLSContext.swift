@@ -39,6 +39,7 @@ final class TLSContext {
                 throw TLSError.fromQueue("TLS key \(keyPath) does not match the certificate \(certificatePath)")
             }
             certificateSummary = Self.summary(of: SSL_CTX_get0_certificate(context))
+            ERR_clear_error()  // nothing from setting up may linger into a session's first call
         } catch {
             SSL_CTX_free(context)
             throw error

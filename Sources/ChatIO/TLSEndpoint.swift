@@ -93,6 +93,9 @@ final class TLSEndpoint {
         windowOffset = 0
     }
 
+    /// Whether OpenSSL has not yet taken all of the window.
+    var hasWindowLeft: Bool { windowOffset < windowCount }
+
     // MARK: The BIO's side
 
     /// Ciphertext from OpenSSL (BIO write): always taken whole, so OpenSSL never sees

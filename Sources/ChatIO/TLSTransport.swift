@@ -15,6 +15,9 @@ import Glibc
 ///   flush of many small messages is one record, never one per message. The BIO takes every
 ///   byte of ciphertext: `SSL_ERROR_WANT_WRITE` cannot occur, and what the socket refuses sits
 ///   in the connection's backlog (the write watcher drains it, the output limits bound it).
+/// - OpenSSL's error queue: `SSL_get_error` needs it empty before each call. Every failure
+///   path here drains it (`TLSError.fromQueue`) and `read` clears it once on entry, so the hot
+///   path — one `SSL_write` per record — never pays for clearing it again.
 /// - A write that needs a read: only a handshake or a renegotiation can make `SSL_write` wait
 ///   for the peer. The hub learns of a client only once its handshake is done, and
 ///   renegotiation is off, so an application write that still asks for a read is the peer
@@ -53,8 +56,8 @@ final class TLSTransport: Transport {
         }
         endpoint.begin(sink)
         defer { endpoint.end() }
+        ERR_clear_error()
         if !isEstablished {
-            ERR_clear_error()
             let result = SSL_do_handshake(ssl)
             if result != 1 {
                 let error = SSL_get_error(ssl, result)
@@ -64,10 +67,11 @@ final class TLSTransport: Transport {
             isEstablished = true
             endpoint.handshakesCompleted += 1
         }
+        // OpenSSL (without read-ahead) takes one record at a time from the window, so once the
+        // window is used up and no decrypted bytes wait, there is nothing more to ask it for.
         var filled = 0
-        while filled < buffer.count {
+        while filled < buffer.count && (endpoint.hasWindowLeft || SSL_pending(ssl) > 0) {
             var got = 0
-            ERR_clear_error()
             if SSL_read_ex(ssl, base + filled, buffer.count - filled, &got) == 1 {
                 filled += got
                 continue
@@ -88,7 +92,6 @@ final class TLSTransport: Transport {
         for index in 0..<count { remaining += vectors[index].iov_len }
         endpoint.begin(sink)
         defer { endpoint.end() }
-        ERR_clear_error()  // once per flush: a successful SSL_write leaves the queue empty
         var index = 0
         var offset = 0  // into vectors[index]
         while remaining > 0 {
