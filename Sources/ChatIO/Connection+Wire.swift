@@ -5,10 +5,13 @@ import Glibc
 /// watcher drains). "Write first, arm later": the server arms the watcher after the operation
 /// if the backlog is not empty.
 extension Connection: WireSink {
-    var isWritable: Bool { pendingOutput == 0 && writeFailure == nil && !isClosed }
+    var isWritable: Bool { pendingOutput == 0 && writeErrno == 0 && !isClosed }
+
+    /// The write that failed, if one did.
+    var writeFailure: SystemError? { writeErrno == 0 ? nil : SystemError("sendmsg", "fd \(fd)", errno: writeErrno) }
 
     func send(_ vectors: UnsafeMutablePointer<iovec>, count: Int) {
-        if writeFailure != nil || isClosed { return }
+        if writeErrno != 0 || isClosed { return }
         if pendingOutput > 0 {
             // Already behind: keep order by appending after the backlog.
             for index in 0..<count { appendToBacklog(Self.bytes(of: vectors[index], from: 0)) }
@@ -18,7 +21,7 @@ extension Connection: WireSink {
         do {
             result = try Socket.writev(fd, vectors, count: Int32(count))
         } catch let error as SystemError {
-            writeFailure = error
+            writeErrno = error.errno
             return
         } catch {
             return

@@ -15,8 +15,9 @@ final class Connection {
     let transport: Transport
     /// The transport's handshake is done and the hub knows this client.
     var isEstablished = false
-    /// A socket write failed during the current operation (see `WireSink`); the client closes.
-    var writeFailure: SystemError?
+    /// The errno of a socket write that failed during the current operation (see `WireSink`),
+    /// or 0; the client closes. An errno, not a `SystemError`, to keep every connection small.
+    var writeErrno: Int32 = 0
     var framer: LineFramer
     /// Output the socket did not accept yet. Changed only through the methods below, which
     /// keep the server's client-memory total right.
