@@ -12,9 +12,14 @@ import Glibc
 /// that stops reading stops the client reading stdin (back-pressure, nothing dropped) instead
 /// of growing its memory. What the server sends passes through a `TerminalSanitizer` before it
 /// reaches the terminal, so a hostile server cannot send escape sequences to it.
+///
+/// With TLS the handshake (certificate and host name checked as `TLSClientContext` says) is
+/// finished before anything is read from stdin; then the same loop runs over the session.
 public final class ChatClient {
     private let reactor: Reactor
     private let fd: Int32
+    /// The TLS session, or nil for plain TCP.
+    private let session: TLSClientSession?
     private var socketWatcher: IOWatcher!
     private var writeWatcher: IOWatcher!
     private var stdinWatcher: IOWatcher!
@@ -34,19 +39,34 @@ public final class ChatClient {
     /// Stdin bytes read but not yet sent above which the client stops reading stdin until the
     /// socket takes some: the bound on its buffer (one read more at most).
     public static let maxUnsentBytes = 256 * 1024
+    /// How long the TLS handshake may take before the client gives up.
+    public static let handshakeSeconds = 10.0
 
-    /// Connects at once; a refused connection is an error whose text names the address.
-    public init(reactor: Reactor, host: String, port: UInt16) throws {
+    /// Connects at once (and, with `tls`, completes the handshake); a refused connection or
+    /// certificate is an error whose text names the address.
+    public init(reactor: Reactor, host: String, port: UInt16, tls: TLSClientContext? = nil) throws {
         let address = try SocketAddress(host: host, port: port)
+        let fd: Int32
         do {
             fd = try Socket.connect(to: address)
         } catch let error as SystemError where error.errno == ECONNREFUSED {
             throw ClientError(text: "connection refused to \(address)")
         }
+        do {
+            session = try tls.map { try TLSClientSession(context: $0, fd: fd, host: host) }
+            try session?.handshake(fd: fd, timeout: Self.handshakeSeconds)
+        } catch {
+            Socket.close(fd)
+            throw ClientError(text: "\(address): \(error)")
+        }
+        self.fd = fd
         self.reactor = reactor
         buffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         socketWatcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self] _ in socketReadable() }
-        writeWatcher = IOWatcher(reactor: reactor, fd: fd, events: .write) { [unowned self] _ in sendPending() }
+        writeWatcher = IOWatcher(reactor: reactor, fd: fd, events: .write) { [unowned self] _ in
+            sendPending()
+            if session?.wants == .write { socketReadable() }  // a TLS read that needed a write
+        }
         stdinWatcher = IOWatcher(reactor: reactor, fd: STDIN_FILENO, events: .read) { [unowned self] _ in stdinReadable() }
         lingerTimer = TimerWatcher(reactor: reactor, after: Self.lingerSeconds, repeat: 0) { [unowned self] in finish(0) }
     }
@@ -80,20 +100,37 @@ public final class ChatClient {
 
     private func socketReadable() {
         do {
-            switch try Socket.read(fd, into: buffer) {
-            case .done(let count):
-                printable.removeAll(keepingCapacity: true)
-                terminal.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), into: &printable)
-                try printable.withUnsafeBytes { try writeAll(STDOUT_FILENO, $0) }
-            case .endOfFile:
-                finish(0)
-            case .wouldBlock:
-                break
-            }
+            // Plain TCP: one read per event (the watcher is level-triggered). TLS: until OpenSSL
+            // has nothing left, since a record it already holds raises no event.
+            repeat {
+                switch try readSocket() {
+                case .done(let count):
+                    printable.removeAll(keepingCapacity: true)
+                    terminal.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), into: &printable)
+                    try printable.withUnsafeBytes { try writeAll(STDOUT_FILENO, $0) }
+                case .endOfFile:
+                    finish(0)
+                    return
+                case .wouldBlock:
+                    if session?.wants == .write { writeWatcher.start() }
+                    if outgoingStart < outgoing.count { sendPending() }  // a TLS write that needed a read
+                    return
+                }
+            } while session != nil
         } catch {
             printError("\(error)")
             finish(1)
         }
+    }
+
+    private func readSocket() throws -> IOResult {
+        if let session { return try session.read(into: buffer) }
+        return try Socket.read(fd, into: buffer)
+    }
+
+    private func writeSocket(_ bytes: UnsafeRawBufferPointer) throws -> IOResult {
+        if let session { return try session.write(bytes) }
+        return try Socket.write(fd, bytes)
     }
 
     private func stdinReadable() {
@@ -119,12 +156,13 @@ public final class ChatClient {
     }
 
     private func sendPending() {
-        if outgoingStart < outgoing.count {
+        while outgoingStart < outgoing.count {
             do {
                 let result = try outgoing.withUnsafeBytes { bytes in
-                    try Socket.write(fd, UnsafeRawBufferPointer(rebasing: bytes[outgoingStart...]))
+                    try writeSocket(UnsafeRawBufferPointer(rebasing: bytes[outgoingStart...]))
                 }
-                if case .done(let count) = result { outgoingStart += count }
+                guard case .done(let count) = result else { break }
+                outgoingStart += count
             } catch {
                 printError("\(error)")
                 finish(1)
@@ -137,7 +175,8 @@ public final class ChatClient {
                 outgoingStart = 0
             }
             resumeStdinBelowBound()
-            writeWatcher.start()
+            // A TLS write waiting for a read is resumed by socketReadable, not by writability.
+            if session?.wants != .read { writeWatcher.start() }
             return
         }
         resumeStdinBelowBound()
@@ -145,6 +184,7 @@ public final class ChatClient {
         outgoingStart = 0
         writeWatcher.stop()
         if stdinEnded && !lingerTimer.isActive {
+            session?.shutdown()  // close_notify: the server answers what it got, then closes
             if Glibc.shutdown(fd, Int32(SHUT_WR)) != 0 {
                 printError("\(SystemError("shutdown", "SHUT_WR", errno: errno))")
             }

@@ -16,29 +16,54 @@ import Glibc
 extension ChatServer {
     func readReady(_ connection: Connection) {
         if connection.isClosed { return }
-        let result: IOResult
+        let result: TransportRead
         do {
-            result = try Socket.read(connection.fd, into: readBuffer)
+            result = try connection.transport.read(into: readBuffer, sink: connection)
         } catch let error as SystemError {
             close(connection, reason: "connection lost", log: error.errno == ECONNRESET ? "connection reset" : "\(error)")
             return
         } catch {
-            close(connection, reason: "connection lost", log: "\(error)")
+            if connection.isEstablished {
+                close(connection, reason: "connection lost", log: "\(error)")
+            } else {
+                handshakeFailed(connection, "\(error)")
+            }
             return
         }
-        switch result {
-        case .done(let count):
-            counters.bytesReceived &+= UInt64(count)
-            process(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]), from: connection)
-        case .endOfFile:
+        if !transportOutputSent(connection) { return }
+        if !connection.isEstablished {
+            if connection.transport.isEstablished {
+                establish(connection)
+            } else {
+                if result.ended { handshakeFailed(connection, "closed before its handshake finished") }
+                return
+            }
+        }
+        if result.count > 0 {
+            counters.bytesReceived &+= UInt64(result.count)
+            process(UnsafeRawBufferPointer(rebasing: readBuffer[0..<result.count]), from: connection)
+        }
+        if result.ended && !connection.isClosed {
             // Half-close: answer what was already sent, then close (so `printf ... | nc -N` works).
             connection.stopReading(reactor.loop)
             connection.peerClosed = true
             if connection.heldInput.isEmpty { endOfInput(connection) }
             logger.debug("client \(connection.address) closed its side")
-        case .wouldBlock:
-            break
         }
+    }
+
+    /// After a read: what the transport answered on its own (a handshake flight) is written or
+    /// backlogged; a failed write closes the client (false).
+    private func transportOutputSent(_ connection: Connection) -> Bool {
+        if let failure = connection.writeFailure {
+            close(connection, reason: "connection lost", log: failure.errno == EPIPE || failure.errno == ECONNRESET ? "connection reset" : "\(failure)")
+            return false
+        }
+        if connection.pendingOutput > 0 && !connection.isWriting {
+            connection.startWriting(reactor.loop)
+            checkOutputLimits(connection)
+        }
+        return true
     }
 
     /// The peer sent its last byte and all of it has been framed: a final line without a

@@ -59,8 +59,8 @@ extension ChatServer {
         out.sample("chatd_lines_rejected_total", ["reason": "invalid_utf8"], hub.counters.linesInvalidUTF8)
         out.counter("chatd_messages_relayed_total", "Room lines, actions and private messages relayed (each once, however many receive it).", hub.messagesRelayed)
         out.counter("chatd_deliveries_total", "Messages queued for one recipient: every line sent to a client (a room line to 99 members is 99).", hub.outbox.deliveries)
-        out.counter("chatd_received_bytes_total", "Bytes read from client sockets.", counters.bytesReceived)
-        out.counter("chatd_sent_bytes_total", "Bytes written to client sockets.", counters.bytesSent)
+        out.counter("chatd_received_bytes_total", "Bytes clients sent (over TLS: after decryption).", counters.bytesReceived)
+        out.counter("chatd_sent_bytes_total", "Bytes written to client sockets (over TLS: records, as on the wire).", counters.bytesSent)
 
         var backlog = 0
         var overSoftLimit = 0

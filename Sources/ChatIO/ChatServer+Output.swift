@@ -2,10 +2,11 @@ import CLibEv
 import ChatCore
 import Glibc
 
-/// Writing: once per loop iteration every client the hub queued output for is written with as
-/// few `writev` calls as its ranges need (one, unless it has over IOV_MAX of them). Whatever the
-/// socket does not take is copied into the client's private backlog and its write watcher is
-/// armed until the backlog drains. Output limits are checked here, where the bytes are counted.
+/// Writing: once per loop iteration every client the hub queued output for is handed to its
+/// transport with as few calls as its ranges need (one, unless it has over IOV_MAX of them);
+/// plain TCP makes that one `writev`. Whatever the socket does not take is copied, at its wire
+/// size, into the client's private backlog and its write watcher is armed until the backlog
+/// drains. Output limits are checked here, where the bytes are counted.
 extension ChatServer {
     /// The `ev_prepare` callback: flush, reset the outbox, then close what the flush or the hub
     /// asked to close. Closing tells rooms, which queues more output, so repeat until quiet.
@@ -40,79 +41,44 @@ extension ChatServer {
         if isShuttingDown && liveConnections == 0 { reactor.stop() }
     }
 
-    /// Writes (or backlogs) everything queued for one client this iteration.
+    /// Hands everything queued for one client this iteration to its transport, in batches of
+    /// up to `iovecsPerWrite` ranges: plain TCP writes them with one `sendmsg` each, TLS
+    /// encrypts them into as few records as fit. What the socket refuses is in the backlog
+    /// afterwards (see `WireSink`); the outbox is credited with what the client was actually
+    /// sent, measured against the backlog, so its allowance stays its hard limit minus its
+    /// backlog whatever the transport made of the bytes.
     private func flush(_ id: ClientID, arena: UnsafeRawPointer) {
         guard let connection = connection(id), !connection.isClosed else { return }
-        if connection.pendingOutput > 0 {
-            // Already behind: keep order by appending after the backlog; the write watcher is armed.
-            hub.outbox.forEachRange(of: id) { offset, length in
-                connection.appendToBacklog(UnsafeRawBufferPointer(start: arena + offset, count: length))
-            }
-            checkOutputLimits(connection)
-            return
-        }
-        var batch = 0
-        var batchBytes = 0
-        var blocked = false
-        var failure: SystemError?
+        let backlogBefore = connection.pendingOutput
+        let transport = connection.transport
         let iovecs = self.iovecs
+        var batch = 0
+        var handed = 0
+        var failure: Error?
         hub.outbox.forEachRange(of: id) { offset, length in
-            if blocked {
-                connection.appendToBacklog(UnsafeRawBufferPointer(start: arena + offset, count: length))
-                return
-            }
+            guard failure == nil else { return }
             iovecs[batch] = iovec(iov_base: UnsafeMutableRawPointer(mutating: arena + offset), iov_len: length)
             batch += 1
-            batchBytes += length
+            handed += length
             if batch == IOLimits.iovecsPerWrite {
-                blocked = !writeBatch(connection, count: batch, bytes: batchBytes, failure: &failure)
+                do { try transport.write(iovecs, count: batch, sink: connection) } catch { failure = error }
                 batch = 0
-                batchBytes = 0
             }
         }
-        if !blocked && batch > 0 {
-            blocked = !writeBatch(connection, count: batch, bytes: batchBytes, failure: &failure)
+        if failure == nil && batch > 0 {
+            do { try transport.write(iovecs, count: batch, sink: connection) } catch { failure = error }
         }
-        if let failure {
+        hub.outbox.credit(id, handed - (connection.pendingOutput - backlogBefore))
+        if let failure = failure ?? connection.writeFailure {
             connection.dropBacklog()
-            deferredCloses.append((id, failure.errno == EPIPE || failure.errno == ECONNRESET ? "connection reset" : "\(failure)"))
+            let reset = (failure as? SystemError).map { $0.errno == EPIPE || $0.errno == ECONNRESET } ?? false
+            deferredCloses.append((id, reset ? "connection reset" : "\(failure)"))
             return
         }
         if connection.pendingOutput > 0 {
             connection.startWriting(reactor.loop)
             checkOutputLimits(connection)
         }
-    }
-
-    /// Writes `iovecs[0..<count]`; copies whatever was not written into the backlog. Returns
-    /// false when the socket is full (or failed), so the caller backlogs the rest.
-    private func writeBatch(_ connection: Connection, count: Int, bytes: Int, failure: inout SystemError?) -> Bool {
-        let result: IOResult
-        do {
-            result = try Socket.writev(connection.fd, iovecs, count: Int32(count))
-        } catch let error as SystemError {
-            failure = error
-            return false
-        } catch {
-            return false
-        }
-        var written = 0
-        if case .done(let count) = result { written = count }
-        counters.bytesSent &+= UInt64(written)
-        hub.outbox.credit(connection.id, written)
-        if written == bytes { return true }
-        var skip = written
-        for index in 0..<count {
-            let vector = iovecs[index]
-            if skip >= vector.iov_len {
-                skip -= vector.iov_len
-                continue
-            }
-            let start = UnsafeRawPointer(vector.iov_base!) + skip
-            connection.appendToBacklog(UnsafeRawBufferPointer(start: start, count: vector.iov_len - skip))
-            skip = 0
-        }
-        return false
     }
 
     /// The write watcher's callback: drain the backlog; stop watching once it is empty.
@@ -223,6 +189,7 @@ extension ChatServer {
             MemoryReturn.trim()
         }
         enforceTimeouts()
+        expireHandshakes()
         closeLingeringClients()
         endPenalties()
         refreshStats()

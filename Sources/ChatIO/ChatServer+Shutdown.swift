@@ -8,8 +8,7 @@ extension ChatServer {
         if isShuttingDown { return }
         isShuttingDown = true
         logger.notice("shutting down (\(reason)); \(liveConnections) clients to notify")
-        listenWatcher.stop()
-        acceptPauseTimer.stop()
+        stopListeners()
         frameAllHeldInput()
         hub.announce("server shutting down: \(reason)")
         for connection in connections.compactMap({ $0 }) where !connection.isClosed {
@@ -28,8 +27,7 @@ extension ChatServer {
 
     /// Stops every watcher the server owns so the loop can be destroyed or reused.
     public func stopWatchers() {
-        listenWatcher.stop()
-        acceptPauseTimer.stop()
+        stopListeners()
         housekeepingTimer.stop()
         shutdownTimer?.stop()
         metricsListener?.stop()

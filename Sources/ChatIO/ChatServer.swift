@@ -19,8 +19,13 @@ public final class ChatServer {
     public private(set) var maxClients: Int
     var logger: Logger
 
+    /// The plaintext listener; -1 (and no watcher) with `--no-plain`.
     let listenFD: Int32
-    var listenWatcher: IOWatcher!
+    var listenWatcher: IOWatcher?
+    /// The TLS listener, when `--tls-port` is set (ChatServer+TLS.swift).
+    let tlsListener: TLSListener?
+    /// Clients whose transport handshake has not finished, oldest first (ChatServer+Handshake.swift).
+    var handshakingClients = ActivityList()
     var acceptPauseTimer: TimerWatcher!
     var housekeepingTimer: TimerWatcher!
     private var prepareWatcher: PrepareWatcher!
@@ -101,25 +106,38 @@ public final class ChatServer {
         hub.operatorAccounts = config.operatorAccounts
         startTime = reactor.now
         maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
-        if let listener {
-            listenFD = listener
+        let plain: (fd: Int32, address: SocketAddress)?
+        if let listener {  // socket activation: systemd bound it; options are still ours to set
+            do {
+                try Self.setClientSocketOptions(listener)
+                plain = (listener, try Socket.localAddress(listener))
+            } catch {
+                Socket.close(listener)
+                throw error
+            }
         } else {
-            let address = try SocketAddress(host: config.host, port: config.port)
-            listenFD = try Socket.listen(on: address, backlog: config.listenBacklog)
+            plain = config.listensInPlaintext ? try Self.openListener(host: config.host, port: config.port, backlog: config.listenBacklog) : nil
         }
+        let tls: TLSListener?
         do {
-            try Self.setClientSocketOptions(listenFD)
-            boundAddress = try Socket.localAddress(listenFD)
+            tls = try TLSListener.open(config, readBytes: IOLimits.readBufferBytes)
         } catch {
-            Socket.close(listenFD)
+            if let plain { Socket.close(plain.fd) }
             throw error
         }
+        guard let address = plain?.address ?? tls?.address else { throw TLSError("nothing to listen on: --no-plain needs --tls-port") }
+        listenFD = plain?.fd ?? -1
+        boundAddress = address
+        tlsListener = tls
         reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         readBuffer = .allocate(byteCount: IOLimits.readBufferBytes, alignment: 16)
         iovecs = .allocate(capacity: IOLimits.iovecsPerWrite)
-        listenWatcher = IOWatcher(reactor: reactor, fd: listenFD, events: .read) { [unowned self] _ in acceptReady() }
+        if listenFD >= 0 {
+            listenWatcher = IOWatcher(reactor: reactor, fd: listenFD, events: .read) { [unowned self] _ in acceptReady() }
+        }
+        tls?.watcher = IOWatcher(reactor: reactor, fd: tls?.fd ?? -1, events: .read) { [unowned self] _ in tlsAcceptReady() }
         acceptPauseTimer = TimerWatcher(reactor: reactor, after: IOLimits.acceptPauseSeconds, repeat: 0) { [unowned self] in
-            if !isShuttingDown { listenWatcher.start() }
+            if !isShuttingDown { resumeListeners() }
         }
         housekeepingTimer = TimerWatcher(reactor: reactor, after: 1, repeat: 1) { [unowned self] in housekeeping() }
         heldInputTimer = TimerWatcher(reactor: reactor, after: IOLimits.floodTickSeconds, repeat: IOLimits.floodTickSeconds) { [unowned self] in
@@ -149,12 +167,25 @@ public final class ChatServer {
     /// with getsockopt), which saves five setsockopt calls per accept. Nagle would only delay
     /// lines that are already coalesced per iteration; keepalive finds peers that vanished
     /// without a FIN in about two minutes instead of the kernel's two hours.
-    private static func setClientSocketOptions(_ fd: Int32) throws {
+    static func setClientSocketOptions(_ fd: Int32) throws {
         try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
         try Socket.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE")
         try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, IOLimits.keepaliveIdleSeconds, "TCP_KEEPIDLE")
         try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, IOLimits.keepaliveIntervalSeconds, "TCP_KEEPINTVL")
         try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, IOLimits.keepaliveProbes, "TCP_KEEPCNT")
+    }
+
+    /// A listening socket on `host`:`port` with the client socket options set; its bound address.
+    static func openListener(host: String, port: UInt16, backlog: Int32) throws -> (fd: Int32, address: SocketAddress) {
+        let address = try SocketAddress(host: host, port: port)
+        let fd = try Socket.listen(on: address, backlog: backlog)
+        do {
+            try setClientSocketOptions(fd)
+            return (fd, try Socket.localAddress(fd))
+        } catch {
+            Socket.close(fd)
+            throw error
+        }
     }
 
     /// Applies reloaded settings (SIGHUP) without dropping anyone: limits and timeouts take
@@ -164,8 +195,11 @@ public final class ChatServer {
         var next = updated
         next.host = config.host
         next.port = config.port
+        next.listensInPlaintext = config.listensInPlaintext
+        next.tls.port = config.tls.port
         next.chat = config.chat
         config = next
+        reloadTLS()
         hub.outbox.setFullAllowance(next.outputAllowance)
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
         logger.logLevel = logLevel
@@ -179,7 +213,8 @@ public final class ChatServer {
 
     /// Starts accepting and flushing; the caller runs the reactor.
     public func start() {
-        listenWatcher.start()
+        listenWatcher?.start()
+        tlsListener?.watcher?.start()
         prepareWatcher.start()
         housekeepingTimer.start()
     }
@@ -195,9 +230,11 @@ public final class ChatServer {
     /// Must not be called while the outbox is being traversed (use `deferredCloses`).
     func close(_ connection: Connection, reason: String, log detail: String) {
         guard !connection.isClosed else { return }
+        connection.transport.close(sink: connection)
         connection.isClosed = true
         connection.stopWatchers(reactor.loop)
         if let error = Socket.close(connection.fd) { logger.warning("\(error)") }
+        if !connection.isEstablished { handshakeEnded(connection) }
         let id = connection.id
         let name = hub.name(of: id)
         hub.outbox.discard(id)

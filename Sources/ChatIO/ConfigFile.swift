@@ -20,7 +20,7 @@ public enum ConfigFile {
     public static let keys: Set<String> = [
         "log-level", "max-clients", "max-clients-per-address", "max-line-rate", "line-burst", "flood-seconds",
         "idle-timeout", "partial-line-timeout", "output-hard-limit", "output-soft-limit", "output-soft-seconds", "motd-file",
-        "operators", "max-client-memory",
+        "operators", "max-client-memory", "tls-cert", "tls-key", "tls-handshake-timeout", "tls-max-handshakes",
     ]
 
     /// Parses the file's text into key/value pairs, in order.
@@ -69,6 +69,10 @@ public enum ConfigFile {
             case "output-hard-limit": config.outputHardLimit = try whole(SettingRange.outputHardLimit)
             case "output-soft-limit": config.outputSoftLimit = try whole(SettingRange.outputLimit)
             case "max-client-memory": config.maxClientMemory = try whole(SettingRange.maxClientMemory)
+            case "tls-cert": config.tls.certificatePath = value
+            case "tls-key": config.tls.keyPath = value
+            case "tls-handshake-timeout": config.tls.handshakeTimeout = try number(SettingRange.tlsHandshakeTimeout)
+            case "tls-max-handshakes": config.tls.maxHandshakes = try whole(SettingRange.tlsMaxHandshakes)
             default: config.outputSoftSeconds = try number(SettingRange.outputSoftSeconds)  // "output-soft-seconds", the last key
             }
         }

@@ -11,6 +11,13 @@ final class Connection {
     let id: ClientID
     let fd: Int32
     let address: String
+    /// What carries the bytes (plain TCP, TLS): the server reads and writes only through it.
+    let transport: Transport
+    /// The transport's handshake is done and the hub knows this client.
+    var isEstablished = false
+    /// The errno of a socket write that failed during the current operation (see `WireSink`),
+    /// or 0; the client closes. An errno, not a `SystemError`, to keep every connection small.
+    var writeErrno: Int32 = 0
     var framer: LineFramer
     /// Output the socket did not accept yet. Changed only through the methods below, which
     /// keep the server's client-memory total right.
@@ -44,10 +51,11 @@ final class Connection {
     /// The read watcher at [0] and the write watcher at [1]: allocated once, so the addresses
     /// libev keeps stay valid; freed in deinit, after `stopWatchers()` has stopped both.
     private let watchers: UnsafeMutablePointer<ev_io>
-    private unowned(unsafe) let server: ChatServer
+    unowned(unsafe) let server: ChatServer
 
-    init(id: ClientID, fd: Int32, address: String, maxLineBytes: Int, bucket: TokenBucket?, server: ChatServer) {
+    init(id: ClientID, fd: Int32, address: String, transport: Transport, maxLineBytes: Int, bucket: TokenBucket?, server: ChatServer) {
         self.id = id
+        self.transport = transport
         self.bucket = bucket
         self.fd = fd
         self.address = address

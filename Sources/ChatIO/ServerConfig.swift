@@ -5,6 +5,10 @@ import ChatCore
 public struct ServerConfig: Sendable {
     public var host = "127.0.0.1"
     public var port: UInt16 = 7878
+    /// Whether the plaintext port listens at all (`--no-plain`: TLS only).
+    public var listensInPlaintext = true
+    /// The TLS listener (`--tls-port`, `--tls-cert`, `--tls-key`); off unless a port is set.
+    public var tls = TLSSettings()
     public var chat = ChatLimits()
     /// Most clients at once; nil means "what the descriptor limit allows" (see `Limits`).
     public var maxClients: Int?

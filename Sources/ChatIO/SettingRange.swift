@@ -29,6 +29,10 @@ public enum SettingRange {
     public static let historyMaxLines = Bounded.count()
     public static let historyMaxDays = Bounded(0, Bounded.maxSeconds / 86_400, unit: "days", wholeNumber: false, maximumNote: "10 years")
     public static let commitWindow = Bounded.seconds(to: 1)
+    /// From a tenth of a second (a handshake over loopback takes a millisecond) to an hour.
+    public static let tlsHandshakeTimeout = Bounded.seconds(from: 0.1, to: 3600)
+    /// At least one handshake in flight, or TLS clients would never be accepted.
+    public static let tlsMaxHandshakes = Bounded.count(from: 1)
     public static let maxClientMemory = Bounded.bytes(from: 1)
     public static let maxRooms = Bounded.count(from: 1)
     public static let historyMemory = Bounded.bytes()

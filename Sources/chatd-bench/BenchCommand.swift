@@ -55,18 +55,27 @@ struct BenchCommand: ParsableCommand {
     var churnListeners = 0
     @Option(help: "Churn: lines one listener says first, so the room has history to replay.")
     var churnPrefill = 0
+    @Flag(help: "Connect with TLS (certificates are not checked: the server's cost is what is measured). Churn then counts full handshakes.")
+    var tls = false
     @Option(help: "The server's pid, to report its CPU time and RSS.") var serverPid: Int32?
     @Option(help: "Name for this run in the report.") var label = "server"
+
+    func validate() throws {
+        // The churn listeners are plaintext clients: over TLS they would only fail the handshake.
+        if tls && churnListeners > 0 { throw ValidationError("--churn-listeners is plaintext only; it cannot be combined with --tls") }
+    }
 
     func run() throws {
         let limit = try DescriptorLimit.raiseToHard()
         let reactor = try Reactor.makePrivate()
         let stats = serverPid.map { ProcessStats(pid: $0) }
         let progress: (String) -> Void = { line in FileHandle.standardError.write(Data("[\(label)] \(line)\n".utf8)) }
+        let tlsContext = tls ? try TLSClientContext(verification: .none) : nil
         if scenario == .churn {
             let seconds = duration ?? 10
             let engine = ChurnEngine(reactor: reactor, server: try SocketAddress(host: host, port: port), concurrency: concurrency, sources: sources ?? 8, sourceNet: sourceNet, greeting: churnSend,
-                                     say: churnSay, listeners: churnListeners, prefill: churnPrefill)
+                                     say: churnSay, listeners: churnListeners, prefill: churnPrefill,
+                                     tls: tlsContext, host: host)
             engine.onProgress = progress
             try engine.openListeners()
             let cpuBefore = stats?.cpuSeconds()
@@ -90,6 +99,7 @@ struct BenchCommand: ParsableCommand {
         if !setup.isEmpty { plan.setup = setup.filter { !$0.isEmpty } }
         if !senderSetup.isEmpty { plan.senderSetup = senderSetup.filter { !$0.isEmpty } }
         plan.sendersReceive = !sendersDoNotReceive
+        plan.tls = tlsContext
         switch scenario {
         case .fanout: (plan.clients, plan.senders, plan.rate, plan.duration) = (100, 10, 0, 10)
         case .latency: (plan.clients, plan.senders, plan.rate, plan.duration) = (2, 2, 1000, 10)

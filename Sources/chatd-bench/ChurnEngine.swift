@@ -9,6 +9,9 @@ import Glibc
 /// its welcome before it closes — so the server renders the welcome, the room's history replay,
 /// the notices and one fan-out per cycle. `prefill` lines are said first by a listener, so the
 /// room has a history to replay.
+///
+/// With `tls` each connection first makes a full TLS handshake (no session reuse), driven by its
+/// read watcher, so the count is full handshakes per second.
 final class ChurnEngine {
     private let reactor: Reactor
     private let server: SocketAddress
@@ -29,13 +32,18 @@ final class ChurnEngine {
     private let listenerCount: Int
     private let prefill: Int
     private var listeners: [(fd: Int32, watcher: IOWatcher)] = []
+    private let tls: TLSClientContext?
+    private let host: String
+    private var sessions: [Int32: TLSClientSession] = [:]
 
     init(reactor: Reactor, server: SocketAddress, concurrency: Int, sources: Int, sourceNet: Int, greeting: String?,
-         say: String? = nil, listeners: Int = 0, prefill: Int = 0) {
+         say: String? = nil, listeners: Int = 0, prefill: Int = 0, tls: TLSClientContext? = nil, host: String = "127.0.0.1") {
         self.sourceNet = sourceNet
         self.say = say.map { Array(($0 + "\n").utf8) }
         self.listenerCount = listeners
         self.prefill = prefill
+        self.tls = tls
+        self.host = host
         self.greeting = greeting.map { Array(($0 + "\r\n").utf8) }
         self.reactor = reactor
         self.server = server
@@ -101,7 +109,13 @@ final class ChurnEngine {
             let watcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self] _ in readable(fd) }
             watchers[fd] = watcher
             watcher.start()
-            if let greeting { _ = greeting.withUnsafeBytes { try? Socket.write(fd, $0) } }
+            if let tls {
+                let session = try TLSClientSession(context: tls, fd: fd, host: host)
+                sessions[fd] = session
+                _ = try session.continueHandshake()  // sends the ClientHello
+            } else if let greeting {
+                _ = greeting.withUnsafeBytes { try? Socket.write(fd, $0) }
+            }
         } catch {
             failures += 1
             if failures <= 3 { onProgress?("connect: \(error)") }
@@ -110,7 +124,12 @@ final class ChurnEngine {
     }
 
     private func readable(_ fd: Int32) {
-        let result = try? Socket.read(fd, into: buffer)
+        let result: IOResult?
+        if let session = sessions[fd] {
+            result = tlsReadable(session)
+        } else {
+            result = try? Socket.read(fd, into: buffer)
+        }
         var finished = false
         switch result {
         case .done(let count)?:
@@ -123,10 +142,32 @@ final class ChurnEngine {
             finished = true
         }
         guard finished else { return }
-        if let say { _ = say.withUnsafeBytes { try? Socket.write(fd, $0) } }
+        if let say {
+            if let session = sessions[fd] {
+                _ = say.withUnsafeBytes { try? session.write($0) }
+            } else {
+                _ = say.withUnsafeBytes { try? Socket.write(fd, $0) }
+            }
+        }
         watchers[fd]?.stop()
         watchers[fd] = nil
+        sessions[fd]?.shutdown()
+        sessions[fd] = nil
         Socket.close(fd)
         openOne()
+    }
+
+    /// Moves the handshake on, sends the greeting once it is done, then reads: nil on failure.
+    private func tlsReadable(_ session: TLSClientSession) -> IOResult? {
+        do {
+            if !session.isEstablished {
+                guard try session.continueHandshake() else { return .wouldBlock }
+                if let greeting { _ = try greeting.withUnsafeBytes { try session.write($0) } }
+            }
+            return try session.read(into: buffer)
+        } catch {
+            if failures < 3 { onProgress?("TLS: \(error)") }
+            return nil
+        }
     }
 }

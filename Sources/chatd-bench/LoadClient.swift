@@ -5,6 +5,8 @@ import Glibc
 final class LoadClient {
     let index: Int
     let fd: Int32
+    /// The TLS session (`--tls`), handshaken before the client is used; nil for plain TCP.
+    let session: TLSClientSession?
     var readWatcher: IOWatcher?
     var writeWatcher: IOWatcher?
     var outgoing: [UInt8] = []
@@ -13,9 +15,27 @@ final class LoadClient {
     var partial: [UInt8] = []
     var isOpen = true
 
-    init(index: Int, fd: Int32) {
+    init(index: Int, fd: Int32, session: TLSClientSession? = nil) {
         self.index = index
         self.fd = fd
+        self.session = session
+    }
+
+    /// How long a load client's TLS handshake may take.
+    static let handshakeSeconds = 10.0
+
+    /// A TLS session on `fd` with its handshake finished (one at a time, so thousands of
+    /// clients never queue up more handshakes than the server allows in flight).
+    static func handshake(_ fd: Int32, context: TLSClientContext, host: String) throws -> TLSClientSession {
+        let session = try TLSClientSession(context: context, fd: fd, host: host)
+        try session.handshake(fd: fd, timeout: handshakeSeconds)
+        return session
+    }
+
+    /// One read from the socket (through TLS when on).
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> IOResult {
+        if let session { return try session.read(into: buffer) }
+        return try Socket.read(fd, into: buffer)
     }
 
     /// Connects to `server`, optionally from a chosen loopback source address (to get past
@@ -43,11 +63,14 @@ final class LoadClient {
 
     /// Writes as much of `outgoing` as the socket takes; true if everything went.
     func sendPending() throws -> Bool {
-        if outgoingStart < outgoing.count {
+        while outgoingStart < outgoing.count {
             let result = try outgoing.withUnsafeBytes { bytes in
-                try Socket.write(fd, UnsafeRawBufferPointer(rebasing: bytes[outgoingStart...]))
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[outgoingStart...])
+                return try session?.write(rest) ?? Socket.write(fd, rest)
             }
-            if case .done(let count) = result { outgoingStart += count }
+            guard case .done(let count) = result else { break }
+            outgoingStart += count
+            if session == nil { break }  // plain: one write per call, as before
         }
         if outgoingStart == outgoing.count {
             outgoing.removeAll(keepingCapacity: true)
@@ -64,6 +87,7 @@ final class LoadClient {
         writeWatcher?.stop()
         readWatcher = nil
         writeWatcher = nil
+        session?.shutdown()
         Socket.close(fd)
     }
 }

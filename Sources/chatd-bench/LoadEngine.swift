@@ -32,6 +32,8 @@ struct LoadPlan {
     var sources = 0
     var sourceNet = 0
     var settle = 1.0
+    /// TLS for every client (`--tls`), certificates unchecked: the server's cost is measured.
+    var tls: TLSClientContext?
 }
 
 /// Counters and the latency histogram of one run.
@@ -89,7 +91,14 @@ final class LoadEngine {
         for index in 0..<plan.clients {
             let source = plan.sources > 0 ? sourceAddress(net: plan.sourceNet, index: index % plan.sources) : nil
             let fd = try LoadClient.connect(to: server, from: source)
-            let client = LoadClient(index: index, fd: fd)
+            let session: TLSClientSession?
+            do {
+                session = try plan.tls.map { try LoadClient.handshake(fd, context: $0, host: plan.host) }
+            } catch {
+                Socket.close(fd)
+                throw error
+            }
+            let client = LoadClient(index: index, fd: fd, session: session)
             client.readWatcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self, unowned client] _ in
                 readable(client)
             }
@@ -228,20 +237,30 @@ final class LoadEngine {
     // MARK: Receiving
 
     private func readable(_ client: LoadClient) {
+        // Plain TCP: one read per event. TLS: until OpenSSL holds nothing more.
+        repeat {
+            if !readOnce(client) { return }
+        } while client.session != nil
+    }
+
+    /// One read and scan; false when nothing more is to be had now (or the client closed).
+    private func readOnce(_ client: LoadClient) -> Bool {
+        guard client.isOpen else { return false }
         let result: IOResult
         do {
-            result = try Socket.read(client.fd, into: readBuffer)
+            result = try client.read(into: readBuffer)
         } catch {
             onProgress?("client \(client.index): \(error)")
             client.close()
-            return
+            return false
         }
         guard case .done(let count) = result else {
             if result == .endOfFile {
                 onProgress?("client \(client.index): server closed the connection")
                 client.close()
             }
-            return
+            if client.session?.wants == .write { client.writeWatcher?.start() }
+            return false
         }
         let now = monotonicNanoseconds()
         if client.partial.isEmpty {
@@ -252,6 +271,7 @@ final class LoadEngine {
             let rest = client.partial.withUnsafeBytes { scan($0, receiver: client.index, now: now) }
             client.partial.removeSubrange(0..<rest)
         }
+        return true
     }
 
     /// Decodes the marker ending each complete line; returns where the unfinished tail starts.

@@ -16,6 +16,27 @@ struct Serve: ParsableCommand {
             transform: { UInt16(try SettingRange.port.parseInt($0)) })  // at most 65535: fits
     var port = ServerConfig().port
 
+    @Flag(help: "Do not listen for plaintext clients: a TLS-only server (needs --tls-port).")
+    var noPlain = false
+
+    @Option(help: .setting("TCP port for TLS clients (0 picks a free one); needs --tls-cert and --tls-key. No TLS port unless given.", SettingRange.port),
+            transform: { UInt16(try SettingRange.port.parseInt($0)) })  // at most 65535: fits
+    var tlsPort: UInt16?
+
+    @Option(help: "PEM certificate chain for the TLS port, leaf first (Let's Encrypt: /etc/letsencrypt/live/NAME/fullchain.pem); re-read on SIGHUP.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of that certificate (Let's Encrypt: /etc/letsencrypt/live/NAME/privkey.pem); re-read on SIGHUP.")
+    var tlsKey: String?
+
+    @Option(help: .setting("Seconds a TLS client may take to finish its handshake.", SettingRange.tlsHandshakeTimeout, default: TLSSettings().handshakeTimeout),
+            transform: SettingRange.tlsHandshakeTimeout.parse)
+    var tlsHandshakeTimeout = TLSSettings().handshakeTimeout
+
+    @Option(help: .setting("TLS handshakes in flight at once; more TLS clients wait in the accept queue.", SettingRange.tlsMaxHandshakes, default: TLSSettings().maxHandshakes),
+            transform: SettingRange.tlsMaxHandshakes.parseInt)
+    var tlsMaxHandshakes = TLSSettings().maxHandshakes
+
     @Option(help: "Log level: trace, debug, info (every connect and disconnect), notice, warning, error or critical.")
     var logLevel: Logger.Level = .notice
 
@@ -131,6 +152,8 @@ struct Serve: ParsableCommand {
     func validate() throws {
         if outputSoftLimit > outputHardLimit { throw ValidationError("--output-soft-limit must not exceed --output-hard-limit") }
         if let metrics, HostPort.parse(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, e.g. 127.0.0.1:9878 or [::1]:9878") }
+        if noPlain && tlsPort == nil { throw ValidationError("--no-plain needs --tls-port: the server would listen nowhere") }
+        if tlsPort == nil && (tlsCert != nil || tlsKey != nil) { throw ValidationError("--tls-cert and --tls-key need --tls-port") }
     }
 
     func run() throws {
@@ -147,6 +170,12 @@ struct Serve: ParsableCommand {
         var config = ServerConfig()
         config.host = host
         config.port = port
+        config.listensInPlaintext = !noPlain
+        config.tls.port = tlsPort
+        config.tls.certificatePath = tlsCert
+        config.tls.keyPath = tlsKey
+        config.tls.handshakeTimeout = tlsHandshakeTimeout
+        config.tls.maxHandshakes = tlsMaxHandshakes
         config.chat.maxLineBytes = maxLineBytes
         config.chat.noticeRoomLimit = noticeRoomLimit
         config.maxClients = maxClients
@@ -264,7 +293,10 @@ struct Serve: ParsableCommand {
         ]
         signals.forEach { $0.start() }
         server.start()
-        logger.notice("chatd listening on \(server.boundAddress)")
+        if server.config.listensInPlaintext { logger.notice("chatd listening on \(server.boundAddress)") }
+        if let address = server.tlsBoundAddress {
+            logger.notice("chatd listening for TLS on \(address) (certificate \(server.tlsCertificateSummary ?? "?"))")
+        }
         notifier?.ready(reactor: reactor) { "\(server.hub.clientCount) clients; serving on \(server.boundAddress)" }
         reactor.run()
         notifier?.stop()
