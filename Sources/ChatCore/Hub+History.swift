@@ -13,7 +13,10 @@ extension Hub {
         guard history != nil else { return }
         let entry = HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text))
         history?.record(entry, key: key, batch: historyBatch, durableBatch: historyDurableBatch)
-        if persistsHistory { pendingHistory.append(entry) }
+        if persistsHistory {
+            pendingHistory.append(entry)
+            pendingHistoryBytes += entry.bytesInMemory
+        }
     }
 
     /// The store is on: from now on a batch is durable only when the writer says so.

@@ -21,6 +21,8 @@ public final class Hub {
     public var persistsHistory = false
     /// Lines said since the I/O layer last took them for the database writer.
     public var pendingHistory: [HistoryEntry] = []
+    /// What `pendingHistory` holds in memory (`HistoryEntry.bytesInMemory` summed).
+    public var pendingHistoryBytes = 0
     /// The number of the hand-over batch `pendingHistory` will go out in, and the newest batch
     /// the writer has finished with: a parked ring may leave memory only once its batch is
     /// durable. Without a writer every batch counts as durable.
