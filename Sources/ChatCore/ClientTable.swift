@@ -109,16 +109,22 @@ struct ClientTable {
         }
     }
 
-    /// Marks the first line seen; returns whether it had been before.
+    /// What `Hub.receive` needs per line, read in place (no copy of the state): nil for a
+    /// slot nobody holds.
+    func lineState(of id: ClientID) -> (authInFlight: Bool, authorised: Bool)? {
+        let slot = Int(id.index)
+        guard slot < states.count, let authInFlight = states[slot]?.authInFlight, let authorised = states[slot]?.authorised else { return nil }
+        return (authInFlight, authorised)
+    }
+
+    /// A line was taken: the run of rejected lines ends, and the first line is seen. Returns
+    /// whether the first line had been seen before.
     mutating func noteLine(_ id: ClientID) -> Bool {
-        guard let state = self[id] else { return true }
-        if state.rejectedInARow != 0 || !state.sawFirstLine {
-            edit(id) {
-                $0.rejectedInARow = 0
-                $0.sawFirstLine = true
-            }
-        }
-        return state.sawFirstLine
+        let slot = Int(id.index)
+        guard slot < states.count, let saw = states[slot]?.sawFirstLine else { return true }
+        if states[slot]?.rejectedInARow != 0 { states[slot]?.rejectedInARow = 0 }
+        if !saw { states[slot]?.sawFirstLine = true }
+        return saw
     }
 
     /// One more rejected line in a row; returns the run's length.

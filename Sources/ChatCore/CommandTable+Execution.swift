@@ -24,7 +24,7 @@ extension CommandTable {
             case .serverOperator:
                 guard hub.isOperator(id) else { return hub.refuse(id, .notOperator("/" + entry.words[0])) }
             }
-            entry.handler(hub, Request(client: id, arguments: invocation.arguments, room: room, word: entry.words[0]))
+            entry.handler(hub, Request(client: id, arguments: invocation.arguments, room: room))
         }
     }
 

@@ -135,8 +135,6 @@ struct Request {
     let client: ClientID
     let arguments: Arguments
     let room: Int?
-    /// The command's slash word, for replies that name it.
-    let word: String
 }
 
 /// A parsed command ready to run: which table entry, with which arguments.

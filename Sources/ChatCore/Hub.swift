@@ -164,7 +164,7 @@ public final class Hub {
 
     /// Handles one complete, sanitised line from `id`.
     public func receive(_ line: [UInt8], from id: ClientID) {
-        guard let state = clients[id] else { return }
+        guard let state = clients.lineState(of: id) else { return }
         counters.linesReceived &+= 1
         if state.authInFlight {
             PasswordFlow.hold(self, .line(line), from: id)
