@@ -6,35 +6,35 @@
 /// Operator names (`operators`, `operatorAccounts`) are reserved: nobody can register them
 /// or take them with `/nick`, and a login to one is checked against the operators file's
 /// hash only, so an operator account exists before any client and cannot be claimed first.
-public struct AccountBook {
+struct AccountBook {
     /// Registered accounts by folded name.
-    public var accounts: [String: Account] = [:]
+    var accounts: [String: Account] = [:]
     /// Folded names reserved for server operators (`--operators`) besides those in
     /// `operatorAccounts`: nobody can register, take or log in as them.
-    public var operators: Set<String> = []
+    var operators: Set<String> = []
     /// Operator accounts from the operators file, by folded name: their names are reserved and
     /// a login as one is checked against the file's hash, never a database account.
-    public var operatorAccounts: [String: Account] = [:]
+    var operatorAccounts: [String: Account] = [:]
     /// Server-wide bans by target (folded name, or an address or range in canonical text).
-    public var serverBans: [String: ServerBan] = [:] {
+    var serverBans: [String: ServerBan] = [:] {
         didSet { addressBans = AddressBanIndex(serverBans) }
     }
     /// The address bans in `serverBans`, parsed.
     private(set) var addressBans = AddressBanIndex()
     /// Checks a `/pass` attempt (constant-time, in the I/O layer); nil: no server password.
-    public var serverPassword: (@Sendable ([UInt8]) -> Bool)?
+    var serverPassword: (@Sendable ([UInt8]) -> Bool)?
     /// A real hash of a random password: `/login` to a name that does not exist verifies
     /// against it, so the answer takes as long as for a real account and the timing does not
     /// tell which names are registered.
-    public var decoyHash = ""
-    public var limits = AuthLimits()
+    var decoyHash = ""
+    var limits = AuthLimits()
     /// Whether a database stores accounts: then `/register` and `/passwd` answer only once
     /// their change is committed (`pendingWrites`, `Hub.accountWriteFinished`).
-    public var confirmsWrites = false
+    var confirmsWrites = false
     /// Account and ban changes for the database writer.
-    public var pendingChanges: [AccountChange] = []
+    var pendingChanges: [AccountChange] = []
     /// Account changes whose clients wait for the commit, for the database writer.
-    public var pendingWrites: [AccountWrite] = []
+    var pendingWrites: [AccountWrite] = []
     /// Password work waiting for the hashing thread, in fair order.
     var passwordQueue = PasswordQueue()
     /// Account writes handed to the database, by ticket, until the commit is reported.

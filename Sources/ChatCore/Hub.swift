@@ -10,6 +10,10 @@
 /// (accounts, operators, server bans, password work), room history, and the router (the
 /// render-once fan-out). Commands are data (`CommandTable`); their handlers live in the
 /// `*Commands` files and reach the parts through the hub.
+///
+/// A client ends in one of two ways: `dismiss` (it leaves politely: its rooms hear why, and
+/// the I/O layer closes it once what is queued for it is written; `expel` is a dismissal with
+/// an error line first) or `disconnect` (the connection is already gone).
 public final class Hub {
     var router = Router()
     var clients = ClientTable()

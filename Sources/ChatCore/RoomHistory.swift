@@ -7,27 +7,27 @@
 /// outlived them would be readable by whoever re-creates the room — the very people they kept
 /// out. The store is told as soon as a room gains a key or a ban, so a restart (even after a
 /// kill -9) forgets such rooms' history too.
-public struct RoomHistory {
+struct RoomHistory {
     /// The latest lines of each room (nil: history is off, nothing is kept or replayed).
-    public var book: HistoryBook?
+    var book: HistoryBook?
     /// Lines replayed on join (0: none; `/history` still answers).
-    public var replayLines = HistoryBook.defaultReplayLines
+    var replayLines = HistoryBook.defaultReplayLines
     /// Whether remembered lines are also queued in `pendingLines` for the database.
-    public var persists = false
+    var persists = false
     /// Lines said since the I/O layer last took them for the database writer.
-    public var pendingLines: [HistoryEntry] = []
+    var pendingLines: [HistoryEntry] = []
     /// Rooms whose stored history must be protected or forgotten, in order with the lines.
-    public var pendingRoomChanges: [PendingRoomChange] = []
+    var pendingRoomChanges: [PendingRoomChange] = []
     /// The number of the hand-over batch `pendingLines` will go out in, and the newest batch
     /// the writer has finished with: a parked ring may leave memory only once its batch is
     /// durable. Without a writer every batch counts as durable.
-    public var batch: UInt64 = 1
-    public private(set) var durableBatch: UInt64 = .max
+    var batch: UInt64 = 1
+    private(set) var durableBatch: UInt64 = .max
     /// Protected rooms forgotten in a batch the writer may not have finished: not read back.
     private var forgottenRoomBatches: [String: UInt64] = [:]
     /// Reads a room's latest lines from the store (folded name → oldest first) when a room is
     /// created and its ring is not in memory; nil when history is in memory only.
-    public var loader: ((String) -> [HistoryEntry])?
+    var loader: ((String) -> [HistoryEntry])?
 
     init() {}
 
