@@ -45,7 +45,7 @@ enum AccountCommands {
         let key = NameRules.fold(name)
         if let account = state.account { return hub.refuse(id, .loggedIn(as: account, "/logout first")) }
         if hub.accountBook.isOperatorName(key) { return hub.refuse(id, .operatorName(name, .alreadyRegistered)) }
-        if hub.accountBook.isTaken(key) { return hub.fail(id, .alreadyRegistered, "\(name) is already registered") }
+        if hub.accountBook.isTaken(key) { return hub.refuse(id, .alreadyRegistered(name)) }
         if let owner = hub.clients.id(named: name), owner != id { return hub.refuse(id, .nameTaken(name)) }
         if let ban = hub.accountBook.activeBan(key, now: hub.now) { return hub.refuse(id, .nameBanned(name, ban)) }
         guard validPassword(hub, password, id), PasswordFlow.ready(hub, id) else { return }

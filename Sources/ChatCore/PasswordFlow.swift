@@ -74,13 +74,12 @@ enum PasswordFlow {
             let book = hub.accountBook
             guard book.accounts[key] == nil, !book.isOperatorName(key) else {  // an operator name may come with a SIGHUP
                 hub.accountBook.stopRegistering(result.purpose)
-                if book.isOperatorName(key) { hub.refuse(id, .operatorName(name, .alreadyRegistered)) } else { hub.fail(id, .alreadyRegistered, "\(name) is already registered") }
+                if book.isOperatorName(key) { hub.refuse(id, .operatorName(name, .alreadyRegistered)) } else { hub.refuse(id, .alreadyRegistered(name)) }
                 break
             }
             if save(hub, Account(name: name, hash: hash), key: key, for: id, serial: state.serial, result.purpose) { return }
             hub.accountBook.stopRegistering(result.purpose)
-            logIn(hub, id, as: name, isOperator: false)
-            hub.reply(id, "register", "\(name) registered; you are logged in")
+            registered(hub, id, name)
         case (.login(let name), .verified):
             finishLogin(hub, id, key: NameRules.fold(name))
         case (.changePassword, .hashed(let hash)):
@@ -135,8 +134,7 @@ enum PasswordFlow {
         switch write.purpose {
         case .register(let name):
             if stored {
-                logIn(hub, id, as: name, isOperator: false)
-                hub.reply(id, "register", "\(name) registered; you are logged in")
+                registered(hub, id, name)
             } else {
                 hub.fail(id, .serverError, "the account could not be saved (the database refused the write); try again later")
             }
@@ -150,6 +148,12 @@ enum PasswordFlow {
             break
         }
         endPending(hub, id)
+    }
+
+    /// A registration took effect (now, or once committed): the client is logged in to it.
+    private static func registered(_ hub: Hub, _ id: ClientID, _ name: String) {
+        logIn(hub, id, as: name, isOperator: false)
+        hub.reply(id, "register", "\(name) registered; you are logged in")
     }
 
     private static func logIn(_ hub: Hub, _ id: ClientID, as name: String, isOperator: Bool) {

@@ -32,6 +32,8 @@ struct Refusal: Sendable {
 
     static let inNoRoom = Refusal(.noRoom, "you are not in any room; /join one first")
 
+    static func alreadyRegistered(_ name: String) -> Refusal { Refusal(.alreadyRegistered, "\(name) is already registered") }
+
     static func operatorName(_ name: String, _ code: ErrorCode) -> Refusal { Refusal(code, "\(name) is reserved for a server operator") }
 
     static func loggedIn(as account: String, _ advice: String) -> Refusal {
