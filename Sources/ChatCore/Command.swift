@@ -68,7 +68,8 @@ public enum CommandParser {
         func hasPrefix(_ prefix: String) -> Bool { line.starts(with: prefix.utf8) }
         if hasPrefix("JOIN:") {
             let name = String(decoding: line.dropFirst(5), as: UTF8.self)
-            return name.isEmpty ? usage("JOIN:<name>") : .run(table.invocation("nick", .text(name)))
+            if name.isEmpty { return usage("JOIN:<name>") }
+            return table.invocation("nick", [.text(name)]).map(Command.run)
         }
         if hasPrefix("SAY:") {
             let payload = line.dropFirst(4)
@@ -77,7 +78,7 @@ public enum CommandParser {
         }
         if hasPrefix("LEAVE:") {
             let reason = String(decoding: line.dropFirst(6), as: UTF8.self)
-            return .run(table.invocation("quit", reason.isEmpty ? .absent : .text(reason)))
+            return table.invocation("quit", [reason.isEmpty ? .absent : .text(reason)]).map(Command.run)
         }
         return nil
     }

@@ -37,12 +37,10 @@ struct CommandTable: Sendable {
     /// The entry with this `id`, for another syntax mapping onto it.
     func index(of id: String) -> Int? { byID[id] }
 
-    /// An invocation of the entry `id` with arguments already parsed by another syntax.
-    func invocation(_ id: String, _ values: CommandArgument...) -> Invocation { invocation(id, values) }
-
-    func invocation(_ id: String, _ values: [CommandArgument]) -> Invocation {
-        guard let index = byID[id] else { preconditionFailure("no command \(id)") }
-        return Invocation(entry: index, arguments: Arguments(values))
+    /// An invocation of the entry `id` with arguments already parsed by another syntax; nil
+    /// when this table has no such entry.
+    func invocation(_ id: String, _ values: [CommandArgument]) -> Invocation? {
+        byID[id].map { Invocation(entry: $0, arguments: Arguments(values)) }
     }
 
     /// `/word rest`: the entry the word names whose first argument fits, its arguments parsed.

@@ -3,7 +3,10 @@
 /// The commands' former enum spellings (`.nick("Bob")`, `.join(room:)`), built from the
 /// standard table's entries, so the parser tests state what they always stated.
 extension Command {
-    private static func run(_ id: String, _ values: [CommandArgument]) -> Command { .run(CommandTable.standard.invocation(id, values)) }
+    private static func run(_ id: String, _ values: [CommandArgument]) -> Command {
+        guard let invocation = CommandTable.standard.invocation(id, values) else { return .invalid(.unknownCommand, "no command \(id)") }
+        return .run(invocation)
+    }
     private static func optional(_ text: String?) -> CommandArgument { text.map(CommandArgument.text) ?? .absent }
 
     static func nick(_ name: String) -> Command { run("nick", [.text(name)]) }
