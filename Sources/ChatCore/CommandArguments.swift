@@ -122,7 +122,8 @@ extension [Parameter] {
 
     /// Reads `rest` slot by slot into `make`; a missing, malformed or extra word is a usage
     /// error instead.
-    func parse(_ rest: Substring, usage: String, ignoresExtra: Bool = false, _ make: (Arguments) -> Command) -> Command {
+    /// `usage` is only made when it is needed: a command that parses costs no string work.
+    func parse(_ rest: Substring, usage: @autoclosure () -> String, ignoresExtra: Bool = false, _ make: (Arguments) -> Command) -> Command {
         var values: [CommandArgument] = []
         values.reserveCapacity(count)
         var rest = rest
@@ -140,7 +141,7 @@ extension [Parameter] {
                 rest = ""
             case .hashRoom where !word.hasPrefix("#"):
                 value = .absent
-                if !parameter.isOptional { return CommandParser.usage(usage) }
+                if !parameter.isOptional { return CommandParser.usage(usage()) }
             default:
                 guard !word.isEmpty else {
                     value = .absent
@@ -150,21 +151,21 @@ extension [Parameter] {
                 case .room: value = .text(NameRules.roomName(word))
                 case .secret: value = .bytes(ArraySlice(word.utf8))
                 case .count:
-                    guard let number = Int(word) else { return CommandParser.usage(usage) }
+                    guard let number = Int(word) else { return CommandParser.usage(usage()) }
                     value = .number(number)
                 case .duration:
                     guard let seconds = Parameter.duration(word) else {
-                        return CommandParser.usage(self.usage(command: String(usage.prefix { $0 != " " }), malformed: index))
+                        return CommandParser.usage(self.usage(command: String(usage().prefix { $0 != " " }), malformed: index))
                     }
                     value = .seconds(seconds)
                 default: value = .text(String(word))
                 }
                 rest = after
             }
-            if value == .absent && !parameter.isOptional { return CommandParser.usage(usage) }
+            if value == .absent && !parameter.isOptional { return CommandParser.usage(usage()) }
             values.append(value)
         }
-        if !ignoresExtra && !rest.drop(while: { $0 == " " || $0 == "\t" }).isEmpty { return CommandParser.usage(usage) }
+        if !ignoresExtra && !rest.drop(while: { $0 == " " || $0 == "\t" }).isEmpty { return CommandParser.usage(usage()) }
         return make(Arguments(values))
     }
 }

@@ -65,9 +65,12 @@ extension Hub {
 
     /// Sends a notice about `id` once to everyone sharing a room with it (not to `id` itself).
     func notifyRoomsOf(_ id: ClientID, _ message: Outgoing) {
-        guard let state = clients[id] else { return }
-        let groups = state.rooms.compactMap { rooms.audience($0)?.members }.filter { $0.count <= limits.noticeRoomLimit }
-        router.notifyOnce(message, about: id, in: groups, styles: clients.styles)
+        guard let slots = clients[id]?.rooms else { return }
+        router.notifyOnce(message, about: id, styles: clients.styles) { visit in
+            for slot in slots {
+                if let members = rooms.audience(slot)?.members, members.count <= limits.noticeRoomLimit { visit(members) }
+            }
+        }
     }
 
     /// Sends a server notice to every admitted client (operator announcements, shutdown) and

@@ -30,10 +30,10 @@ struct Router {
         }
     }
 
-    /// Queues `message` once for each recipient in `groups` (a client's rooms' member lists)
-    /// but `subject`, however many of the groups it is in.
-    mutating func notifyOnce(_ message: Outgoing, about subject: ClientID, in groups: [ContiguousArray<ClientID>],
-                             styles: ContiguousArray<WireStyle>) {
+    /// Queues `message` once for each member of the rooms `forEachRoom` names (member lists)
+    /// but `subject`, however many of those rooms each is in.
+    mutating func notifyOnce(_ message: Outgoing, about subject: ClientID, styles: ContiguousArray<WireStyle>,
+                             _ forEachRoom: ((ContiguousArray<ClientID>) -> Void) -> Void) {
         if visitStamps.count < styles.count { visitStamps.append(contentsOf: repeatElement(0, count: styles.count - visitStamps.count)) }
         stamp &+= 1
         if stamp == 0 {  // Wrapped: clear old marks so none looks current.
@@ -42,11 +42,11 @@ struct Router {
         }
         visitStamps[Int(subject.index)] = stamp
         var rendered = RenderOnce(message)
-        for members in groups {
+        forEachRoom { members in
             for member in members where visitStamps[Int(member.index)] != stamp {
                 visitStamps[Int(member.index)] = stamp
-                let message = rendered.handle(styles[Int(member.index)], in: &outbox)
-                outbox.deliver(message, to: member)
+                let handle = rendered.handle(styles[Int(member.index)], in: &outbox)
+                outbox.deliver(handle, to: member)
             }
         }
     }
