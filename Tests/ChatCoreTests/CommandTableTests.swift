@@ -43,6 +43,27 @@ import Testing
         #expect(Self.lines(hub, id) == ["ERROR NOT_OPERATOR: only server operators may /shout"])
     }
 
+    @Test func aRoomOwnerEntryGetsItsRoomCheckedAndResolved() {
+        let paint = CommandEntry("paint", [.hashRoom, .word("COLOUR")], permission: .roomOwner, help: "owner: paint the room", group: .more) { hub, request in
+            hub.reply(request.client, "paint", "\(request.room.flatMap { hub.rooms[$0]?.name } ?? "?") \(request.arguments.word(1))")
+        }
+        let hub = Hub(limits: ChatLimits(), defaultRoom: "#lobby", commands: CommandTable.standard.adding([paint]))
+        let owner = ClientID(0), guest = ClientID(1)
+        hub.connect(owner, address: "127.0.0.1:40000")
+        hub.connect(guest, address: "127.0.0.1:40001")
+        hub.receive(Array("/join #Art".utf8), from: owner)
+        hub.receive(Array("/join #art".utf8), from: guest)
+        _ = Self.lines(hub, owner)
+        _ = Self.lines(hub, guest)
+
+        hub.receive(Array("/paint #art red".utf8), from: guest)
+        #expect(Self.lines(hub, guest) == ["ERROR NOT_OWNER: only the owner of #Art may do that"])
+        hub.receive(Array("/paint #nowhere red".utf8), from: guest)
+        #expect(Self.lines(hub, guest) == ["ERROR NO_SUCH_ROOM: there is no room #nowhere"])
+        hub.receive(Array("/paint #ART red".utf8), from: owner)
+        #expect(Self.lines(hub, owner) == ["OK paint #Art red"])
+    }
+
     @Test func everyStandardCommandHasOneUsageMadeFromItsShape() {
         let table = CommandTable.standard
         #expect(table.entries.map(\.id).count == Set(table.entries.map(\.id)).count, "ids are unique")
