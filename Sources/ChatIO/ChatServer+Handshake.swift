@@ -12,7 +12,7 @@ extension ChatServer {
         if !connection.isEstablished && handshakingClients.contains(id) { handshakeEnded(connection) }
         connection.isEstablished = true
         if config.idleTimeout > 0 { idleClients.touch(id, at: reactor.now) }
-        hub.connect(id, address: connection.address)
+        hub.connect(id, address: connection.address, at: reactor.now)
         logger.info("client \(connection.address) connected\(connection.transport.summary); \(liveConnections) connected",
                     metadata: ["client": "\(connection.address)", "clients": .stringConvertible(liveConnections)])
     }

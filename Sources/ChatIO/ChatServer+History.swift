@@ -56,34 +56,18 @@ extension ChatServer {
         logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
 
-    /// Lines' room reserved in the next hand-over's array (~57 KB of entries at most).
-    static let historyLinesReserved = 1024
-
-    /// From `flushAll`: one hand-over per loop iteration. Without a writer (history off)
-    /// account changes stay in memory only.
-    func handOverHistory() {
-        if !hub.pendingHistory.isEmpty || !hub.pendingRoomChanges.isEmpty {
-            counters.historyLinesQueued &+= UInt64(hub.pendingHistory.count)
+    /// From `applyHubEffects`: one hand-over per loop iteration. Without a writer (history
+    /// off) account changes stay in memory only.
+    func handOver(_ history: HistoryHandOver?, accountChanges: [AccountChange]) {
+        if let history {
+            counters.historyLinesQueued &+= UInt64(history.lines.count)
             if let storeWriter {
-                storeWriter.submit(hub.pendingHistory, then: hub.pendingRoomChanges, batch: hub.historyBatch)
-                historyInFlight.append((hub.historyBatch, hub.pendingHistoryBytes))
-                historyBytesInFlight += hub.pendingHistoryBytes
+                storeWriter.submit(history.lines, then: history.roomChanges, batch: history.batch)
+                historyInFlight.append((history.batch, history.bytes))
+                historyBytesInFlight += history.bytes
             }
-            // A fresh array, not `removeAll(keepingCapacity:)`: the writer now shares the old
-            // buffer, so keeping capacity would allocate a copy of the largest hand-over's
-            // capacity every iteration and hold it forever (measured: 4 MiB after one flood).
-            // Reserving what this hand-over needed, up to a cap, keeps the appends cheap.
-            let handedOver = hub.pendingHistory.count
-            hub.pendingHistory = []
-            hub.pendingHistory.reserveCapacity(min(handedOver, Self.historyLinesReserved))
-            hub.pendingHistoryBytes = 0
-            hub.pendingRoomChanges.removeAll()
-            hub.historyBatch += 1
         }
-        if !hub.pendingAccountChanges.isEmpty {
-            storeWriter?.submit(hub.pendingAccountChanges)
-            hub.pendingAccountChanges.removeAll()
-        }
+        if !accountChanges.isEmpty { storeWriter?.submit(accountChanges) }
     }
 
     /// The writer committed every batch up to `batch`: those lines no longer count against
@@ -108,7 +92,8 @@ extension ChatServer {
         // The read connection goes first: the writer's close checkpoints the log into the
         // database file only when it is the last connection.
         hub.historyLoader = nil
-        handOverHistory()
+        let effects = hub.takeEffects(passwordJobs: 0)
+        handOver(effects.history, accountChanges: effects.accountChanges)
         writer.close()
         storeWriter = nil
         storeInbox?.stop()
