@@ -188,9 +188,10 @@ public final class ChatServer {
         }
     }
 
-    /// Applies reloaded settings (SIGHUP) without dropping anyone: limits and timeouts take
-    /// effect at their next check, flood control is re-armed for every client now, and the
-    /// listening address and line length stay as they were.
+    /// Applies reloaded settings (SIGHUP; see `DaemonSettings.loaded`), all of them here, the
+    /// MOTD included, without dropping anyone: limits and timeouts take effect at their next
+    /// check, flood control is re-armed for every client now, and the listening address and
+    /// line length stay as they were.
     public func reload(_ updated: ServerConfig, logLevel: Logger.Level, descriptorLimit: Int) {
         var next = updated
         next.host = config.host
@@ -201,6 +202,7 @@ public final class ChatServer {
         config = next
         reloadTLS()
         hub.outbox.setFullAllowance(next.outputAllowance)
+        hub.motd = next.motd
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
         logger.logLevel = logLevel
         applyOperators(next)
