@@ -1,5 +1,6 @@
 import CLibEv
 import ChatCore
+import EventIO
 import Glibc
 
 /// Accepting clients without ever spinning: a bounded loop per callback, the reserve-descriptor
@@ -24,10 +25,8 @@ extension ChatServer {
             let accepted: (fd: Int32, address: SocketAddress)?
             do {
                 accepted = try Socket.accept(listener)
-            } catch let error as SystemError {
-                acceptFailed(error, on: listener, refusalsInPlaintext: refusalsInPlaintext)
-                return
             } catch {
+                acceptFailed(error, on: listener, refusalsInPlaintext: refusalsInPlaintext)
                 return
             }
             guard let (fd, address) = accepted else { return }

@@ -1,11 +1,12 @@
 import ChatCore
+import EventIO
 
 /// Accounts on the server: the hashing thread and its inbox, account writes the clients wait
 /// on, the server password, the pauses after a wrong one, input held while a password command
 /// is pending, operators, and the figures `/stats` shows.
 extension ChatServer {
     /// Starts the hashing thread and sets the server password (nil: none). Before the loop
-    /// runs, after `enableHistory`: with a database, account changes are answered only once
+    /// runs, after `openStore`: with a database, account changes are answered only once
     /// committed.
     public func enableAccounts(serverPassword: [UInt8]?) throws {
         let hub = self.hub

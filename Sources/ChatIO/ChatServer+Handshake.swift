@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 /// Connections whose transport has an opening exchange (a TLS handshake) before any chat:
 /// the hub learns of a client only once it is established. Until then the client is on

@@ -1,15 +1,17 @@
 import ChatCore
 import ChatStore
+import EventIO
 
 /// Room history on the server: rings loaded per room as rooms are created (see `HistoryBook`
 /// and `HistoryReader`), each iteration's lines handed to the writer thread from the prepare
 /// callback, the writer's reports logged on the loop thread, everything committed before exit.
 extension ChatServer {
-    /// Turns history on: forgets protected rooms' history (their access rules did not survive
-    /// the restart), loads the default room's lines, the accounts and the bans, and starts the
-    /// writer thread. Other rooms are read when they are created, so start-up costs the same
-    /// whatever the database holds. Without a store, history is kept in memory only.
-    public func enableHistory(store: HistoryStore?, settings: HistorySettings) throws {
+    /// Turns history on and opens the store, which keeps room history, accounts and bans alike:
+    /// forgets protected rooms' history (their access rules did not survive the restart), loads
+    /// the default room's lines, the accounts and the bans, and starts the writer thread. Other
+    /// rooms are read when they are created, so start-up costs the same whatever the database
+    /// holds. Without a store (nil), history is kept in memory only, and so are accounts and bans.
+    public func openStore(_ store: HistoryStore?, history settings: HistorySettings) throws {
         var book = HistoryBook(linesPerRoom: HistorySettings.linesInMemory, memoryBudget: settings.memoryBudget)
         book.linesKeptUnderPressure = max(settings.replayLines, 1)
         hub.history = book
@@ -93,7 +95,7 @@ extension ChatServer {
 
     /// At exit, after the loop stopped: commits every line received, stops the writer thread
     /// and logs what it last reported.
-    public func closeHistory() {
+    public func closeStore() {
         guard let writer = storeWriter else { return }
         // The read connection goes first: the writer's close checkpoints the log into the
         // database file only when it is the last connection.

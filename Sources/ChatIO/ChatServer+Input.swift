@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 import Glibc
 
 /// Reading, flood control, the per-pass render budget and the input timeouts.

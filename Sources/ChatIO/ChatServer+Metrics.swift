@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 import Glibc
 
 /// The Prometheus endpoint on the chat server's reactor (`--metrics HOST:PORT`).

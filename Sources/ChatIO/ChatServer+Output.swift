@@ -1,10 +1,11 @@
 import CLibEv
 import ChatCore
+import EventIO
 import Glibc
 
 /// Writing: once per loop iteration every client the hub queued output for is handed to its
 /// transport with as few calls as its ranges need (one, unless it has over IOV_MAX of them);
-/// plain TCP makes that one `writev`. Whatever the socket does not take is copied, at its wire
+/// plain TCP makes that one `sendmsg`. Whatever the socket does not take is copied, at its wire
 /// size, into the client's private backlog and its write watcher is armed until the backlog
 /// drains. Output limits are checked here, where the bytes are counted.
 extension ChatServer {

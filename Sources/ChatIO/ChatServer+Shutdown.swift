@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 /// Graceful shutdown: stop accepting, tell everyone, give their output a bounded time to drain.
 extension ChatServer {

@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 /// The TLS port: accepting under the bound on handshakes in flight, the counters, and
 /// certificate rotation on SIGHUP. Everything after the accept goes through `Transport`, so

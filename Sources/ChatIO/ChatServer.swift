@@ -1,6 +1,7 @@
 import CLibEv
 import ChatCore
 import ChatStore
+import EventIO
 import Glibc
 import Logging
 
@@ -8,7 +9,7 @@ import Logging
 ///
 /// Per loop iteration: read callbacks frame input and hand lines to the hub, which queues
 /// rendered bytes in its outbox; just before the loop sleeps, `flushAll()` writes every dirty
-/// client with one `writev` and arms a write watcher only for clients whose socket was full.
+/// client with one `sendmsg` of iovecs and arms a write watcher only for clients whose socket was full.
 /// Connections are never closed while the outbox is being traversed: failures found there are
 /// collected and closed afterwards (redis's `freeClientAsync`).
 public final class ChatServer {
@@ -90,7 +91,7 @@ public final class ChatServer {
 
     /// One read buffer for all clients (single-threaded), allocated once.
     let readBuffer: UnsafeMutableRawBufferPointer
-    /// Scratch iovecs for `writev`, allocated once.
+    /// Scratch iovecs for `sendmsg`, allocated once.
     let iovecs: UnsafeMutablePointer<iovec>
 
     /// Binds `config.host`:`config.port`, or serves on `listener` instead: a listening socket

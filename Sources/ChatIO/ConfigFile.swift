@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 /// The reloadable settings file (`--config FILE`): `key = value` lines, `#` comments. Keys are
 /// the long option names (`max-line-rate = 5`). Its values override the command line at start
@@ -64,10 +65,4 @@ public enum ConfigFile {
 
     /// Longest part of a refused value repeated in the log line.
     static let quotedValueLength = 40
-}
-
-extension StringProtocol {
-    public var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
-    }
 }

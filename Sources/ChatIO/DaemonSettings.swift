@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 import Logging
 
 /// Everything `chatd serve` is told, written by the entries of `Setting.table` (defaults here,

@@ -1,3 +1,4 @@
+import EventIO
 import Logging
 
 /// `--log-format`: today's text lines, or one JSON object per line for machines.

@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 extension Setting {
     /// Every setting of `chatd serve`, in the order `--help` lists them. The one place a setting

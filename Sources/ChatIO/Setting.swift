@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 /// One daemon setting, described once: its option name (also its `--config` key and, upper-cased,
 /// its `CHATD_*` variable), its help, how its text is parsed and range-checked, and whether a

@@ -1,3 +1,5 @@
+import EventIO
+
 /// The TLS port: its listening socket and watcher, and the endpoint (certificate, shared
 /// buffers, counters) every session accepted on it uses.
 final class TLSListener {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatCore
 import ChatIO
+import EventIO
 import Glibc
 
 /// The `chatd` command: `serve` (the default) runs the daemon, `client` talks to one,

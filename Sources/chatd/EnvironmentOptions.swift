@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatIO
+import EventIO
 import Glibc
 
 /// Every option of a command can also come from the environment, as the seeds configure:

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatCore
 import ChatIO
 import ChatStore
+import EventIO
 import Glibc
 import Logging
 
@@ -66,7 +67,7 @@ struct Serve: ParsableCommand {
                 } catch {
                     throw StartError("history database: \(error) (move it aside, or start with --no-history)")
                 }
-                try server.enableHistory(store: store, settings: settings.history)
+                try server.openStore(store, history: settings.history)
             } else {
                 logger.notice("history off: accounts and bans are kept in memory only, until exit")
             }
@@ -108,7 +109,7 @@ struct Serve: ParsableCommand {
         signals.forEach { $0.stop() }
         server.stopWatchers()
         server.closeAccounts()
-        server.closeHistory()
+        server.closeStore()
         logger.notice("chatd stopped")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatIO
+import EventIO
 
 /// The bridge from `Setting.table` to ArgumentParser, so that `serve`'s options are the table's
 /// entries and nothing else: no `@Option` is written per setting.
