@@ -93,7 +93,7 @@ extension ChatServer {
         }
         let text = address.description
         let host = ClientAddress.host(of: text)
-        let fromHost = clientsPerAddress[host] ?? 0
+        let fromHost = table.count(from: host)
         if config.maxClientsPerAddress > 0 && fromHost >= config.maxClientsPerAddress {
             counters.refusedPerAddress &+= 1
             refuse(fd, "\(host) already has \(fromHost) connections, the most allowed", code: .tooManyFromAddress, inPlaintext: refusalsInPlaintext)
@@ -107,19 +107,9 @@ extension ChatServer {
             Socket.close(fd)
             return
         }
-        clientsPerAddress[host] = fromHost + 1
-        let slot: Int32
-        if let free = freeSlots.popLast() {
-            slot = free
-        } else {
-            slot = Int32(connections.count)
-            connections.append(nil)
-        }
-        let id = ClientID(Int(slot))
-        let connection = Connection(id: id, fd: fd, address: text, transport: transport, maxLineBytes: config.chat.maxLineBytes,
+        let connection = Connection(id: table.reserveID(), fd: fd, address: text, transport: transport, maxLineBytes: config.chat.maxLineBytes,
                                     bucket: config.makeBucket(now: reactor.now), server: self)
-        connections[Int(slot)] = connection
-        liveConnections += 1
+        table.insert(connection, host: host)
         counters.accepted &+= 1
         connection.startReading(reactor.loop)
         if transport.isEstablished {

@@ -37,8 +37,7 @@ extension ChatServer {
                 }
             }
         }
-        freeSlots.append(contentsOf: quarantinedSlots)
-        quarantinedSlots.removeAll(keepingCapacity: true)
+        table.releaseQuarantine()
         if isShuttingDown && liveConnections == 0 { reactor.stop() }
     }
 

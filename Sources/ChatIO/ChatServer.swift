@@ -34,15 +34,10 @@ public final class ChatServer {
     var reserveFD: Int32
     var lastAcceptErrorLog = -Double.infinity
 
-    /// The connection table, indexed by `ClientID.index`: the one strong owner of connections.
-    var connections: ContiguousArray<Connection?> = []
-    var freeSlots: [Int32] = []
-    /// Slots freed this iteration: not reused until the outbox is reset, so nothing queued for
-    /// a departed client can reach a newcomer given the same slot.
-    var quarantinedSlots: [Int32] = []
+    /// The connection table: the one strong owner of connections (ConnectionTable.swift).
+    var table = ConnectionTable()
     /// Clients to close once the current traversal ends, with the reason.
     var deferredCloses: [(ClientID, String)] = []
-    public internal(set) var liveConnections = 0
     var isShuttingDown = false
     /// Clients whose input is held (flood control or the per-pass budget), and the timer
     /// that frames it again.
@@ -59,9 +54,6 @@ public final class ChatServer {
     var clientMemoryBytes = 0
     /// When housekeeping last gave free heap pages back (`MemoryReturn.trim`).
     var lastMemoryTrim = 0.0
-    /// Connected clients per IP address. Always kept (one dictionary update per accept and
-    /// close), so the limit can be switched on by SIGHUP with the counts already right.
-    var clientsPerAddress: [Substring: Int] = [:]
     var shutdownTimer: TimerWatcher?
     /// History persistence (ChatServer+History.swift); nil when history is off or in memory only.
     var storeWriter: StoreWriter?
@@ -151,7 +143,7 @@ public final class ChatServer {
     }
 
     deinit {
-        for connection in connections.compactMap({ $0 }) where !connection.isClosed {
+        for connection in table.all where !connection.isClosed {
             connection.stopWatchers(reactor.loop)
             Socket.close(connection.fd)
             connection.isClosed = true
@@ -209,7 +201,7 @@ public final class ChatServer {
         applyOperators(next)
         logOperators()
         let now = reactor.now
-        for connection in connections.compactMap({ $0 }) {
+        for connection in table.all {
             connection.bucket = next.makeBucket(now: now)
         }
     }
@@ -222,10 +214,13 @@ public final class ChatServer {
         housekeepingTimer.start()
     }
 
-    func connection(_ id: ClientID) -> Connection? {
-        let slot = Int(id.index)
-        return slot < connections.count ? connections[slot] : nil
-    }
+    func connection(_ id: ClientID) -> Connection? { table[id] }
+
+    /// Clients connected now.
+    public var liveConnections: Int { table.liveCount }
+
+    /// The connection table's slots (for tests and metrics): nil where a slot is free.
+    var connections: ContiguousArray<Connection?> { table.slots }
 
     // MARK: Closing
 
@@ -247,12 +242,7 @@ public final class ChatServer {
         partialLineClients.remove(id)
         lingeringClients.remove(id)
         connection.releaseBuffers()
-        let host = connection.host
-        let remaining = (clientsPerAddress[host] ?? 1) - 1
-        clientsPerAddress[host] = remaining > 0 ? remaining : nil
-        connections[Int(id.index)] = nil
-        quarantinedSlots.append(id.index)
-        liveConnections -= 1
+        table.remove(connection)
         let shown = name.map { $0 == connection.address ? $0 : "\(connection.address) (\($0))" } ?? connection.address
         logger.info("client \(shown) disconnected: \(detail); \(liveConnections) remaining",
                     metadata: ["client": "\(connection.address)", "reason": "\(cause.label)", "detail": "\(detail)", "clients": .stringConvertible(liveConnections)])
