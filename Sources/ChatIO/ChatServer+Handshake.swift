@@ -21,14 +21,14 @@ extension ChatServer {
     /// A freshly accepted client whose transport must finish a handshake first.
     func handshakeStarted(_ connection: Connection) {
         handshakingClients.touch(connection.id, at: reactor.now)
-        pauseTLSAtBound()
+        acceptLoop.pauseTLSAtBound(for: self)
     }
 
     /// The handshake finished, failed or timed out: the client no longer counts against the
     /// bound on handshakes in flight.
     func handshakeEnded(_ connection: Connection) {
         handshakingClients.remove(connection.id)
-        resumeTLSBelowBound()
+        acceptLoop.resumeTLSBelowBound(for: self)
     }
 
     /// Closes a client whose handshake failed, counting it; logged at `info` (a port scanner

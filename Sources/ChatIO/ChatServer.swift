@@ -16,23 +16,15 @@ public final class ChatServer {
     public let reactor: Reactor
     public let hub: Hub
     public private(set) var config: ServerConfig
-    public let boundAddress: SocketAddress
     public private(set) var maxClients: Int
     var logger: Logger
 
-    /// The plaintext listener; -1 (and no watcher) with `--no-plain`.
-    let listenFD: Int32
-    var listenWatcher: IOWatcher?
-    /// The TLS listener, when `--tls-port` is set (ChatServer+TLS.swift).
-    let tlsListener: TLSListener?
+    /// The listening sockets and the accept loop (AcceptLoop.swift).
+    let acceptLoop: AcceptLoop
     /// Clients whose transport handshake has not finished, oldest first (ChatServer+Handshake.swift).
     var handshakingClients = ActivityList()
-    var acceptPauseTimer: TimerWatcher!
     var housekeepingTimer: TimerWatcher!
     private var prepareWatcher: PrepareWatcher!
-    /// Kept open so that at EMFILE one descriptor can be freed to accept and shed a client.
-    var reserveFD: Int32
-    var lastAcceptErrorLog = -Double.infinity
 
     /// The connection table: the one strong owner of connections (ConnectionTable.swift).
     var table = ConnectionTable()
@@ -99,39 +91,9 @@ public final class ChatServer {
         hub.operatorAccounts = config.operatorAccounts
         startTime = reactor.now
         maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
-        let plain: (fd: Int32, address: SocketAddress)?
-        if let listener {  // socket activation: systemd bound it; options are still ours to set
-            do {
-                try Self.setClientSocketOptions(listener)
-                plain = (listener, try Socket.localAddress(listener))
-            } catch {
-                Socket.close(listener)
-                throw error
-            }
-        } else {
-            plain = config.listensInPlaintext ? try Self.openListener(host: config.host, port: config.port, backlog: config.listenBacklog) : nil
-        }
-        let tls: TLSListener?
-        do {
-            tls = try TLSListener.open(config, readBytes: IOLimits.readBufferBytes)
-        } catch {
-            if let plain { Socket.close(plain.fd) }
-            throw error
-        }
-        guard let address = plain?.address ?? tls?.address else { throw TLSError("nothing to listen on: --no-plain needs --tls-port") }
-        listenFD = plain?.fd ?? -1
-        boundAddress = address
-        tlsListener = tls
-        reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        acceptLoop = try AcceptLoop(config: config, inherited: listener)
         readBuffer = .allocate(byteCount: IOLimits.readBufferBytes, alignment: 16)
         iovecs = .allocate(capacity: IOLimits.iovecsPerWrite)
-        if listenFD >= 0 {
-            listenWatcher = IOWatcher(reactor: reactor, fd: listenFD, events: .read) { [unowned self] _ in acceptReady() }
-        }
-        tls?.watcher = IOWatcher(reactor: reactor, fd: tls?.fd ?? -1, events: .read) { [unowned self] _ in tlsAcceptReady() }
-        acceptPauseTimer = TimerWatcher(reactor: reactor, after: IOLimits.acceptPauseSeconds, repeat: 0) { [unowned self] in
-            if !isShuttingDown { resumeListeners() }
-        }
         housekeepingTimer = TimerWatcher(reactor: reactor, after: 1, repeat: 1) { [unowned self] in housekeeping() }
         heldInputTimer = TimerWatcher(reactor: reactor, after: IOLimits.floodTickSeconds, repeat: IOLimits.floodTickSeconds) { [unowned self] in
             frameHeldInput()
@@ -140,6 +102,7 @@ public final class ChatServer {
             flushAll()
             loopClock?.iterationEnded()
         }
+        acceptLoop.attach(to: self)
     }
 
     deinit {
@@ -148,38 +111,12 @@ public final class ChatServer {
             Socket.close(connection.fd)
             connection.isClosed = true
         }
-        listenWatcher = nil
-        if listenFD >= 0 { Socket.close(listenFD) }
-        if reserveFD >= 0 { Socket.close(reserveFD) }
         readBuffer.deallocate()
         iovecs.deallocate()
     }
 
-    /// Options every client socket gets, set once on the listener: Linux copies TCP_NODELAY,
-    /// SO_KEEPALIVE and the keepalive timings to each accepted socket (checked on this kernel
-    /// with getsockopt), which saves five setsockopt calls per accept. Nagle would only delay
-    /// lines that are already coalesced per iteration; keepalive finds peers that vanished
-    /// without a FIN in about two minutes instead of the kernel's two hours.
-    static func setClientSocketOptions(_ fd: Int32) throws {
-        try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
-        try Socket.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE")
-        try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, IOLimits.keepaliveIdleSeconds, "TCP_KEEPIDLE")
-        try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, IOLimits.keepaliveIntervalSeconds, "TCP_KEEPINTVL")
-        try Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, IOLimits.keepaliveProbes, "TCP_KEEPCNT")
-    }
-
-    /// A listening socket on `host`:`port` with the client socket options set; its bound address.
-    static func openListener(host: String, port: UInt16, backlog: Int32) throws -> (fd: Int32, address: SocketAddress) {
-        let address = try SocketAddress(host: host, port: port)
-        let fd = try Socket.listen(on: address, backlog: backlog)
-        do {
-            try setClientSocketOptions(fd)
-            return (fd, try Socket.localAddress(fd))
-        } catch {
-            Socket.close(fd)
-            throw error
-        }
-    }
+    /// The address clients connect to: the plaintext port's, else the TLS port's.
+    public var boundAddress: SocketAddress { acceptLoop.boundAddress }
 
     /// Applies reloaded settings (SIGHUP; see `DaemonSettings.loaded`), all of them here, the
     /// MOTD included, without dropping anyone: limits and timeouts take effect at their next
@@ -208,8 +145,7 @@ public final class ChatServer {
 
     /// Starts accepting and flushing; the caller runs the reactor.
     public func start() {
-        listenWatcher?.start()
-        tlsListener?.watcher?.start()
+        acceptLoop.start()
         prepareWatcher.start()
         housekeepingTimer.start()
     }
