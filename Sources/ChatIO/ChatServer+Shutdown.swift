@@ -31,7 +31,7 @@ extension ChatServer {
         acceptLoop.stop()
         housekeepingTimer.stop()
         shutdownTimer?.stop()
-        metricsListener?.stop()
-        loopClock?.stop()
+        metrics?.listener.stop()
+        metrics?.loopClock.stop()
     }
 }

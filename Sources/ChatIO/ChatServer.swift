@@ -70,8 +70,7 @@ public final class ChatServer {
     /// with `--metrics` the endpoint and the loop clock.
     var counters = ServerCounters()
     let workerMetrics = WorkerMetrics()
-    var metricsListener: MetricsListener?
-    var loopClock: LoopIterationClock?
+    var metrics: MetricsEndpoint?
 
     /// One read buffer for all clients (single-threaded), allocated once.
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -100,7 +99,7 @@ public final class ChatServer {
         }
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in
             flushAll()
-            loopClock?.iterationEnded()
+            metrics?.loopClock.iterationEnded()
         }
         acceptLoop.attach(to: self)
     }
