@@ -69,7 +69,7 @@ final class AcceptLoop {
         if let tls {
             tls.watcher = IOWatcher(reactor: reactor, fd: tls.fd, events: .read) { [unowned self, unowned server] _ in
                 accept(on: tls.fd, for: server, refusalsInPlaintext: false,
-                       while: { server.handshakingClients.count < server.config.tls.maxHandshakes }) { fd in
+                       while: { server.timeouts.handshaking.count < server.config.tls.maxHandshakes }) { fd in
                     try tls.endpoint.makeTransport(fd: fd)
                 }
             }
@@ -160,12 +160,12 @@ final class AcceptLoop {
     /// kernel's accept queue), with at most one log line per `acceptErrorLogInterval`.
     func pauseTLSAtBound(for server: ChatServer) {
         guard let tls, let watcher = tls.watcher, watcher.isActive,
-              server.handshakingClients.count >= server.config.tls.maxHandshakes else { return }
+              server.timeouts.handshaking.count >= server.config.tls.maxHandshakes else { return }
         watcher.stop()
         let now = server.reactor.now
         if now - tls.lastBoundLog >= IOLimits.acceptErrorLogInterval {
             tls.lastBoundLog = now
-            server.logger.notice("\(server.handshakingClients.count) TLS handshakes in flight, the most allowed (--tls-max-handshakes): new TLS clients wait")
+            server.logger.notice("\(server.timeouts.handshaking.count) TLS handshakes in flight, the most allowed (--tls-max-handshakes): new TLS clients wait")
         }
     }
 
@@ -173,7 +173,7 @@ final class AcceptLoop {
     /// resting after an error, or the server is shutting down).
     func resumeTLSBelowBound(for server: ChatServer) {
         guard let watcher = tls?.watcher, !watcher.isActive, !server.isShuttingDown, pauseTimer?.isActive != true,
-              server.handshakingClients.count < server.config.tls.maxHandshakes else { return }
+              server.timeouts.handshaking.count < server.config.tls.maxHandshakes else { return }
         watcher.start()
     }
 

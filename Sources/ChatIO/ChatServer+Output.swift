@@ -106,9 +106,7 @@ extension ChatServer {
     /// Clients that quit or half-closed and still have output after `closeLingerSeconds`: the
     /// peer is not reading, so the connection ends here rather than never.
     private func closeLingeringClients() {
-        let now = reactor.now
-        while let (id, since) = lingeringClients.oldest, now - since >= IOLimits.closeLingerSeconds {
-            lingeringClients.remove(id)
+        for id in ClientTimeouts.expired(&timeouts.lingering, after: IOLimits.closeLingerSeconds, now: reactor.now) {
             guard let connection = connection(id), !connection.isClosed else { continue }
             connection.dropBacklog()
             close(connection, reason: "quit", log: "closed after \(IOLimits.closeLingerSeconds)s with output unread")

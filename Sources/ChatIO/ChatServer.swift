@@ -21,8 +21,6 @@ public final class ChatServer {
 
     /// The listening sockets and the accept loop (AcceptLoop.swift).
     let acceptLoop: AcceptLoop
-    /// Clients whose transport handshake has not finished, oldest first (ChatServer+Handshake.swift).
-    var handshakingClients = ActivityList()
     var housekeepingTimer: TimerWatcher!
     private var prepareWatcher: PrepareWatcher!
 
@@ -35,12 +33,8 @@ public final class ChatServer {
     /// that frames it again.
     var heldClients: [ClientID] = []
     var heldInputTimer: TimerWatcher!
-    /// Timeout bookkeeping (see ChatServer+Input.swift).
-    var idleClients = ActivityList()
-    var partialLineClients = ActivityList()
-    /// Clients that quit or half-closed, waiting for their output to drain: closed anyway
-    /// after `IOLimits.closeLingerSeconds`, whatever their backlog.
-    var lingeringClients = ActivityList()
+    /// Who is waiting for which timeout (ClientTimeouts.swift).
+    var timeouts = ClientTimeouts()
     /// Bytes every client pins (output backlogs and held input), kept exact by `Connection`;
     /// bounded by `config.maxClientMemory`.
     var clientMemoryBytes = 0
@@ -173,9 +167,7 @@ public final class ChatServer {
         hub.outbox.discard(id)
         hub.disconnect(id, reason: reason, cause: connection.departure ?? (isShuttingDown ? .shutdown : .reset))
         let cause = hub.takeDeparture(id) ?? .reset
-        idleClients.remove(id)
-        partialLineClients.remove(id)
-        lingeringClients.remove(id)
+        timeouts.forget(id)
         connection.releaseBuffers()
         table.remove(connection)
         let shown = name.map { $0 == connection.address ? $0 : "\(connection.address) (\($0))" } ?? connection.address
@@ -192,6 +184,6 @@ public final class ChatServer {
         }
         connection.closeAfterFlush = true
         connection.stopReading(reactor.loop)
-        lingeringClients.touch(connection.id, at: reactor.now)
+        timeouts.lingering.touch(connection.id, at: reactor.now)
     }
 }
