@@ -17,12 +17,12 @@ public final class TLSEndpoint {
     /// The BIO type of every session (created once, freed in deinit).
     private let bioMethod: OpaquePointer
     /// One socket read of ciphertext.
-    public let cipherIn: UnsafeMutableRawBufferPointer
+    let cipherIn: UnsafeMutableRawBufferPointer
     /// Ciphertext made during one operation, handed to the sink in one send at its end.
     private let cipherOut: UnsafeMutableRawPointer
     private var cipherOutCount = 0
     /// Plaintext from several arena ranges gathered into one record.
-    public let recordScratch: UnsafeMutableRawPointer
+    let recordScratch: UnsafeMutableRawPointer
 
     /// The current operation: where ciphertext goes, and what is left of the read window.
     private var sink: WireSink?
@@ -30,7 +30,7 @@ public final class TLSEndpoint {
     private var windowOffset = 0
     /// Set for a write's last record: its ciphertext goes straight to the sink, uncopied,
     /// when nothing is gathered in `cipherOut` before it (the usual fan-out flush: one record).
-    public var sendsDirectly = false
+    var sendsDirectly = false
 
     /// Handshakes finished and failed (including timeouts) since start.
     public var handshakesCompleted = 0
@@ -76,10 +76,10 @@ public final class TLSEndpoint {
 
     // MARK: One operation (called by TLSTransport)
 
-    public func begin(_ sink: WireSink) { self.sink = sink }
+    func begin(_ sink: WireSink) { self.sink = sink }
 
     /// Hands what the operation made to the sink and forgets the operation.
-    public func end() {
+    func end() {
         flushOutput()
         sink = nil
         windowCount = 0
@@ -88,13 +88,13 @@ public final class TLSEndpoint {
     }
 
     /// The first `count` bytes of `cipherIn` are what OpenSSL may read now.
-    public func setWindow(_ count: Int) {
+    func setWindow(_ count: Int) {
         windowCount = count
         windowOffset = 0
     }
 
     /// Whether OpenSSL has not yet taken all of the window.
-    public var hasWindowLeft: Bool { windowOffset < windowCount }
+    var hasWindowLeft: Bool { windowOffset < windowCount }
 
     // MARK: The BIO's side
 
