@@ -121,7 +121,7 @@ public struct AuthLimits: Sendable {
     /// Logged-in users' checks (`/passwd`) waiting in their own lane.
     public var maxQueuedPriorityChecks = 32
     /// Input the hub itself holds from a client while its password command is unanswered
-    /// (see Hub+HeldInput.swift). Normally none: the I/O layer stops framing and reading the
+    /// (see PasswordFlow+HeldInput.swift). Normally none: the I/O layer stops framing and reading the
     /// client and keeps its bytes. Only input framed regardless (everything at shutdown, a
     /// final partial line) reaches the hub meanwhile; this bounds it all the same, at twice
     /// the I/O layer's 64 KiB read.

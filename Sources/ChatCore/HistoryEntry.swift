@@ -22,4 +22,10 @@ public struct HistoryEntry: Sendable, Equatable {
         self.sender = sender
         self.text = text
     }
+
+    /// Bytes the line holds in memory while it waits for the database: its text plus a fixed
+    /// allowance for the entry, the text's array header and the allocator's rounding (names
+    /// are short enough to be stored inline or shared with the room).
+    public var bytesInMemory: Int { text.count + Self.fixedBytesInMemory }
+    static let fixedBytesInMemory = 128
 }

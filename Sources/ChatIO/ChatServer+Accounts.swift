@@ -38,31 +38,38 @@ extension ChatServer {
         logOperators()
     }
 
-    /// From `flushAll`: password jobs to the hashing thread (one at a time, in the hub's fair
-    /// order), account writes to the database, reads paused or resumed, penalties applied.
-    func handOverAuthWork() {
-        while hashJobsInFlight < PasswordHasher.jobsInFlight, let job = hub.nextPasswordJob() {
-            counters.passwordJobsQueued &+= 1
-            if let hasher {
-                hasher.submit([job])
-                hashJobsInFlight += 1
-            } else {
-                hub.authFinished(AuthResult(job: job, outcome: .failed))
+    /// From `flushAll`, the one place the hub's effects are applied: history and account
+    /// changes to the store writer, password jobs to the hashing thread (as many as it has
+    /// room for, in the hub's fair order), account writes to the database, reads paused or
+    /// resumed, penalties applied. Applying some (a job failed at once without a hasher) lets
+    /// the hub ask for more, so this takes again until nothing is asked.
+    func applyHubEffects() {
+        while case let effects = hub.takeEffects(passwordJobs: PasswordHasher.jobsInFlight - hashJobsInFlight), !effects.isEmpty {
+            handOver(effects.history, accountChanges: effects.accountChanges)
+            for job in effects.passwordJobs {
+                counters.passwordJobsQueued &+= 1
+                if let hasher {
+                    hasher.submit([job])
+                    hashJobsInFlight += 1
+                } else {
+                    hub.authFinished(AuthResult(job: job, outcome: .failed))
+                }
             }
-        }
-        if !hub.pendingAccountWrites.isEmpty {
-            let writes = hub.pendingAccountWrites
-            hub.pendingAccountWrites.removeAll()
-            if let storeWriter, let inbox = accountWriteInbox {
-                storeWriter.submit(writes) { inbox.post($0) }
-            } else {
-                for write in writes { hub.accountWriteFinished(ticket: write.ticket, error: "the database is closed") }
+            if !effects.accountWrites.isEmpty {
+                if let storeWriter, let inbox = accountWriteInbox {
+                    storeWriter.submit(effects.accountWrites) { inbox.post($0) }
+                } else {
+                    for write in effects.accountWrites { hub.accountWriteFinished(ticket: write.ticket, error: "the database is closed") }
+                }
             }
+            applyInputHolds(effects.inputHoldChanges)
+            applyPenalties(effects.penalties)
         }
-        applyInputHolds()
-        guard !hub.pendingPenalties.isEmpty else { return }
+    }
+
+    private func applyPenalties(_ penalties: [(ClientID, Double)]) {
         let now = reactor.now
-        for (id, seconds) in hub.pendingPenalties {
+        for (id, seconds) in penalties {
             guard let connection = connection(id), !connection.isClosed else { continue }
             if connection.inputHeldForPassword {
                 connection.penaltyBeforeHold = now + seconds
@@ -72,7 +79,6 @@ extension ChatServer {
             if connection.penaltyUntil == nil { penalisedClients.append(id) }
             connection.penaltyUntil = now + seconds
         }
-        hub.pendingPenalties.removeAll()
     }
 
     /// Pauses reading a client whose input the hub holds (a password command is pending) and
@@ -80,9 +86,8 @@ extension ChatServer {
     /// timer and `endPenalties` leave the socket alone meanwhile. Bytes already read stay in
     /// the connection's held input (`mayTakeLine` frames nothing while the hub holds); the
     /// held-input timer frames them once the hub lets go, then reading resumes.
-    private func applyInputHolds() {
-        guard !hub.inputHoldChanges.isEmpty else { return }
-        for id in hub.inputHoldChanges {
+    private func applyInputHolds(_ changes: [ClientID]) {
+        for id in changes {
             guard let connection = connection(id), !connection.isClosed else { continue }
             if hub.isHoldingInput(id) {
                 guard !connection.inputHeldForPassword else { continue }
@@ -110,7 +115,6 @@ extension ChatServer {
                 }
             }
         }
-        hub.inputHoldChanges.removeAll()
     }
 
     /// Resumes reading clients whose pause is over (once a second, from housekeeping).

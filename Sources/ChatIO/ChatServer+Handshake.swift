@@ -13,7 +13,7 @@ extension ChatServer {
         if !connection.isEstablished && timeouts.handshaking.contains(id) { handshakeEnded(connection) }
         connection.isEstablished = true
         if config.idleTimeout > 0 { timeouts.idle.touch(id, at: reactor.now) }
-        hub.connect(id, address: connection.address)
+        hub.connect(id, address: connection.address, at: reactor.now)
         logger.info("client \(connection.address) connected\(connection.transport.summary); \(liveConnections) connected",
                     metadata: ["client": "\(connection.address)", "clients": .stringConvertible(liveConnections)])
     }

@@ -58,31 +58,25 @@ extension ChatServer {
         logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
 
-    /// From `flushAll`: one hand-over per loop iteration. Without a writer (history off)
-    /// account changes stay in memory only.
-    func handOverHistory() {
-        if !hub.pendingHistory.isEmpty || !hub.pendingRoomChanges.isEmpty {
-            counters.historyLinesQueued &+= UInt64(hub.pendingHistory.count)
+    /// From `applyHubEffects`: one hand-over per loop iteration. Without a writer (history
+    /// off) account changes stay in memory only.
+    func handOver(_ history: HistoryHandOver?, accountChanges: [AccountChange]) {
+        if let history {
+            counters.historyLinesQueued &+= UInt64(history.lines.count)
             if let storeWriter {
-                storeWriter.submit(hub.pendingHistory, then: hub.pendingRoomChanges, batch: hub.historyBatch)
-                historyInFlight.append((hub.historyBatch, hub.pendingHistory.count))
-                historyLinesInFlight += hub.pendingHistory.count
+                storeWriter.submit(history.lines, then: history.roomChanges, batch: history.batch)
+                historyInFlight.append((history.batch, history.bytes))
+                historyBytesInFlight += history.bytes
             }
-            hub.pendingHistory.removeAll(keepingCapacity: true)
-            hub.pendingRoomChanges.removeAll()
-            hub.historyBatch += 1
         }
-        if !hub.pendingAccountChanges.isEmpty {
-            storeWriter?.submit(hub.pendingAccountChanges)
-            hub.pendingAccountChanges.removeAll()
-        }
+        if !accountChanges.isEmpty { storeWriter?.submit(accountChanges) }
     }
 
     /// The writer committed every batch up to `batch`: those lines no longer count against
-    /// `IOLimits.historyLinesInFlight`.
+    /// `IOLimits.historyBytesInFlight`.
     func historyCommitted(through batch: UInt64) {
         while let first = historyInFlight.first, first.batch <= batch {
-            historyLinesInFlight -= first.lines
+            historyBytesInFlight -= first.bytes
             historyInFlight.removeFirst()
         }
     }
@@ -90,7 +84,7 @@ extension ChatServer {
     /// Whether the writer is far enough behind that reading more chat would only pile lines up
     /// in memory: then input is held (like the per-pass budget) until it catches up.
     var historyWriterIsBehind: Bool {
-        historyLinesInFlight + hub.pendingHistory.count >= IOLimits.historyLinesInFlight
+        historyBytesInFlight + hub.pendingHistoryBytes >= IOLimits.historyBytesInFlight
     }
 
     /// At exit, after the loop stopped: commits every line received, stops the writer thread
@@ -100,7 +94,8 @@ extension ChatServer {
         // The read connection goes first: the writer's close checkpoints the log into the
         // database file only when it is the last connection.
         hub.historyLoader = nil
-        handOverHistory()
+        let effects = hub.takeEffects(passwordJobs: 0)
+        handOver(effects.history, accountChanges: effects.accountChanges)
         writer.close()
         storeWriter = nil
         storeInbox?.stop()

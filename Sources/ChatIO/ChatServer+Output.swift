@@ -12,8 +12,7 @@ extension ChatServer {
     /// The `ev_prepare` callback: flush, reset the outbox, then close what the flush or the hub
     /// asked to close. Closing tells rooms, which queues more output, so repeat until quiet.
     func flushAll() {
-        handOverHistory()
-        handOverAuthWork()
+        applyHubEffects()
         while !hub.outbox.dirty.isEmpty || !hub.outbox.closeRequests.isEmpty || !deferredCloses.isEmpty || !hub.outbox.overLimit.isEmpty {
             cutClientsOverLimit()
             let dirty = hub.outbox.dirty

@@ -45,8 +45,8 @@ public final class ChatServer {
     var storeWriter: StoreWriter?
     /// Hand-over batches the writer has not committed yet, and their lines in all (see
     /// `historyWriterIsBehind`).
-    var historyInFlight: [(batch: UInt64, lines: Int)] = []
-    var historyLinesInFlight = 0
+    var historyInFlight: [(batch: UInt64, bytes: Int)] = []
+    var historyBytesInFlight = 0
     var storeInbox: AsyncInbox<StoreWriter.Report>?
     /// Password hashing (ChatServer+Accounts.swift); nil until accounts are enabled.
     var hasher: PasswordHasher?

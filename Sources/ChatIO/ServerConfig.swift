@@ -86,11 +86,12 @@ enum IOLimits {
     /// rest waits (held, unread) for the next pass. Keeps the outbox arena, whose offsets are
     /// 32-bit, far below 4 GiB, and one pass's latency bounded.
     static let passRenderBudget = 32 << 20
-    /// Lines handed to the history writer and not yet committed, past which clients' input is
-    /// held until it catches up: a flood cannot pile lines up in memory faster than the disk
-    /// takes them (about 250 bytes each, so ~5 MB at most). Far above what a commit window holds
-    /// at the fan-out benchmark's rate (~4,000).
-    static let historyLinesInFlight = 20_000
+    /// Bytes of lines handed to the history writer and not yet committed
+    /// (`HistoryEntry.bytesInMemory`), past which clients' input is held until it catches up:
+    /// a flood cannot pile lines up in memory faster than the disk takes them, whatever their
+    /// length. Above what the fan-out benchmark's rate puts in one commit window (~1.2 MB), and
+    /// the writer commits at once instead of waiting out the window when a batch was large.
+    static let historyBytesInFlight = 2 << 20
     /// A client that quit or half-closed is closed this long after, even if its output has not
     /// drained (redis closes such clients at once; a short grace lets a goodbye arrive).
     static let closeLingerSeconds = 5.0

@@ -46,6 +46,13 @@ public final class StoreWriter: @unchecked Sendable {
     /// Statements per retention pass: a pass deletes at most this × `pruneChunkRows` rows, so
     /// commits of new lines wait at most one pass; a larger backlog is cleared over later passes.
     static let pruneRoundsPerPass = 20
+    /// A batch at least this large means lines arrive faster than a window's worth is worth
+    /// waiting for: the next commit starts at once, so the lines held in memory (bounded by
+    /// `IOLimits.historyBytesInFlight`) stay a fraction of that bound instead of a window's
+    /// worth of a flood. Smaller batches still wait out the commit window (fewer commits).
+    static let batchBytesCommittedAtOnce = 512 << 10
+    /// Seconds without lines after which SQLite's page cache is released.
+    static let idleSecondsBeforeRelease = 2.0
 
     /// One item per loop iteration's hand-over, not per line.
     enum Write: Sendable {
@@ -113,13 +120,20 @@ public final class StoreWriter: @unchecked Sendable {
             report(.failing(error: "retention: \(error)", lines: 0))
         }
         var lastPrune = -Double.infinity
+        var holdsCache = false
         while true {
-            let (batch, closed) = queue.take(waitingAtMost: Self.retentionIntervalSeconds)
+            let (batch, closed) = queue.take(waitingAtMost: holdsCache ? Self.idleSecondsBeforeRelease : Self.retentionIntervalSeconds)
             if !batch.isEmpty {
                 let started = monotonicSeconds()
-                write(batch)
+                let bytes = write(batch)
+                holdsCache = true
                 let rest = commitWindow - (monotonicSeconds() - started)
-                if rest > 0 && !closed { sleep(seconds: rest) }
+                if rest > 0 && !closed && bytes < Self.batchBytesCommittedAtOnce { sleep(seconds: rest) }
+            } else if holdsCache {
+                // Quiet for a while after a burst: give SQLite's page cache back, so the
+                // process returns to its size before the burst (the loop's trim unmaps it).
+                store.database.releaseMemory()
+                holdsCache = false
             }
             if closed {
                 write(queue.takeAll())  // anything submitted while the last batch committed
@@ -134,7 +148,10 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// Lines are committed together (one transaction for the batch); a room change waits for
     /// the lines before it, so forgetting a room also forgets what was said just before.
-    private func write(_ batch: [Write]) {
+    /// Returns the bytes of lines written (`HistoryEntry.bytesInMemory`).
+    @discardableResult
+    private func write(_ batch: [Write]) -> Int {
+        var bytes = 0
         var lines: [HistoryEntry] = []
         var changes: [AccountChange] = []
         var newestBatch: UInt64?
@@ -143,6 +160,7 @@ public final class StoreWriter: @unchecked Sendable {
             switch item {
             case .lines(let more, let rooms, let number):
                 newestBatch = number
+                for line in more { bytes += line.bytesInMemory }
                 var start = 0
                 for room in rooms {  // each at its place among the lines
                     let end = min(max(room.afterLines, start), more.count)
@@ -176,6 +194,7 @@ public final class StoreWriter: @unchecked Sendable {
                 confirm(AccountWriteReport(ticket: write.ticket, error: "\(error)"))
             }
         }
+        return bytes
     }
 
     private func apply(_ changes: [RoomHistoryChange]) {

@@ -119,4 +119,10 @@ public final class Database {
 extension Database {
     /// Rows changed by the last INSERT/UPDATE/DELETE on this connection.
     public var changes: Int64 { sqlite3_changes64(handle) }
+
+    /// Frees the connection's cached pages that no statement holds (its page cache grows to
+    /// `cache_size` during a burst and would otherwise stay that size for good). Returns the
+    /// bytes freed. The next statement reads what it needs back, from the OS's file cache.
+    @discardableResult
+    public func releaseMemory() -> Int32 { sqlite3_db_release_memory(handle) }
 }

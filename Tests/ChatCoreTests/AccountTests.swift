@@ -55,7 +55,7 @@ private final class Chat {
         chat.say(0, "/register alice correct-horse")
         #expect(chat.last(0) == "OK register alice registered; you are logged in")
         #expect(chat.hub.accounts["alice"]?.hash == "h:correct-horse")
-        #expect(chat.hub.pendingAccountChanges == [.saveAccount(key: "alice", Account(name: "alice", hash: "h:correct-horse"))])
+        #expect(chat.hub.accountBook.pendingChanges == [.saveAccount(key: "alice", Account(name: "alice", hash: "h:correct-horse"))])
         chat.say(1, "/register ALICE another-one")
         #expect(chat.last(1) == "ERROR ALREADY_REGISTERED: ALICE is already registered")
         chat.say(1, "/login alice correct-horse")

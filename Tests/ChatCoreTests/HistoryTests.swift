@@ -85,7 +85,7 @@ import Testing
         let hub = Hub()
         hub.history = HistoryBook(linesPerRoom: 50)
         hub.historyReplayLines = 2
-        hub.persistsHistory = true
+        hub.roomHistory.persists = true
         hub.connect(ClientID(0), address: "a")
         say(hub, 0, "/nick alice")
         say(hub, 0, "/join #dev")
@@ -93,7 +93,7 @@ import Testing
         for text in ["one", "two", "three"] { say(hub, 0, text) }
         say(hub, 0, "/me waves")
         _ = lines(hub, 0)
-        #expect(hub.pendingHistory.map { String(decoding: $0.text, as: UTF8.self) } == ["one", "two", "three", "waves"])
+        #expect(hub.roomHistory.pendingLines.map { String(decoding: $0.text, as: UTF8.self) } == ["one", "two", "three", "waves"])
         hub.connect(ClientID(1), address: "b")
         _ = lines(hub, 1)
         say(hub, 1, "/join #dev")
@@ -131,6 +131,6 @@ import Testing
         say(hub, 0, "hello")
         say(hub, 0, "/history")
         #expect(lines(hub, 0).last == "ERROR HISTORY_OFF: this server keeps no history")
-        #expect(hub.pendingHistory.isEmpty)
+        #expect(hub.roomHistory.pendingLines.isEmpty)
     }
 }

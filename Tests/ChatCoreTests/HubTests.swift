@@ -274,7 +274,7 @@ private final class Harness {
         #expect(chat.lines(0) == ["OK pong abc"])
         chat.say(0, "/help")
         let help = chat.lines(0)
-        #expect(help.count == CommandParser.help.count + CommandParser.accountHelp.count + 1)
+        #expect(help.count == CommandTable.standard.helpLines.count + 1)
         #expect(help.dropLast().allSatisfy { $0.hasPrefix("OK-help /") })
         #expect(help.last?.hasPrefix("OK help ") == true)
         chat.say(0, "/nope")

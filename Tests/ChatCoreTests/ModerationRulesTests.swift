@@ -93,7 +93,7 @@ private final class Moderated {
         chat.say(0, "/ban 0:0::1")
         #expect(chat.last(0) == "OK ban 0:0::1 banned; 1 disconnected")
         #expect(chat.hub.serverBans["::1"]?.isAddress == true, "stored under the canonical text")
-        #expect(chat.hub.pendingAccountChanges.last == .saveBan(ServerBan(target: "::1", isAddress: true, until: nil, setBy: "root")))
+        #expect(chat.hub.accountBook.pendingChanges.last == .saveBan(ServerBan(target: "::1", isAddress: true, until: nil, setBy: "root")))
         chat.connect(1, "[::1]:5001")
         #expect(chat.take(1).last == "ERROR BANNED: this address is banned from the server")
         chat.say(0, "/unban ::0001")

@@ -40,6 +40,23 @@ private final class LoopHarness {
 }
 
 @Suite struct ChatServerLoopTests {
+    /// The stale-clock case: the hub's clock must be the loop's when a client is accepted, not
+    /// the time of the last line anyone sent. On a server where nobody has spoken, an address
+    /// ban that ended a minute ago must not refuse the next connection.
+    @Test func anAddressBanThatExpiredWhileTheServerWasQuietAdmitsTheNextClient() throws {
+        let loop = try LoopHarness()
+        let ban = ServerBan(target: "127.0.0.1", isAddress: true, until: loop.reactor.now - 60, setBy: "test")
+        loop.server.hub.serverBans = [ban.target: ban]
+        let client = try TestClient(port: loop.port)
+        #expect(loop.step { loop.server.hub.clientCount == 1 || loop.server.hub.counters.disconnects[.banned] > 0 })
+        for _ in 0..<10 { loop.reactor.runOnce(wait: false) }
+        let lines = client.drain(seconds: 0.3)
+        #expect(lines.first?.hasPrefix("*** welcome") == true, "\(lines)")
+        #expect(!lines.contains { $0.contains("BANNED") }, "the expired ban refused the client: \(lines)")
+        #expect(loop.server.hub.clientCount == 1)
+        #expect(loop.server.hub.serverBans.isEmpty, "the expired ban is dropped on the way")
+    }
+
     @Test func thousandsOfConnectionsComeAndGoWithoutLeakingObjects() throws {
         let loop = try LoopHarness()
         var released: [() -> Bool] = []

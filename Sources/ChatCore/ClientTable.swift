@@ -1,0 +1,261 @@
+/// Every connected client by slot: its chat state, its wire style, and the indexes by name and
+/// by address. The only place a `ClientState` changes, so a name is in `nameIndex` exactly
+/// while it is its client's chosen name, and the counts match the states.
+struct ClientTable {
+    private var states: ContiguousArray<ClientState?> = []
+    /// Parallel to `states`, so fan-out reads one byte per recipient instead of a whole state.
+    private(set) var styles: ContiguousArray<WireStyle> = []
+    private var nameIndex: [String: ClientID] = [:]
+    /// Every client by its address name (`127.0.0.1:52056`), so a guest that never chose a name
+    /// can be addressed by the name it is shown by. Kept for the life of the connection (an
+    /// address never changes, and `/logout` makes it the name again); a lookup checks that it
+    /// is still the client's name. Stored as the I/O layer wrote it (inet_ntop's lowercase).
+    private var addressIndex: [String: ClientID] = [:]
+    private var nextSerial: UInt64 = 0
+    /// Clients currently connected.
+    private(set) var count = 0
+    /// Clients past the server password (all of them on a server without one).
+    private(set) var authorisedCount = 0
+
+    subscript(id: ClientID) -> ClientState? {
+        let slot = Int(id.index)
+        return slot < states.count ? states[slot] : nil
+    }
+
+    /// The client's name and current room, read in place (the hot path copies no state).
+    func name(of id: ClientID) -> String? {
+        let slot = Int(id.index)
+        return slot < states.count ? states[slot]?.name : nil
+    }
+
+    func currentRoom(of id: ClientID) -> Int? {
+        let slot = Int(id.index)
+        return slot < states.count ? states[slot]?.rooms.last : nil
+    }
+
+    /// The wire style `id` reads (native for a slot nobody holds).
+    func style(of id: ClientID) -> WireStyle { styles[Int(id.index)] }
+
+    /// A client connected in slot `id`; the slot must be free.
+    mutating func add(_ id: ClientID, address: String, authorised: Bool) {
+        let slot = Int(id.index)
+        if slot >= states.count {
+            let grow = slot + 1 - states.count
+            states.append(contentsOf: repeatElement(nil, count: grow))
+            styles.append(contentsOf: repeatElement(.native, count: grow))
+        }
+        precondition(states[slot] == nil, "client slot \(slot) connected twice")
+        nextSerial += 1
+        states[slot] = ClientState(address: address, serial: nextSerial, authorised: authorised)
+        styles[slot] = .native
+        addressIndex[address] = id
+        count += 1
+        if authorised { authorisedCount += 1 }
+    }
+
+    /// The client left; its slot is free again. Returns what it was.
+    @discardableResult
+    mutating func remove(_ id: ClientID) -> ClientState? {
+        guard let state = self[id] else { return nil }
+        if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
+        if state.authorised { authorisedCount -= 1 }
+        if addressIndex[state.address] == id { addressIndex[state.address] = nil }
+        states[Int(id.index)] = nil
+        styles[Int(id.index)] = .native
+        count -= 1
+        return state
+    }
+
+    /// The client currently shown as `name`: a chosen name, or the address name of a guest
+    /// that has none. A client that has not given the server password is nobody's to address.
+    func id(named name: String) -> ClientID? {
+        if let id = nameIndex[NameRules.fold(name)] { return id }
+        guard name.contains(":"), let id = addressIndex[NameRules.fold(name)], let state = self[id],
+              !state.hasChosenName, state.authorised else { return nil }
+        return id
+    }
+
+    /// Gives the client `name`; `chosen` false means its address (a guest again). The name
+    /// index follows. Returns the state before, or nil when there was nothing to change.
+    mutating func rename(_ id: ClientID, to name: String, chosen: Bool) -> ClientState? {
+        guard let old = self[id], old.name != name else { return nil }
+        if old.hasChosenName { nameIndex[NameRules.fold(old.name)] = nil }
+        if chosen { nameIndex[NameRules.fold(name)] = id }
+        edit(id) {
+            $0.name = name
+            $0.hasChosenName = chosen
+        }
+        return old
+    }
+
+    mutating func admit(_ id: ClientID) {
+        guard self[id]?.authorised == false else { return }
+        edit(id) { $0.authorised = true }
+        authorisedCount += 1
+    }
+
+    /// The client chose the seed protocol with its first line.
+    mutating func useSeedStyle(_ id: ClientID) {
+        guard self[id] != nil else { return }
+        styles[Int(id.index)] = .seed
+    }
+
+    mutating func setAway(_ id: ClientID, _ text: String?) { edit(id) { $0.away = text } }
+
+    mutating func logIn(_ id: ClientID, account: String?, isOperator: Bool) {
+        edit(id) {
+            $0.account = account
+            $0.isOperatorLogin = isOperator
+        }
+    }
+
+    /// What `Hub.receive` needs per line, read in place (no copy of the state): nil for a
+    /// slot nobody holds.
+    func lineState(of id: ClientID) -> (authInFlight: Bool, authorised: Bool)? {
+        let slot = Int(id.index)
+        guard slot < states.count, let authInFlight = states[slot]?.authInFlight, let authorised = states[slot]?.authorised else { return nil }
+        return (authInFlight, authorised)
+    }
+
+    /// A line was taken: the run of rejected lines ends, and the first line is seen. Returns
+    /// whether the first line had been seen before.
+    mutating func noteLine(_ id: ClientID) -> Bool {
+        let slot = Int(id.index)
+        guard slot < states.count, let saw = states[slot]?.sawFirstLine else { return true }
+        if states[slot]?.rejectedInARow != 0 { states[slot]?.rejectedInARow = 0 }
+        if !saw { states[slot]?.sawFirstLine = true }
+        return saw
+    }
+
+    /// One more rejected line in a row; returns the run's length.
+    mutating func countRejection(_ id: ClientID) -> Int {
+        edit(id) { $0.rejectedInARow += 1 }
+        return self[id]?.rejectedInARow ?? 0
+    }
+
+    /// One more wrong server password; returns how many so far.
+    mutating func countPasswordFailure(_ id: ClientID) -> Int {
+        edit(id) { $0.passwordFailures += 1 }
+        return self[id]?.passwordFailures ?? 0
+    }
+
+    // MARK: Rooms, as the client sees them (the room table keeps the other side)
+
+    mutating func joined(_ id: ClientID, room slot: Int) { edit(id) { $0.rooms.append(slot) } }
+
+    mutating func left(_ id: ClientID, room slot: Int) { edit(id) { $0.rooms.removeAll { $0 == slot } } }
+
+    /// Makes an already-joined room current again.
+    mutating func makeCurrent(_ id: ClientID, room slot: Int) {
+        edit(id) {
+            $0.rooms.removeAll { $0 == slot }
+            $0.rooms.append(slot)
+        }
+    }
+
+    // MARK: Password work and the input held meanwhile (PasswordFlow+HeldInput.swift)
+
+    mutating func setAuthInFlight(_ id: ClientID, _ value: Bool) { edit(id) { $0.authInFlight = value } }
+
+    /// Whether the client's input waits for a password command. Called per line, so it reads
+    /// the one flag in place.
+    func isHoldingInput(_ id: ClientID) -> Bool {
+        let slot = Int(id.index)
+        return slot < states.count && states[slot]?.authInFlight == true
+    }
+
+    mutating func hold(_ event: LineFramer.Event, cost: Int, _ id: ClientID) {
+        edit(id) {
+            $0.heldInput.append(event)
+            $0.heldInputBytes += cost
+        }
+    }
+
+    /// Takes the held input out, leaving none.
+    mutating func takeHeldInput(_ id: ClientID) -> [LineFramer.Event] {
+        guard let held = self[id]?.heldInput, !held.isEmpty else { return [] }
+        edit(id) {
+            $0.heldInput = []
+            $0.heldInputBytes = 0
+        }
+        return held
+    }
+
+    /// Puts events back in front of what is held, in order.
+    mutating func holdAgain(_ events: ArraySlice<LineFramer.Event>, cost: Int, _ id: ClientID) {
+        edit(id) {
+            $0.heldInput = Array(events) + $0.heldInput
+            $0.heldInputBytes += cost
+        }
+    }
+
+    // MARK: Listing
+
+    /// Up to `limit` admitted clients' names in connection-slot order, for `/users`: stops as
+    /// soon as it has them.
+    func someNames(_ limit: Int) -> [String] {
+        var names: [String] = []
+        for state in states where names.count < limit {
+            if let state, state.authorised { names.append(state.name) }
+        }
+        return names
+    }
+
+    /// Every connected client, for bans and kills (rare, O(clients)).
+    func allIDs() -> [ClientID] { states.indices.filter { states[$0] != nil }.map { ClientID($0) } }
+
+    /// Every admitted client's slot, for server-wide notices.
+    func forEachAdmitted(_ body: (ClientID, WireStyle) -> Void) {
+        for slot in states.indices where states[slot]?.authorised == true { body(ClientID(slot), styles[slot]) }
+    }
+
+    private mutating func edit(_ id: ClientID, _ change: (inout ClientState) -> Void) {
+        let slot = Int(id.index)
+        guard slot < states.count, states[slot] != nil else { return }
+        change(&states[slot]!)
+    }
+}
+
+/// One client's chat state, changed only by `ClientTable`. The address is the client's
+/// identity until it picks a name.
+struct ClientState {
+    fileprivate(set) var name: String
+    fileprivate(set) var hasChosenName = false
+    let address: String
+    /// Room slots in join order; the last one is the current room.
+    fileprivate(set) var rooms: [Int] = []
+    fileprivate(set) var away: String?
+    fileprivate(set) var sawFirstLine = false
+    fileprivate(set) var rejectedInARow = 0
+    /// Tells this connection apart from a later one given the same slot (auth results).
+    let serial: UInt64
+    /// The IP address without the port, for bans and rate limits.
+    let host: String
+    /// `host` parsed, for address bans (nil only for an address the I/O layer never makes).
+    let ip: IPAddress?
+    /// Passed the server password (always true on a server without one).
+    fileprivate(set) var authorised: Bool
+    fileprivate(set) var passwordFailures = 0
+    /// The account logged in as (display name), if any.
+    fileprivate(set) var account: String?
+    /// Logged in with an operators-file password (not a database account's).
+    fileprivate(set) var isOperatorLogin = false
+    /// A password command of this client is unanswered (queued, hashing, or being stored):
+    /// one at a time, and its later input waits in `heldInput` until the reply is sent.
+    fileprivate(set) var authInFlight = false
+    fileprivate(set) var heldInput: [LineFramer.Event] = []
+    /// What `heldInput` is charged against `AuthLimits.maxHeldInputBytes`.
+    fileprivate(set) var heldInputBytes = 0
+    /// Where its password attempts are counted and queued (an IPv4 address or an IPv6 /64).
+    let attemptSource: String
+
+    init(address: String, serial: UInt64 = 0, authorised: Bool = true) {
+        self.name = address
+        self.address = address
+        self.serial = serial
+        self.host = String(ClientAddress.host(of: address))
+        self.ip = IPAddress(ClientAddress.host(of: address))
+        self.attemptSource = ip.map(ClientAddress.attemptSource(of:)) ?? host
+        self.authorised = authorised
+    }
+}

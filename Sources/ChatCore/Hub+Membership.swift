@@ -1,0 +1,99 @@
+/// What changes more than one part at once — a client entering or leaving a room, a rename,
+/// a room created or emptied — and the sending helpers every handler uses.
+extension Hub {
+    /// Puts an admitted client in the default room, with the MOTD and the room's history.
+    func enterLobby(_ id: ClientID) {
+        let lobby = rooms.slot(named: defaultRoom) ?? createRoom(defaultRoom, permanent: true)
+        for line in motd { send(.notice(.server(line)), to: id) }
+        addMember(id, toRoom: lobby)
+        if let room = rooms[lobby] { _ = HistoryCommands.replay(self, room, count: roomHistory.replayLines, to: id, fitting: true) }
+    }
+
+    func createRoom(_ name: String, permanent: Bool = false) -> Int {
+        let slot = rooms.create(name, permanent: permanent)
+        roomHistory.roomCreated(key: NameRules.fold(name))
+        return slot
+    }
+
+    /// Adds `id` to a room, makes it current, and tells the others.
+    func addMember(_ id: ClientID, toRoom slot: Int) {
+        guard let state = clients[id], let room = rooms[slot] else { return }
+        rooms.add(id, seed: clients.style(of: id) == .seed, to: slot)
+        clients.joined(id, room: slot)
+        broadcast(.notice(.joined(name: state.name, room: room.name)), toRoom: slot, except: id, isNotice: true)
+    }
+
+    /// Removes `id` from a room (deleting an emptied room) without any notice.
+    func removeMember(_ id: ClientID, fromRoom slot: Int) {
+        clients.left(id, room: slot)
+        if let deleted = rooms.remove(id, seed: clients.style(of: id) == .seed, from: slot) { roomHistory.roomDeleted(deleted) }
+    }
+
+    /// Gives a client a new name, telling the rooms it shares (used by `/nick`, login, logout).
+    func rename(_ id: ClientID, to name: String, chosen: Bool) {
+        guard let old = clients.rename(id, to: name, chosen: chosen) else { return }
+        notifyRoomsOf(id, .notice(.renamed(old: old.name, new: name, firstName: chosen && !old.hasChosenName)))
+    }
+
+    /// The client chose the seed protocol with its first line.
+    func switchToSeedStyle(_ id: ClientID) {
+        clients.useSeedStyle(id)
+        counters.seedClients += 1
+        for slot in clients[id]?.rooms ?? [] { rooms.memberUsesSeed(slot) }
+    }
+
+    /// A room's key or bans changed: its history may have to be protected (RoomHistory).
+    func roomAccessChanged(_ slot: Int, wasProtected: Bool) {
+        if let room = rooms[slot] { roomHistory.accessChanged(room, wasProtected: wasProtected) }
+    }
+
+    /// Keeps a line said in a room for replay (and the store).
+    func remember(_ kind: HistoryEntry.Kind, room: String, key: String, sender: String, text: ArraySlice<UInt8>) {
+        guard roomHistory.book != nil else { return }
+        roomHistory.remember(HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text)), key: key)
+    }
+
+    // MARK: Sending
+
+    /// The fan-out: queues `message` for every member of the room but `sender`, rendered once
+    /// per style present. Notices are skipped in rooms above `noticeRoomLimit`.
+    func broadcast(_ message: Outgoing, toRoom slot: Int, except sender: ClientID?, isNotice: Bool = false) {
+        guard let (members, seedMembers) = rooms.audience(slot) else { return }
+        if isNotice && members.count > limits.noticeRoomLimit { return }
+        router.broadcast(message, to: members, seedMembers: seedMembers, styles: clients.styles, except: sender)
+    }
+
+    /// Sends a notice about `id` once to everyone sharing a room with it (not to `id` itself).
+    func notifyRoomsOf(_ id: ClientID, _ message: Outgoing) {
+        guard let slots = clients[id]?.rooms else { return }
+        router.notifyOnce(message, about: id, styles: clients.styles) { visit in
+            for slot in slots {
+                if let members = rooms.audience(slot)?.members, members.count <= limits.noticeRoomLimit { visit(members) }
+            }
+        }
+    }
+
+    /// Sends a server notice to every admitted client (operator announcements, shutdown) and
+    /// returns how many got it. A client that has not given the server password sees nothing.
+    @discardableResult
+    public func announce(_ text: String) -> Int {
+        router.announce(.notice(.server(text))) { clients.forEachAdmitted($0) }
+    }
+
+    /// Sends `message` to one client only, rendered in its style.
+    public func send(_ message: Outgoing, to id: ClientID) {
+        router.send(message, to: id, style: clients.style(of: id))
+    }
+
+    func reply(_ id: ClientID, _ command: String, _ text: String = "", final: Bool = true) {
+        send(.reply(command: command, text: text, final: final), to: id)
+    }
+
+    func fail(_ id: ClientID, _ code: ErrorCode, _ text: String) {
+        send(.error(code, text), to: id)
+    }
+
+    func refuse(_ id: ClientID, _ refusal: Refusal) {
+        send(.error(refusal.code, refusal.text), to: id)
+    }
+}

@@ -1,0 +1,138 @@
+/// Room history as the hub keeps it: the rings of latest lines, what is waiting for the
+/// database writer, and the rule that a room's history lives no longer than the access rules
+/// that guard it.
+///
+/// A room that has a key or bans when it empties loses its history, in memory and on disk: the
+/// key and bans live only as long as the room (IRC channel-mode semantics), and history that
+/// outlived them would be readable by whoever re-creates the room — the very people they kept
+/// out. The store is told as soon as a room gains a key or a ban, so a restart (even after a
+/// kill -9) forgets such rooms' history too.
+struct RoomHistory {
+    /// The latest lines of each room (nil: history is off, nothing is kept or replayed).
+    var book: HistoryBook?
+    /// Lines replayed on join (0: none; `/history` still answers).
+    var replayLines = HistoryBook.defaultReplayLines
+    /// Whether remembered lines are also queued in `pendingLines` for the database.
+    var persists = false
+    /// Lines said since the I/O layer last took them for the database writer.
+    var pendingLines: [HistoryEntry] = []
+    /// What `pendingLines` holds in memory (`HistoryEntry.bytesInMemory` summed).
+    private(set) var pendingBytes = 0
+    /// Rooms whose stored history must be protected or forgotten, in order with the lines.
+    var pendingRoomChanges: [PendingRoomChange] = []
+    /// The number of the hand-over batch `pendingLines` will go out in, and the newest batch
+    /// the writer has finished with: a parked ring may leave memory only once its batch is
+    /// durable. Without a writer every batch counts as durable.
+    var batch: UInt64 = 1
+    private(set) var durableBatch: UInt64 = .max
+    /// Protected rooms forgotten in a batch the writer may not have finished: not read back.
+    private var forgottenRoomBatches: [String: UInt64] = [:]
+    /// Reads a room's latest lines from the store (folded name → oldest first) when a room is
+    /// created and its ring is not in memory; nil when history is in memory only.
+    var loader: ((String) -> [HistoryEntry])?
+
+    /// Room reserved for the next hand-over's lines (~57 KB of entries at most).
+    static let linesReserved = 1024
+
+    init() {}
+
+    /// Stores a line in its room's ring and, when history is persisted, queues it for the
+    /// database writer.
+    mutating func remember(_ entry: HistoryEntry, key: String) {
+        guard book != nil else { return }
+        book?.record(entry, key: key, batch: batch, durableBatch: durableBatch)
+        if persists {
+            pendingLines.append(entry)
+            pendingBytes += entry.bytesInMemory
+        }
+    }
+
+    /// The store is on: from now on a batch is durable only when the writer says so.
+    mutating func startPersisting() {
+        persists = true
+        durableBatch = 0
+    }
+
+    /// A room was created: bring its ring back, from memory if it was parked, else from the
+    /// store (one indexed read of at most the ring's size).
+    ///
+    /// A room forgotten so recently that the writer has not deleted its lines yet starts empty:
+    /// reading the database then would bring the forgotten lines back.
+    mutating func roomCreated(key: String) {
+        guard book != nil, book?.unpark(key) == false, let loader else { return }
+        if let forgotten = forgottenRoomBatches[key] {
+            if forgotten > durableBatch { return }
+            forgottenRoomBatches[key] = nil
+        }
+        book?.load(loader(key), key: key, durableBatch: durableBatch)
+    }
+
+    /// The writer has finished every hand-over batch up to `batch`: parked rings up to it may
+    /// leave memory, and rooms forgotten up to it are gone from the database too.
+    mutating func durable(through finished: UInt64) {
+        guard finished > durableBatch else { return }
+        durableBatch = finished
+        book?.evictParked(durableBatch: finished)
+        if !forgottenRoomBatches.isEmpty { forgottenRoomBatches = forgottenRoomBatches.filter { $0.value > finished } }
+    }
+
+    /// A room emptied and is gone: park its ring, or forget it if the room was protected.
+    mutating func roomDeleted(_ room: Room) {
+        guard book != nil else { return }
+        if room.isProtected {
+            book?.forget(room.key)
+            if persists {
+                queueRoomChange(.forget(room.key))
+                forgottenRoomBatches[room.key] = batch
+            }
+        } else {
+            book?.park(room.key, durableBatch: durableBatch)
+        }
+    }
+
+    /// A room's key or bans changed: a room that gained its first one must not have history that
+    /// outlives it, even across a crash; one that lost its last one keeps its history again.
+    mutating func accessChanged(_ room: Room, wasProtected: Bool) {
+        guard persists, room.isProtected != wasProtected else { return }
+        queueRoomChange(room.isProtected ? .protect(room.key) : .unprotect(room.key))
+    }
+
+    /// What is waiting for the store writer, as the next batch; nil when nothing is.
+    mutating func takeHandOver() -> HistoryHandOver? {
+        guard !pendingLines.isEmpty || !pendingRoomChanges.isEmpty else { return nil }
+        let handOver = HistoryHandOver(lines: pendingLines, bytes: pendingBytes, roomChanges: pendingRoomChanges, batch: batch)
+        // A fresh array, not `removeAll(keepingCapacity:)`: the writer now shares the old
+        // buffer, so keeping capacity would allocate a copy of the largest hand-over's
+        // capacity every iteration and hold it for good (measured: 4 MiB after one flood).
+        // Reserving what this hand-over needed, up to a cap, keeps the appends cheap.
+        let handedOver = pendingLines.count
+        pendingLines = []
+        pendingLines.reserveCapacity(min(handedOver, Self.linesReserved))
+        pendingBytes = 0
+        pendingRoomChanges.removeAll()
+        batch += 1
+        return handOver
+    }
+
+    /// Queues a room change at its place among this iteration's lines.
+    private mutating func queueRoomChange(_ change: RoomHistoryChange) {
+        pendingRoomChanges.append(PendingRoomChange(change: change, afterLines: pendingLines.count))
+    }
+}
+
+/// A change to a room's stored history that the database writer applies in order with lines.
+public enum RoomHistoryChange: Sendable, Equatable {
+    /// The room has a key or bans: forget its history at the next start.
+    case protect(String)
+    /// The room's last key or ban is gone: its history is kept again.
+    case unprotect(String)
+    /// Delete the room's history now (it was protected and emptied).
+    case forget(String)
+}
+
+/// A room change and how many of the same hand-over's lines come before it, so the writer
+/// applies it exactly there: a forget must not delete a line said after it.
+public struct PendingRoomChange: Sendable, Equatable {
+    public let change: RoomHistoryChange
+    public let afterLines: Int
+}

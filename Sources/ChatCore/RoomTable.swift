@@ -1,0 +1,186 @@
+/// Every room by slot: membership, ownership, keys and bans, with the index by folded name and
+/// the name order `/rooms` lists in. The only place a `Room` changes, so the index, the order
+/// and the free slots always agree, and an emptied room (but a permanent one) is gone.
+struct RoomTable {
+    private var rooms: ContiguousArray<Room?> = []
+    private var freeSlots: [Int] = []
+    private var index: [String: Int] = [:]
+    /// Every room's key in order, so `/rooms` costs O(what it shows), not a sort of all rooms.
+    private var sortedKeys: [String] = []
+
+    subscript(slot: Int) -> Room? { slot < rooms.count ? rooms[slot] : nil }
+
+    /// A room's display name and folded key, for the hot path (no copy of the member list).
+    func nameAndKey(_ slot: Int) -> (name: String, key: String)? {
+        slot < rooms.count ? rooms[slot].map { ($0.name, $0.key) } : nil
+    }
+
+    /// Rooms that currently exist.
+    var count: Int { index.count }
+
+    func slot(named name: String) -> Int? { index[NameRules.fold(name)] }
+
+    /// The room's members for fan-out, and how many of them read the seed style.
+    func audience(_ slot: Int) -> (members: ContiguousArray<ClientID>, seedMembers: Int)? {
+        guard slot < rooms.count, let room = rooms[slot] else { return nil }
+        return (room.members, room.seedMembers)
+    }
+
+    mutating func create(_ name: String, permanent: Bool = false) -> Int {
+        let room = Room(name: name, key: NameRules.fold(name), isPermanent: permanent)
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            rooms[slot] = room
+        } else {
+            slot = rooms.count
+            rooms.append(room)
+        }
+        index[room.key] = slot
+        sortedKeys.insert(room.key, at: insertionPoint(of: room.key))
+        return slot
+    }
+
+    mutating func add(_ id: ClientID, seed: Bool, to slot: Int) {
+        edit(slot) { room in
+            room.members.append(id)
+            if seed { room.seedMembers += 1 }
+        }
+    }
+
+    /// Takes `id` out of the room (without notice). Returns the room when this emptied and
+    /// deleted it, so its history can be parked or forgotten.
+    mutating func remove(_ id: ClientID, seed: Bool, from slot: Int) -> Room? {
+        edit(slot) { room in
+            if let position = room.members.firstIndex(of: id) {
+                room.members.remove(at: position)
+                if seed { room.seedMembers -= 1 }
+            }
+            // A guest's ownership ends with its membership: its slot may later be someone else's.
+            if room.ownerClient == id { room.ownerClient = nil }
+        }
+        guard let room = self[slot], room.members.isEmpty, !room.isPermanent else { return nil }
+        rooms[slot] = nil
+        index[room.key] = nil
+        let position = insertionPoint(of: room.key)
+        if position < sortedKeys.count && sortedKeys[position] == room.key { sortedKeys.remove(at: position) }
+        freeSlots.append(slot)
+        return room
+    }
+
+    /// A member switched to the seed style.
+    mutating func memberUsesSeed(_ slot: Int) { edit(slot) { $0.seedMembers += 1 } }
+
+    mutating func setTopic(_ topic: String, of slot: Int) { edit(slot) { $0.topic = topic } }
+
+    mutating func setKey(_ key: String?, of slot: Int) { edit(slot) { $0.joinKey = key } }
+
+    /// Makes the room owned by an account (folded name) or, for a guest, by its connection.
+    mutating func setOwner(account: String?, client: ClientID, of slot: Int) {
+        edit(slot) { room in
+            room.ownerAccount = account
+            room.ownerClient = account == nil ? client : nil
+        }
+    }
+
+    mutating func ban(_ target: BanRule, in slot: Int) {
+        edit(slot) { room in
+            switch target {
+            case .names(let names): room.bannedNames.formUnion(names)
+            case .range(let range): if !room.bannedRanges.contains(range) { room.bannedRanges.append(range) }
+            }
+        }
+    }
+
+    mutating func unban(_ target: BanRule, in slot: Int) {
+        edit(slot) { room in
+            switch target {
+            case .names(let names): room.bannedNames.subtract(names)
+            case .range(let range): room.bannedRanges.removeAll { $0 == range }
+            }
+        }
+    }
+
+    /// The first `limit` rooms in name order, for `/rooms`: O(limit).
+    func first(_ limit: Int) -> [Room] {
+        sortedKeys.prefix(limit).compactMap { key in index[key].flatMap { rooms[$0] } }
+    }
+
+    /// Takes the room out while editing so its member array is not copied.
+    private mutating func edit(_ slot: Int, _ change: (inout Room) -> Void) {
+        guard slot < rooms.count, var room = rooms[slot] else { return }
+        rooms[slot] = nil
+        change(&room)
+        rooms[slot] = room
+    }
+
+    /// Binary search in `sortedKeys`.
+    private func insertionPoint(of key: String) -> Int {
+        var low = 0, high = sortedKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sortedKeys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
+
+/// What a room ban or unban covers.
+enum BanRule {
+    case names(Set<String>)
+    case range(AddressRange)
+}
+
+/// A room's state, changed only by `RoomTable`. Members are kept in join order; removal is a
+/// linear scan, which costs ~10 µs in a 20,000-member room and only happens on part/quit,
+/// never per message.
+struct Room {
+    /// Display name, as first created (`#Dev`); lookups use `NameRules.fold`.
+    let name: String
+    /// `NameRules.fold(name)`, computed once: the history book's key.
+    let key: String
+    fileprivate(set) var topic = ""
+    fileprivate(set) var members: ContiguousArray<ClientID> = []
+    /// How many members use the seed wire style: when zero, fan-out renders once and skips the
+    /// per-member style lookup.
+    fileprivate(set) var seedMembers = 0
+    /// The default room outlives its last member; other rooms are deleted when they empty.
+    let isPermanent: Bool
+    /// The owner: an account (folded name) if the creator was logged in, else the creating
+    /// connection for as long as it stays in the room. Nil: nobody owns it (the lobby).
+    fileprivate(set) var ownerAccount: String?
+    fileprivate(set) var ownerClient: ClientID?
+    /// Needed to `/join` (owners and operators need none).
+    fileprivate(set) var joinKey: String?
+    /// Folded names banned from the room.
+    fileprivate(set) var bannedNames: Set<String> = []
+    /// Addresses banned from the room (a guest's ban binds to its address; see `BanTarget`).
+    fileprivate(set) var bannedRanges: [AddressRange] = []
+
+    init(name: String, key: String, isPermanent: Bool) {
+        self.name = name
+        self.key = key
+        self.isPermanent = isPermanent
+    }
+
+    var hasOwner: Bool { ownerAccount != nil || ownerClient != nil }
+
+    /// Has access rules (a key or bans): its history lives no longer than the room does.
+    var isProtected: Bool { joinKey != nil || !bannedNames.isEmpty || !bannedRanges.isEmpty }
+
+    /// Whether the client owns the room: its creating connection, its account, or an operator.
+    func isOwned(by id: ClientID, _ state: ClientState?, isOperator: Bool) -> Bool {
+        if ownerClient == id || isOperator { return true }
+        guard let ownerAccount, let account = state?.account else { return false }
+        return NameRules.fold(account) == ownerAccount
+    }
+
+    /// Whether a room ban covers the client: its name, its account or its address. Owners and
+    /// operators are never covered (the join check lets them in first).
+    func bans(_ state: ClientState) -> Bool {
+        if bannedNames.contains(NameRules.fold(state.name)) { return true }
+        if let account = state.account, bannedNames.contains(NameRules.fold(account)) { return true }
+        guard let ip = state.ip else { return false }
+        return bannedRanges.contains { $0.contains(ip) }
+    }
+}
