@@ -41,7 +41,7 @@ extension ChatServer {
                 switch report {
                 case .durable(let batch):
                     hub.historyDurable(through: batch)
-                    self.historyCommitted(through: batch)
+                    self.store.committed(through: batch)
                 case .failing(let error, let lines):
                     logger.error("history: cannot write (\(error)); \(lines) lines lost so far, chat continues")
                 case .recovered(let lost):
@@ -52,9 +52,9 @@ extension ChatServer {
             }
         }
         inbox.start()
-        storeInbox = inbox
-        storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention,
-                                  metrics: workerMetrics) { inbox.post($0) }
+        let writer = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention,
+                                     metrics: workerMetrics) { inbox.post($0) }
+        self.store.open(writer, reports: inbox)
         logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
 
@@ -63,44 +63,27 @@ extension ChatServer {
     func handOver(_ history: HistoryHandOver?, accountChanges: [AccountChange]) {
         if let history {
             counters.historyLinesQueued &+= UInt64(history.lines.count)
-            if let storeWriter {
-                storeWriter.submit(history.lines, then: history.roomChanges, batch: history.batch)
-                historyInFlight.append((history.batch, history.bytes))
-                historyBytesInFlight += history.bytes
-            }
+            store.submit(history)
         }
-        if !accountChanges.isEmpty { storeWriter?.submit(accountChanges) }
-    }
-
-    /// The writer committed every batch up to `batch`: those lines no longer count against
-    /// `IOLimits.historyBytesInFlight`.
-    func historyCommitted(through batch: UInt64) {
-        while let first = historyInFlight.first, first.batch <= batch {
-            historyBytesInFlight -= first.bytes
-            historyInFlight.removeFirst()
-        }
+        if !accountChanges.isEmpty { store.writer?.submit(accountChanges) }
     }
 
     /// Whether the writer is far enough behind that reading more chat would only pile lines up
     /// in memory: then input is held (like the per-pass budget) until it catches up.
     var historyWriterIsBehind: Bool {
-        historyBytesInFlight + hub.pendingHistoryBytes >= IOLimits.historyBytesInFlight
+        store.bytesInFlight + hub.pendingHistoryBytes >= IOLimits.historyBytesInFlight
     }
 
     /// At exit, after the loop stopped: commits every line received, stops the writer thread
     /// and logs what it last reported.
     public func closeStore() {
-        guard let writer = storeWriter else { return }
+        guard store.isOpen else { return }
         // The read connection goes first: the writer's close checkpoints the log into the
         // database file only when it is the last connection.
         hub.historyLoader = nil
         let effects = hub.takeEffects(passwordJobs: 0)
         handOver(effects.history, accountChanges: effects.accountChanges)
-        writer.close()
-        storeWriter = nil
-        storeInbox?.stop()
-        storeInbox?.deliver()
-        storeInbox = nil
+        store.close()?.deliver()  // the writer's last reports, logged
     }
 }
 

@@ -41,21 +41,10 @@ public final class ChatServer {
     /// When housekeeping last gave free heap pages back (`MemoryReturn.trim`).
     var lastMemoryTrim = 0.0
     var shutdownTimer: TimerWatcher?
-    /// History persistence (ChatServer+History.swift); nil when history is off or in memory only.
-    var storeWriter: StoreWriter?
-    /// Hand-over batches the writer has not committed yet, and their lines in all (see
-    /// `historyWriterIsBehind`).
-    var historyInFlight: [(batch: UInt64, bytes: Int)] = []
-    var historyBytesInFlight = 0
-    var storeInbox: AsyncInbox<StoreWriter.Report>?
-    /// Password hashing (ChatServer+Accounts.swift); nil until accounts are enabled.
-    var hasher: PasswordHasher?
-    var authInbox: AsyncInbox<AuthResult>?
-    /// Jobs handed to the hashing thread and not yet back (at most
-    /// `PasswordHasher.jobsInFlight`; the rest wait in the hub's fair queue).
-    var hashJobsInFlight = 0
-    /// Commit reports for account changes whose clients wait (ChatServer+Accounts.swift).
-    var accountWriteInbox: AsyncInbox<AccountWriteReport>?
+    /// The store writer and what it has not committed yet (StoreLink.swift).
+    var store = StoreLink()
+    /// The hashing thread and account writes in flight (PasswordWork.swift).
+    var passwordWork = PasswordWork()
     /// Clients whose reads are paused for a wrong server password.
     var penalisedClients: [ClientID] = []
     let startTime: Double
