@@ -47,8 +47,9 @@ struct ConnectionTable {
 
     /// Drops `connection` (closed); its slot is quarantined until `releaseQuarantine()`.
     mutating func remove(_ connection: Connection) {
-        let remaining = count(from: connection.host) - 1
-        perAddress[connection.host] = remaining > 0 ? remaining : nil
+        let host = connection.host  // parsed from the address: once
+        let remaining = count(from: host) - 1
+        perAddress[host] = remaining > 0 ? remaining : nil
         slots[Int(connection.id.index)] = nil
         quarantinedSlots.append(connection.id.index)
         liveCount -= 1
