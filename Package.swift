@@ -2,8 +2,9 @@
 import PackageDescription
 
 /// chatd: a single-threaded libev chat daemon. Layers point one way:
-/// ChatCore (pure logic) <- ChatStore (SQLite) <- ChatIO (reactor, sockets, threads) <- chatd /
-/// chatd-bench (executables).
+/// ChatCore (pure logic) <- ChatStore (SQLite) <- ChatIO (the chat server) <- chatd, and
+/// EventIO (reactor, watchers, sockets, transports, byte queue, threads, clock; no chat, no
+/// SQLite, no libsodium) <- ChatIO and chatd-bench.
 /// The hot path crosses modules (ChatIO feeds ChatCore's generic framer and outbox per read),
 /// so release builds specialise and inline across them.
 ///
@@ -35,10 +36,12 @@ let package = Package(
         .systemLibrary(name: "COpenSSL"),
         .target(name: "ChatCore", swiftSettings: crossModule),
         .target(name: "ChatStore", dependencies: ["ChatCore", "CSQLite"]),
+        /// The reusable event-I/O toolkit: what a libev program needs whatever it serves.
+        .target(name: "EventIO", dependencies: ["CLibEv", "COpenSSL"], swiftSettings: crossModule),
         .target(
             name: "ChatIO",
             dependencies: [
-                "ChatCore", "ChatStore", "CLibEv", "CSodium", "COpenSSL",
+                "ChatCore", "ChatStore", "EventIO", "CLibEv", "CSodium", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: crossModule
@@ -46,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "chatd",
             dependencies: [
-                "ChatCore", "ChatIO", "ChatStore",
+                "ChatCore", "ChatIO", "ChatStore", "EventIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -54,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "chatd-bench",
             dependencies: [
-                "ChatIO", "CLibEv",
+                "EventIO", "CLibEv",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -66,7 +69,7 @@ let package = Package(
         .target(name: "ChatTestSupport", path: "Tests/ChatTestSupport"),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatCore"]),
-        .testTarget(name: "ChatIOTests", dependencies: ["ChatIO", "ChatCore", "ChatStore", "ChatTestSupport"]),
+        .testTarget(name: "ChatIOTests", dependencies: ["ChatIO", "EventIO", "ChatCore", "ChatStore", "ChatTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["chatd", "ChatTestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
-import ChatCore
 import CLibEv
+import ChatCore
+import EventIO
 import Glibc
 
 /// `chatd client`: stdin lines go to the server, server lines go to stdout, on one reactor.
@@ -24,8 +25,8 @@ public final class ChatClient {
     private var writeWatcher: IOWatcher!
     private var stdinWatcher: IOWatcher!
     private var lingerTimer: TimerWatcher!
-    private var outgoing: [UInt8] = []
-    private var outgoingStart = 0
+    /// What stdin gave and the socket has not taken yet.
+    private var outgoing = ByteQueue(keepsCapacity: true)
     private var stdinEnded = false
     /// The last byte read from stdin was not a newline.
     private var stdinNeedsNewline = false
@@ -49,8 +50,11 @@ public final class ChatClient {
         let fd: Int32
         do {
             fd = try Socket.connect(to: address)
-        } catch let error as SystemError where error.errno == ECONNREFUSED {
-            throw ClientError(text: "connection refused to \(address)")
+        } catch {
+            // Typed: a SystemError. (`catch where` on a typed error crashes Swift 6.3.1's
+            // MandatoryAllocBoxToStack, hence the two throws.)
+            if error.errno == ECONNREFUSED { throw ClientError(text: "connection refused to \(address)") }
+            throw error
         }
         do {
             session = try tls.map { try TLSClientSession(context: $0, fd: fd, host: host) }
@@ -113,7 +117,7 @@ public final class ChatClient {
                     return
                 case .wouldBlock:
                     if session?.wants == .write { writeWatcher.start() }
-                    if outgoingStart < outgoing.count { sendPending() }  // a TLS write that needed a read
+                    if !outgoing.isEmpty { sendPending() }  // a TLS write that needed a read
                     return
                 }
             } while session != nil
@@ -150,38 +154,30 @@ public final class ChatClient {
         } else {
             outgoing.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             stdinNeedsNewline = buffer[count - 1] != 0x0A
-            if outgoing.count - outgoingStart >= Self.maxUnsentBytes { stdinWatcher.stop() }  // resumed in sendPending
+            if outgoing.count >= Self.maxUnsentBytes { stdinWatcher.stop() }  // resumed in sendPending
         }
         sendPending()
     }
 
     private func sendPending() {
-        while outgoingStart < outgoing.count {
+        while !outgoing.isEmpty {
             do {
-                let result = try outgoing.withUnsafeBytes { bytes in
-                    try writeSocket(UnsafeRawBufferPointer(rebasing: bytes[outgoingStart...]))
-                }
+                let result = try outgoing.withUnsafeBytes { try writeSocket($0) }
                 guard case .done(let count) = result else { break }
-                outgoingStart += count
+                outgoing.consume(count)
             } catch {
                 printError("\(error)")
                 finish(1)
                 return
             }
         }
-        if outgoingStart < outgoing.count {
-            if outgoingStart >= Self.maxUnsentBytes {  // drop what was sent so the buffer stays bounded
-                outgoing.removeSubrange(..<outgoingStart)
-                outgoingStart = 0
-            }
+        if !outgoing.isEmpty {
             resumeStdinBelowBound()
             // A TLS write waiting for a read is resumed by socketReadable, not by writability.
             if session?.wants != .read { writeWatcher.start() }
             return
         }
         resumeStdinBelowBound()
-        outgoing.removeAll(keepingCapacity: true)
-        outgoingStart = 0
         writeWatcher.stop()
         if stdinEnded && !lingerTimer.isActive {
             session?.shutdown()  // close_notify: the server answers what it got, then closes
@@ -194,7 +190,7 @@ public final class ChatClient {
 
     /// Reads stdin again once the socket has taken enough of what was read (back-pressure).
     private func resumeStdinBelowBound() {
-        if !stdinEnded && !stdinWatcher.isActive && outgoing.count - outgoingStart < Self.maxUnsentBytes { stdinWatcher.start() }
+        if !stdinEnded && !stdinWatcher.isActive && outgoing.count < Self.maxUnsentBytes { stdinWatcher.start() }
     }
 
     /// Blocking write of everything to stdout (a terminal or a pipe we are meant to fill).

@@ -1,11 +1,12 @@
 import ChatCore
+import EventIO
 
 /// Accounts on the server: the hashing thread and its inbox, account writes the clients wait
 /// on, the server password, the pauses after a wrong one, input held while a password command
 /// is pending, operators, and the figures `/stats` shows.
 extension ChatServer {
     /// Starts the hashing thread and sets the server password (nil: none). Before the loop
-    /// runs, after `enableHistory`: with a database, account changes are answered only once
+    /// runs, after `openStore`: with a database, account changes are answered only once
     /// committed.
     public func enableAccounts(serverPassword: [UInt8]?) throws {
         let hub = self.hub
@@ -13,25 +14,24 @@ extension ChatServer {
         let inbox = AsyncInbox<AuthResult>(reactor: reactor) { [unowned self] results in
             hub.now = reactor.now
             for result in results {
-                hashJobsInFlight -= 1
+                passwordWork.finished()
                 hub.authFinished(result)
             }
         }
         inbox.start()
-        authInbox = inbox
-        hasher = try PasswordHasher(metrics: workerMetrics) { inbox.post($0) }
+        passwordWork.start(try PasswordHasher(metrics: workerMetrics) { inbox.post($0) }, results: inbox)
         hub.decoyHash = PasswordHasher.decoyHash()
         if let serverPassword {
             let password = ServerPassword(serverPassword)
             hub.serverPassword = { password.matches($0) }
         }
-        if storeWriter != nil {
+        if store.isOpen {
             let writes = AsyncInbox<AccountWriteReport>(reactor: reactor) { [unowned self] reports in
                 hub.now = reactor.now
                 for report in reports { hub.accountWriteFinished(ticket: report.ticket, error: report.error) }
             }
             writes.start()
-            accountWriteInbox = writes
+            passwordWork.confirmWrites(writes)
             hub.confirmsAccountWrites = true
         }
         logOperators()
@@ -43,20 +43,15 @@ extension ChatServer {
     /// resumed, penalties applied. Applying some (a job failed at once without a hasher) lets
     /// the hub ask for more, so this takes again until nothing is asked.
     func applyHubEffects() {
-        while case let effects = hub.takeEffects(passwordJobs: PasswordHasher.jobsInFlight - hashJobsInFlight), !effects.isEmpty {
+        while case let effects = hub.takeEffects(passwordJobs: passwordWork.room), !effects.isEmpty {
             handOver(effects.history, accountChanges: effects.accountChanges)
             for job in effects.passwordJobs {
                 counters.passwordJobsQueued &+= 1
-                if let hasher {
-                    hasher.submit([job])
-                    hashJobsInFlight += 1
-                } else {
-                    hub.authFinished(AuthResult(job: job, outcome: .failed))
-                }
+                if !passwordWork.submit(job) { hub.authFinished(AuthResult(job: job, outcome: .failed)) }
             }
             if !effects.accountWrites.isEmpty {
-                if let storeWriter, let inbox = accountWriteInbox {
-                    storeWriter.submit(effects.accountWrites) { inbox.post($0) }
+                if let writer = store.writer, let inbox = passwordWork.writeReports {
+                    writer.submit(effects.accountWrites) { inbox.post($0) }
                 } else {
                     for write in effects.accountWrites { hub.accountWriteFinished(ticket: write.ticket, error: "the database is closed") }
                 }
@@ -160,11 +155,6 @@ extension ChatServer {
 
     /// At exit: finish queued hashes and stop the thread.
     public func closeAccounts() {
-        hasher?.close()
-        hasher = nil
-        authInbox?.stop()
-        authInbox = nil
-        accountWriteInbox?.stop()
-        accountWriteInbox = nil
+        passwordWork.close()
     }
 }

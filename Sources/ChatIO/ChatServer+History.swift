@@ -1,15 +1,17 @@
 import ChatCore
 import ChatStore
+import EventIO
 
 /// Room history on the server: rings loaded per room as rooms are created (see `HistoryBook`
 /// and `HistoryReader`), each iteration's lines handed to the writer thread from the prepare
 /// callback, the writer's reports logged on the loop thread, everything committed before exit.
 extension ChatServer {
-    /// Turns history on: forgets protected rooms' history (their access rules did not survive
-    /// the restart), loads the default room's lines, the accounts and the bans, and starts the
-    /// writer thread. Other rooms are read when they are created, so start-up costs the same
-    /// whatever the database holds. Without a store, history is kept in memory only.
-    public func enableHistory(store: HistoryStore?, settings: HistorySettings) throws {
+    /// Turns history on and opens the store, which keeps room history, accounts and bans alike:
+    /// forgets protected rooms' history (their access rules did not survive the restart), loads
+    /// the default room's lines, the accounts and the bans, and starts the writer thread. Other
+    /// rooms are read when they are created, so start-up costs the same whatever the database
+    /// holds. Without a store (nil), history is kept in memory only, and so are accounts and bans.
+    public func openStore(_ store: HistoryStore?, history settings: HistorySettings) throws {
         var book = HistoryBook(linesPerRoom: HistorySettings.linesInMemory, memoryBudget: settings.memoryBudget)
         book.linesKeptUnderPressure = max(settings.replayLines, 1)
         hub.history = book
@@ -39,7 +41,7 @@ extension ChatServer {
                 switch report {
                 case .durable(let batch):
                     hub.historyDurable(through: batch)
-                    self.historyCommitted(through: batch)
+                    self.store.committed(through: batch)
                 case .failing(let error, let lines):
                     logger.error("history: cannot write (\(error)); \(lines) lines lost so far, chat continues")
                 case .recovered(let lost):
@@ -50,9 +52,9 @@ extension ChatServer {
             }
         }
         inbox.start()
-        storeInbox = inbox
-        storeWriter = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention,
-                                  metrics: workerMetrics) { inbox.post($0) }
+        let writer = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention,
+                                     metrics: workerMetrics) { inbox.post($0) }
+        self.store.open(writer, reports: inbox)
         logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
     }
 
@@ -61,44 +63,27 @@ extension ChatServer {
     func handOver(_ history: HistoryHandOver?, accountChanges: [AccountChange]) {
         if let history {
             counters.historyLinesQueued &+= UInt64(history.lines.count)
-            if let storeWriter {
-                storeWriter.submit(history.lines, then: history.roomChanges, batch: history.batch)
-                historyInFlight.append((history.batch, history.bytes))
-                historyBytesInFlight += history.bytes
-            }
+            store.submit(history)
         }
-        if !accountChanges.isEmpty { storeWriter?.submit(accountChanges) }
-    }
-
-    /// The writer committed every batch up to `batch`: those lines no longer count against
-    /// `IOLimits.historyBytesInFlight`.
-    func historyCommitted(through batch: UInt64) {
-        while let first = historyInFlight.first, first.batch <= batch {
-            historyBytesInFlight -= first.bytes
-            historyInFlight.removeFirst()
-        }
+        if !accountChanges.isEmpty { store.writer?.submit(accountChanges) }
     }
 
     /// Whether the writer is far enough behind that reading more chat would only pile lines up
     /// in memory: then input is held (like the per-pass budget) until it catches up.
     var historyWriterIsBehind: Bool {
-        historyBytesInFlight + hub.pendingHistoryBytes >= IOLimits.historyBytesInFlight
+        store.bytesInFlight + hub.pendingHistoryBytes >= IOLimits.historyBytesInFlight
     }
 
     /// At exit, after the loop stopped: commits every line received, stops the writer thread
     /// and logs what it last reported.
-    public func closeHistory() {
-        guard let writer = storeWriter else { return }
+    public func closeStore() {
+        guard store.isOpen else { return }
         // The read connection goes first: the writer's close checkpoints the log into the
         // database file only when it is the last connection.
         hub.historyLoader = nil
         let effects = hub.takeEffects(passwordJobs: 0)
         handOver(effects.history, accountChanges: effects.accountChanges)
-        writer.close()
-        storeWriter = nil
-        storeInbox?.stop()
-        storeInbox?.deliver()
-        storeInbox = nil
+        store.close()?.deliver()  // the writer's last reports, logged
     }
 }
 

@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 import Glibc
 
 /// Reading, flood control, the per-pass render budget and the input timeouts.
@@ -82,7 +83,7 @@ extension ChatServer {
 
     private func process(_ bytes: UnsafeRawBufferPointer, from connection: Connection) {
         hub.now = reactor.now
-        if config.idleTimeout > 0 { idleClients.touch(connection.id, at: reactor.now) }
+        if config.idleTimeout > 0 { timeouts.idle.touch(connection.id, at: reactor.now) }
         let consumed = frame(bytes, from: connection)
         if consumed < bytes.count {
             connection.holdInput(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
@@ -184,28 +185,27 @@ extension ChatServer {
         connection.countPartialLine()
         guard config.partialLineTimeout > 0 else { return }
         if connection.framer.hasPartialLine {
-            if !partialLineClients.contains(connection.id) { partialLineClients.touch(connection.id, at: reactor.now) }
+            if !timeouts.partialLine.contains(connection.id) { timeouts.partialLine.touch(connection.id, at: reactor.now) }
         } else {
-            partialLineClients.remove(connection.id)
+            timeouts.partialLine.remove(connection.id)
         }
     }
 
     /// Closes clients whose idle or partial-line time ran out; called once a second.
     func enforceTimeouts() {
         if config.idleTimeout > 0 {
-            expire(&idleClients, after: config.idleTimeout, .idle, "nothing received for \(Int(config.idleTimeout))s", reason: "idle timeout")
+            expel(ClientTimeouts.expired(&timeouts.idle, after: config.idleTimeout, now: reactor.now),
+                  .idle, "nothing received for \(Int(config.idleTimeout))s", reason: "idle timeout")
         }
         if config.partialLineTimeout > 0 {
-            expire(&partialLineClients, after: config.partialLineTimeout, .lineTimeout,
-                   "an unfinished line was held for \(Int(config.partialLineTimeout))s", reason: "line timeout")
+            expel(ClientTimeouts.expired(&timeouts.partialLine, after: config.partialLineTimeout, now: reactor.now),
+                  .lineTimeout, "an unfinished line was held for \(Int(config.partialLineTimeout))s", reason: "line timeout")
         }
     }
 
-    /// Expels every client at the front of `list` whose time there exceeds `limit`.
-    private func expire(_ list: inout ActivityList, after limit: Double, _ code: ErrorCode, _ text: String, reason: String) {
-        let now = reactor.now
-        while let (id, since) = list.oldest, now - since >= limit {
-            list.remove(id)
+    /// Expels the clients whose timeout ran out.
+    private func expel(_ expired: [ClientID], _ code: ErrorCode, _ text: String, reason: String) {
+        for id in expired {
             guard let connection = connection(id), !connection.isClosed else { continue }
             hub.expel(id, code, "\(text); closing the connection", reason: reason)
             connection.stopReading(reactor.loop)

@@ -1,10 +1,11 @@
 import CLibEv
 import ChatCore
+import EventIO
 import Glibc
 
 /// Writing: once per loop iteration every client the hub queued output for is handed to its
 /// transport with as few calls as its ranges need (one, unless it has over IOV_MAX of them);
-/// plain TCP makes that one `writev`. Whatever the socket does not take is copied, at its wire
+/// plain TCP makes that one `sendmsg`. Whatever the socket does not take is copied, at its wire
 /// size, into the client's private backlog and its write watcher is armed until the backlog
 /// drains. Output limits are checked here, where the bytes are counted.
 extension ChatServer {
@@ -35,8 +36,7 @@ extension ChatServer {
                 }
             }
         }
-        freeSlots.append(contentsOf: quarantinedSlots)
-        quarantinedSlots.removeAll(keepingCapacity: true)
+        table.releaseQuarantine()
         if isShuttingDown && liveConnections == 0 { reactor.stop() }
     }
 
@@ -105,9 +105,7 @@ extension ChatServer {
     /// Clients that quit or half-closed and still have output after `closeLingerSeconds`: the
     /// peer is not reading, so the connection ends here rather than never.
     private func closeLingeringClients() {
-        let now = reactor.now
-        while let (id, since) = lingeringClients.oldest, now - since >= IOLimits.closeLingerSeconds {
-            lingeringClients.remove(id)
+        for id in ClientTimeouts.expired(&timeouts.lingering, after: IOLimits.closeLingerSeconds, now: reactor.now) {
             guard let connection = connection(id), !connection.isClosed else { continue }
             connection.dropBacklog()
             close(connection, reason: "quit", log: "closed after \(IOLimits.closeLingerSeconds)s with output unread")

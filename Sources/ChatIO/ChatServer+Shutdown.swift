@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 /// Graceful shutdown: stop accepting, tell everyone, give their output a bounded time to drain.
 extension ChatServer {
@@ -8,7 +9,7 @@ extension ChatServer {
         if isShuttingDown { return }
         isShuttingDown = true
         logger.notice("shutting down (\(reason)); \(liveConnections) clients to notify")
-        stopListeners()
+        acceptLoop.stop()
         frameAllHeldInput()
         hub.announce("server shutting down: \(reason)")
         for connection in connections.compactMap({ $0 }) where !connection.isClosed {
@@ -27,10 +28,10 @@ extension ChatServer {
 
     /// Stops every watcher the server owns so the loop can be destroyed or reused.
     public func stopWatchers() {
-        stopListeners()
+        acceptLoop.stop()
         housekeepingTimer.stop()
         shutdownTimer?.stop()
-        metricsListener?.stop()
-        loopClock?.stop()
+        metrics?.listener.stop()
+        metrics?.loopClock.stop()
     }
 }

@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 /// The reloadable settings file (`--config FILE`): `key = value` lines, `#` comments. Keys are
 /// the long option names (`max-line-rate = 5`). Its values override the command line at start
@@ -16,12 +17,8 @@ public enum ConfigFile {
         public var description: String { line > 0 ? "line \(line): \(text)" : text }
     }
 
-    /// Keys that can change while running (the listening address cannot).
-    public static let keys: Set<String> = [
-        "log-level", "max-clients", "max-clients-per-address", "max-line-rate", "line-burst", "flood-seconds",
-        "idle-timeout", "partial-line-timeout", "output-hard-limit", "output-soft-limit", "output-soft-seconds", "motd-file",
-        "operators", "max-client-memory", "tls-cert", "tls-key", "tls-handshake-timeout", "tls-max-handshakes",
-    ]
+    /// Keys that can change while running: the reloadable entries of `Setting.table`.
+    public static var keys: Set<String> { Set(Setting.table.compactMap(\.configKey)) }
 
     /// Parses the file's text into key/value pairs, in order.
     public static func parse(_ text: String) throws -> [(key: String, value: String)] {
@@ -34,67 +31,38 @@ public enum ConfigFile {
             guard let equals = trimmed.firstIndex(of: "=") else { throw Problem(line: index + 1, text: "expected key = value") }
             let key = trimmed[..<equals].trimmingSpaces
             let value = trimmed[trimmed.index(after: equals)...].trimmingSpaces
-            guard keys.contains(key) else { throw Problem(line: index + 1, text: "unknown or not reloadable key \"\(key)\"") }
+            guard Setting.named(key)?.configKey != nil else { throw Problem(line: index + 1, text: "unknown or not reloadable key \"\(key)\"") }
             pairs.append((key, value))
         }
         return pairs
     }
 
-    /// Applies parsed pairs to `config`; the log level and MOTD path are returned for the
-    /// caller, which owns logging and file reading.
-    public static func apply(_ pairs: [(key: String, value: String)], to config: inout ServerConfig) throws -> (logLevel: String?, motdFile: String?) {
-        var logLevel: String?
-        var motdFile: String?
+    /// Applies parsed pairs to `settings` through the table's own parsers (the same ranges,
+    /// and the same words, as the command line), then the rules between settings. Nothing is
+    /// applied when anything is refused.
+    public static func apply(_ pairs: [(key: String, value: String)], to settings: inout DaemonSettings) throws {
+        var updated = settings
         for (key, value) in pairs {
-            // The same ranges, and the same words, as the command line (see SettingRange).
-            func number(_ range: Bounded) throws -> Double {
-                guard let number = range.value(value) else { throw refusal(key, value, range) }
-                return number
+            guard let setting = Setting.named(key), setting.configKey != nil, case .option(let parse) = setting.form else {
+                throw Problem(line: 0, text: "unknown or not reloadable key \"\(key)\"")
             }
-            func whole(_ range: Bounded) throws -> Int {
-                guard let number = range.intValue(value) else { throw refusal(key, value, range) }
-                return number
-            }
-            switch key {
-            case "log-level": logLevel = value
-            case "motd-file": motdFile = value
-            case "operators": config.operators = value.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
-            case "max-clients": config.maxClients = try whole(SettingRange.maxClients)
-            case "max-clients-per-address": config.maxClientsPerAddress = try whole(SettingRange.maxClientsPerAddress)
-            case "max-line-rate": config.maxLineRate = try number(SettingRange.maxLineRate)
-            case "line-burst": config.lineBurst = try number(SettingRange.lineBurst)
-            case "flood-seconds": config.floodSeconds = try number(SettingRange.floodSeconds)
-            case "idle-timeout": config.idleTimeout = try number(SettingRange.idleTimeout)
-            case "partial-line-timeout": config.partialLineTimeout = try number(SettingRange.partialLineTimeout)
-            case "output-hard-limit": config.outputHardLimit = try whole(SettingRange.outputHardLimit)
-            case "output-soft-limit": config.outputSoftLimit = try whole(SettingRange.outputLimit)
-            case "max-client-memory": config.maxClientMemory = try whole(SettingRange.maxClientMemory)
-            case "tls-cert": config.tls.certificatePath = value
-            case "tls-key": config.tls.keyPath = value
-            case "tls-handshake-timeout": config.tls.handshakeTimeout = try number(SettingRange.tlsHandshakeTimeout)
-            case "tls-max-handshakes": config.tls.maxHandshakes = try whole(SettingRange.tlsMaxHandshakes)
-            default: config.outputSoftSeconds = try number(SettingRange.outputSoftSeconds)  // "output-soft-seconds", the last key
+            do {
+                try parse(value).apply(to: &updated)
+            } catch {
+                throw refusal(key, value, error)
             }
         }
-        if config.outputSoftLimit > config.outputHardLimit {
-            throw Problem(line: 0, text: "output-soft-limit must not exceed output-hard-limit")
-        }
-        return (logLevel, motdFile)
+        if let conflict = updated.conflict() { throw Problem(line: 0, text: conflict) }
+        settings = updated
     }
 
     /// Worded as ArgumentParser words a bad option value, so both read alike; at most
     /// `quotedValueLength` characters of the value are quoted into the log.
-    private static func refusal(_ key: String, _ value: String, _ range: Bounded) -> Problem {
+    private static func refusal(_ key: String, _ value: String, _ error: any Error) -> Problem {
         let quoted = Sanitizer.printable(value.prefix(quotedValueLength)) + (value.count > quotedValueLength ? "…" : "")
-        return Problem(line: 0, text: "the value '\(quoted)' is invalid for \(key): \(OutOfBounds(expected: range.expectation))")
+        return Problem(line: 0, text: "the value '\(quoted)' is invalid for \(key): \(error)")
     }
 
     /// Longest part of a refused value repeated in the log line.
     static let quotedValueLength = 40
-}
-
-extension StringProtocol {
-    public var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
-    }
 }

@@ -1,3 +1,4 @@
+import EventIO
 import Glibc
 
 /// A connection is where its transport's wire bytes go: written at once while the socket takes
@@ -19,11 +20,11 @@ extension Connection: WireSink {
         }
         let result: IOResult
         do {
-            result = try Socket.writev(fd, vectors, count: Int32(count))
-        } catch let error as SystemError {
-            writeErrno = error.errno
-            return
+            result = try Socket.sendMessage(fd, vectors, count: Int32(count))
         } catch {
+            // Typed: a SystemError, the only way sendmsg fails. (An untyped catch-all here once
+            // returned with the bytes neither sent nor queued and no error kept.)
+            writeErrno = error.errno
             return
         }
         var skip = 0

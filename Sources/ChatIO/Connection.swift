@@ -1,5 +1,6 @@
 import CLibEv
 import ChatCore
+import EventIO
 
 /// One client socket and what the server holds for it between loop iterations: the framer's
 /// unfinished line and the private backlog of output the socket would not take yet.

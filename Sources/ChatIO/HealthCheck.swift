@@ -1,3 +1,4 @@
+import EventIO
 import Glibc
 
 /// `chatd check HOST:PORT`: connect, send `/ping`, wait for the pong, all within one deadline.

@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 import Glibc
 import Logging
 

@@ -1,33 +1,6 @@
 import CLibEv
 import ChatCore
-
-/// Runs a closure right after the loop wakes from polling, before any other callback of the
-/// iteration (libev queues check watchers to run first).
-final class CheckWatcher {
-    private let reactor: Reactor
-    private let watcher: UnsafeMutablePointer<ev_check>
-    private let handler: () -> Void
-
-    init(reactor: Reactor, handler: @escaping () -> Void) {
-        self.reactor = reactor
-        self.handler = handler
-        watcher = .allocate(capacity: 1)
-        clibev_check_init(watcher) { _, watcher, _ in
-            guard let data = watcher?.pointee.data else { return }
-            Unmanaged<CheckWatcher>.fromOpaque(data).takeUnretainedValue().handler()
-        }
-        // Unretained: the owner keeps this object alive and deinit stops the watcher first.
-        watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-    }
-
-    func start() { ev_check_start(reactor.loop, watcher) }
-    func stop() { ev_check_stop(reactor.loop, watcher) }
-
-    deinit {
-        stop()
-        watcher.deallocate()
-    }
-}
+import EventIO
 
 /// Measures each loop iteration's busy time: from the moment the loop wakes (a check watcher)
 /// to the end of the prepare callback's flush, just before it sleeps again. That is how long an

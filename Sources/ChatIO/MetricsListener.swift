@@ -1,5 +1,6 @@
 import CLibEv
 import ChatCore
+import EventIO
 import Glibc
 import Logging
 

@@ -1,5 +1,6 @@
 import CSodium
 import ChatCore
+import EventIO
 import Glibc
 
 /// Argon2id password hashing (libsodium's `crypto_pwhash_str`, interactive limits: 64 MiB and

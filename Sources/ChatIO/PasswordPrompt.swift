@@ -1,4 +1,5 @@
 import CSodium
+import EventIO
 import Glibc
 
 /// Reads a password from stdin for `chatd hash-password`: from a terminal with echo off and a

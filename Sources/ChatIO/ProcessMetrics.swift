@@ -1,3 +1,4 @@
+import EventIO
 import Glibc
 
 /// The standard `process_*` metrics every Prometheus client library exports, read from /proc

@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 
 /// Everything the daemon can be told at start. Each bound is documented where it is enforced;
 /// defaults are chosen for humans on `nc`, and the README lists them.
@@ -71,7 +72,7 @@ enum IOLimits {
     static let readBufferBytes = 64 * 1024
     /// Connections accepted per listener callback before other clients get a turn.
     static let acceptsPerCallback = 128
-    /// iovec entries per writev(2) (Linux IOV_MAX).
+    /// iovec entries per sendmsg(2) (Linux IOV_MAX).
     static let iovecsPerWrite = 1024
     /// Descriptors kept back from `maxClients` for the listener, the reserve fd, logs and stdio.
     static let reservedDescriptors = 32

@@ -1,3 +1,5 @@
+import EventIO
+
 /// The I/O layer's running totals for the metrics endpoint. Plain integers on the loop thread,
 /// each one add where its event happens (per accept, per read, per write, per hand-over:
 /// never per delivery); the endpoint reads them when Prometheus scrapes.

@@ -1,4 +1,5 @@
 import CSodium
+import EventIO
 
 /// The server password, kept only as a BLAKE2b digest and compared in constant time, so the
 /// comparison leaks neither the password's bytes nor its length.

@@ -1,12 +1,12 @@
 import ChatCore
+import EventIO
 
 /// The accepted range of every numeric setting, named after its option. The command line (and
 /// with it the `CHATD_*` environment, which becomes command-line arguments) and the `--config`
 /// file read numbers through these same values, so all of them accept the same numbers and
 /// refuse the rest in the same words: "expected a number of seconds from 0 to 315360000 (10
-/// years)". A new numeric option adds one line here, then `transform: SettingRange.x.parse`
-/// (or `.parseInt`) on its `@Option` and, if reloadable, `try number(SettingRange.x)` in
-/// `ConfigFile.apply`. The README's option table states these ranges.
+/// years)". A new numeric option adds one line here and its entry in `Setting.table`, which
+/// names the range. The README's option table states these ranges.
 public enum SettingRange {
     public static let port = Bounded.count(to: 65_535)
     public static let maxLineBytes = Bounded.bytes(from: 16, to: 1_048_576)

@@ -1,4 +1,5 @@
 import CLibEv
+import EventIO
 import Glibc
 
 /// systemd socket activation (`sd_listen_fds(3)`) without libsystemd: the listening sockets

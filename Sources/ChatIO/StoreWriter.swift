@@ -1,5 +1,6 @@
 import ChatCore
 import ChatStore
+import EventIO
 import Glibc
 
 /// How long history is kept. Enforced by the writer thread, never on the loop.
@@ -262,22 +263,4 @@ public final class StoreWriter: @unchecked Sendable {
 public struct AccountWriteReport: Sendable {
     public let ticket: UInt64
     public let error: String?
-}
-
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-func wallClockSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-func sleep(seconds: Double) {
-    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
 }

@@ -1,4 +1,5 @@
 import CLibEv
+import EventIO
 import Glibc
 import Logging
 

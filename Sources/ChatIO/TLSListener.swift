@@ -1,3 +1,5 @@
+import EventIO
+
 /// The TLS port: its listening socket and watcher, and the endpoint (certificate, shared
 /// buffers, counters) every session accepted on it uses.
 final class TLSListener {
@@ -27,7 +29,7 @@ final class TLSListener {
         if let missing = config.tls.missingFile { throw TLSError(missing) }
         guard let certificate = config.tls.certificatePath, let key = config.tls.keyPath else { return nil }
         let endpoint = try TLSEndpoint(context: try TLSContext(certificatePath: certificate, keyPath: key), readBytes: readBytes)
-        let (fd, address) = try ChatServer.openListener(host: config.host, port: port, backlog: config.listenBacklog)
+        let (fd, address) = try AcceptLoop.openListener(host: config.host, port: port, backlog: config.listenBacklog)
         return TLSListener(fd: fd, address: address, endpoint: endpoint)
     }
 }

@@ -1,3 +1,5 @@
+import EventIO
+
 /// The TLS listener's settings (`--tls-*`). The port is fixed for the life of the process; the
 /// certificate and key files are re-read on SIGHUP (and their paths, like the two bounds, may
 /// change in the `--config` file).

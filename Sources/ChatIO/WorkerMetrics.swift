@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 import Synchronization
 
 /// Figures the history writer and the password hasher record on their own threads: a mutex

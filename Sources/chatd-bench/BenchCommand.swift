@@ -1,5 +1,5 @@
 import ArgumentParser
-import ChatIO
+import EventIO
 import Foundation
 
 /// `chatd-bench`: a protocol-neutral load generator. Setup lines and the message template are

@@ -1,4 +1,4 @@
-import ChatIO
+import EventIO
 import Glibc
 
 /// Connection churn: `concurrency` clients at a time each connect, wait for the server's first

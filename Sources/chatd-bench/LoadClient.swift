@@ -1,4 +1,4 @@
-import ChatIO
+import EventIO
 import Glibc
 
 /// One benchmark connection: a socket, its watchers, unsent bytes and an unfinished line.
@@ -9,8 +9,8 @@ final class LoadClient {
     let session: TLSClientSession?
     var readWatcher: IOWatcher?
     var writeWatcher: IOWatcher?
-    var outgoing: [UInt8] = []
-    var outgoingStart = 0
+    /// Bytes not yet sent; keeps its capacity, since a sender refills it all the time.
+    var outgoing = ByteQueue(keepsCapacity: true)
     /// Bytes after the last newline of the previous read.
     var partial: [UInt8] = []
     var isOpen = true
@@ -63,21 +63,14 @@ final class LoadClient {
 
     /// Writes as much of `outgoing` as the socket takes; true if everything went.
     func sendPending() throws -> Bool {
-        while outgoingStart < outgoing.count {
-            let result = try outgoing.withUnsafeBytes { bytes in
-                let rest = UnsafeRawBufferPointer(rebasing: bytes[outgoingStart...])
-                return try session?.write(rest) ?? Socket.write(fd, rest)
-            }
+        while !outgoing.isEmpty {
+            let session = session, fd = fd
+            let result = try outgoing.withUnsafeBytes { rest in try session?.write(rest) ?? Socket.write(fd, rest) }
             guard case .done(let count) = result else { break }
-            outgoingStart += count
+            outgoing.consume(count)
             if session == nil { break }  // plain: one write per call, as before
         }
-        if outgoingStart == outgoing.count {
-            outgoing.removeAll(keepingCapacity: true)
-            outgoingStart = 0
-            return true
-        }
-        return false
+        return outgoing.isEmpty
     }
 
     func close() {

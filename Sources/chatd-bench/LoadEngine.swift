@@ -1,4 +1,4 @@
-import ChatIO
+import EventIO
 import Foundation
 import Glibc
 import Histogram

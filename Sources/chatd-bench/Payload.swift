@@ -1,3 +1,4 @@
+import EventIO
 import Glibc
 
 /// The marker every benchmark message carries at the end of its line:
@@ -9,7 +10,7 @@ enum Payload {
     static let magic: (UInt8, UInt8) = (UInt8(ascii: "B"), UInt8(ascii: "M"))
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    static func encode(sender: Int, sequence: UInt32, time: UInt64, into out: inout [UInt8]) {
+    static func encode(sender: Int, sequence: UInt32, time: UInt64, into out: inout ByteQueue) {
         out.append(magic.0)
         out.append(magic.1)
         appendHex(UInt64(sender), digits: 4, to: &out)
@@ -17,7 +18,7 @@ enum Payload {
         appendHex(time, digits: 16, to: &out)
     }
 
-    private static func appendHex(_ value: UInt64, digits: Int, to out: inout [UInt8]) {
+    private static func appendHex(_ value: UInt64, digits: Int, to out: inout ByteQueue) {
         var shift = (digits - 1) * 4
         while shift >= 0 {
             out.append(hexDigits[Int((value >> UInt64(shift)) & 0xF)])

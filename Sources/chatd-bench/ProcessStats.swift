@@ -1,4 +1,4 @@
-import ChatIO
+import EventIO
 import Glibc
 
 /// What /proc says about the server process: CPU time and resident memory, so the report can

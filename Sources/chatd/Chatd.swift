@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatCore
 import ChatIO
+import EventIO
 import Glibc
 
 /// The `chatd` command: `serve` (the default) runs the daemon, `client` talks to one,
@@ -26,14 +27,14 @@ enum Main {
         if arguments.first == "check" || arguments == ["--version"] {
             // No environment options: a health check takes only its own arguments.
         } else if arguments.first == "client" {
-            arguments = ["client"] + EnvironmentOptions.arguments(for: Client.self, Array(arguments.dropFirst()), environment: environment)
+            arguments = ["client"] + EnvironmentOptions.arguments(for: EnvironmentOptions.options(of: Client.self), Array(arguments.dropFirst()), environment: environment)
         } else if arguments.first == HashPassword.configuration.commandName {
             // Takes no options, so nothing from the environment.
         } else {
             let explicit = arguments.first == "serve"
             let rest = explicit ? Array(arguments.dropFirst()) : arguments
             if !rest.contains(where: { $0 == "--help" || $0 == "-h" }) {
-                arguments = ["serve"] + EnvironmentOptions.arguments(for: Serve.self, rest, environment: environment)
+                arguments = ["serve"] + EnvironmentOptions.arguments(for: EnvironmentOptions.settings, rest, environment: environment)
             }
         }
         do {

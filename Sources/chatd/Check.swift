@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatCore
 import ChatIO
+import EventIO
 
 /// `chatd check [HOST:PORT]`: a health check for load balancers, systemd and scripts. Connects,
 /// sends `/ping`, and exits 0 with one line on stdout when the pong arrives in time, or 1 with

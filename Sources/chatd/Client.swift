@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatIO
+import EventIO
 import Glibc
 
 /// `chatd client [HOST:PORT]`: a line-mode client on the same reactor as the server.

@@ -1,30 +1,51 @@
 import ArgumentParser
 import ChatIO
+import EventIO
 import Glibc
 
 /// Every option of a command can also come from the environment, as the seeds configure:
 /// `--max-line-rate 5` is `CHATD_MAX_LINE_RATE=5`, a flag such as `--no-history` is
 /// `CHATD_NO_HISTORY=1`. The command line wins over the environment.
 ///
-/// The option names are read from the command type itself (its property wrappers, by
-/// reflection), so a new option is reachable from the environment with no list to keep.
+/// `serve`'s options are the entries of `Setting.table`; `client`'s are read from its property
+/// wrappers. Either way a new option is reachable from the environment with no list to keep.
 enum EnvironmentOptions {
-    /// `arguments` with `--option value` pairs from the environment put in front, so any
-    /// option also given on the command line overrides them (ArgumentParser keeps the last).
-    static func arguments<Command: ParsableCommand>(for command: Command.Type, _ arguments: [String],
-                                                    environment: [String: String]) -> [String] {
-        var injected: [String] = []
-        for child in Mirror(reflecting: Command()).children {
-            guard let label = child.label, label.hasPrefix("_") else { continue }
-            let name = kebabCase(String(label.dropFirst()))
+    /// An option that the environment can set: its long name, and whether it is a flag.
+    struct Spelling {
+        let name: String
+        let isFlag: Bool
+    }
+
+    /// `serve`'s options: the entries of `Setting.table`.
+    static var settings: [Spelling] {
+        Setting.table.map { setting in
+            if case .flag = setting.form { return Spelling(name: setting.name, isFlag: true) }
+            return Spelling(name: setting.name, isFlag: false)
+        }
+    }
+
+    /// The options of a command written with `@Option`/`@Flag` (`client`), read from its
+    /// property wrappers by reflection, so a new option there needs no list either.
+    static func options<Command: ParsableCommand>(of command: Command.Type) -> [Spelling] {
+        Mirror(reflecting: Command()).children.compactMap { child in
+            guard let label = child.label, label.hasPrefix("_") else { return nil }
             let wrapper = String(describing: type(of: child.value))
             let isFlag = wrapper.hasPrefix("Flag<")
-            guard isFlag || wrapper.hasPrefix("Option<"),  // arguments are positional, not options
-                  let value = environment["CHATD_" + name.uppercased().replacingOccurrences(of: "-", with: "_")] else { continue }
-            if isFlag {
-                if ["1", "true", "yes", "on"].contains(value.lowercased()) { injected.append("--" + name) }
+            guard isFlag || wrapper.hasPrefix("Option<") else { return nil }  // arguments are positional, not options
+            return Spelling(name: kebabCase(String(label.dropFirst())), isFlag: isFlag)
+        }
+    }
+
+    /// `arguments` with `--option value` pairs from the environment put in front, so any
+    /// option also given on the command line overrides them (ArgumentParser keeps the last).
+    static func arguments(for options: [Spelling], _ arguments: [String], environment: [String: String]) -> [String] {
+        var injected: [String] = []
+        for option in options {
+            guard let value = environment[Setting.environmentKey(for: option.name)] else { continue }
+            if option.isFlag {
+                if ["1", "true", "yes", "on"].contains(value.lowercased()) { injected.append("--" + option.name) }
             } else {
-                injected += ["--" + name, value]
+                injected += ["--" + option.name, value]
             }
         }
         return injected + arguments
@@ -36,7 +57,7 @@ enum EnvironmentOptions {
     static func source(of message: String, environment: [String: String]) -> String {
         guard let start = message.firstRange(of: "'--") else { return "" }
         let name = message[start.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" }
-        let variable = "CHATD_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        let variable = Setting.environmentKey(for: String(name))
         guard !name.isEmpty, let value = environment[variable] else { return "" }
         return " (\(variable)=\(value.prefix(quotedValueLength)) is set in the environment)"
     }
@@ -71,11 +92,5 @@ enum EnvironmentOptions {
             }
         }
         return result
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: Character, with replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
     }
 }

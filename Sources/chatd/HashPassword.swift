@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatCore
 import ChatIO
+import EventIO
 
 /// `chatd hash-password`: reads one password from stdin and prints its Argon2id string
 /// (libsodium's `crypto_pwhash_str`, the limits accounts use) for a line of the operators

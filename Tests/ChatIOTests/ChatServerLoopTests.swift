@@ -1,5 +1,6 @@
 import ChatCore
 import ChatTestSupport
+import EventIO
 import Glibc
 import Logging
 import Testing

@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 import Testing
 @testable import ChatIO
 
@@ -6,19 +7,19 @@ import Testing
     @Test func parsesKeysValuesAndComments() throws {
         let pairs = try ConfigFile.parse("# limits\nmax-line-rate = 5   # per client\n\n  log-level=debug\r\nmotd-file = /etc/motd\n")
         #expect(pairs.map(\.key) == ["max-line-rate", "log-level", "motd-file"])
-        var config = ServerConfig()
-        let (level, motd) = try ConfigFile.apply(pairs, to: &config)
-        #expect(config.maxLineRate == 5)
-        #expect(level == "debug")
-        #expect(motd == "/etc/motd")
+        var settings = DaemonSettings()
+        try ConfigFile.apply(pairs, to: &settings)
+        #expect(settings.server.maxLineRate == 5)
+        #expect(settings.logLevel == .debug)
+        #expect(settings.motdFile == "/etc/motd")
     }
 
     @Test func rejectsWhatItCannotReload() {
         #expect(throws: ConfigFile.Problem.self) { try ConfigFile.parse("port = 80\n") }
         #expect(throws: ConfigFile.Problem.self) { try ConfigFile.parse("max-clients\n") }
-        var config = ServerConfig()
-        #expect(throws: ConfigFile.Problem.self) { try ConfigFile.apply([("max-line-rate", "fast")], to: &config) }
-        #expect(throws: ConfigFile.Problem.self) { try ConfigFile.apply([("output-soft-limit", "9999999999")], to: &config) }
+        var settings = DaemonSettings()
+        #expect(throws: ConfigFile.Problem.self) { try ConfigFile.apply([("max-line-rate", "fast")], to: &settings) }
+        #expect(throws: ConfigFile.Problem.self) { try ConfigFile.apply([("output-soft-limit", "9999999999")], to: &settings) }
     }
 }
 
@@ -37,31 +38,32 @@ import Testing
     @Test func everyExtremeNumberIsRefusedWithTheCommandLineRange() throws {
         for key in Self.numericKeys {
             for value in Self.extremes + Self.overMaximum.filter { $0.0 == key }.map(\.1) {
-                var config = ServerConfig()
-                let before = config
+                var settings = DaemonSettings()
+                let before = settings.server
                 do {
-                    _ = try ConfigFile.apply(try ConfigFile.parse("\(key) = \(value)\n"), to: &config)
+                    try ConfigFile.apply(try ConfigFile.parse("\(key) = \(value)\n"), to: &settings)
                     Issue.record("\(key) = \(value) was accepted")
                 } catch let problem as ConfigFile.Problem {
                     #expect(problem.description.hasPrefix("the value '\(value)' is invalid for \(key): expected "), "\(problem)")
                 }
-                #expect(config.maxClients == before.maxClients && config.idleTimeout == before.idleTimeout)
+                #expect(settings.server.maxClients == before.maxClients && settings.server.idleTimeout == before.idleTimeout)
             }
         }
-        var config = ServerConfig()
-        let error = #expect(throws: ConfigFile.Problem.self) { try ConfigFile.apply([("idle-timeout", "1e300")], to: &config) }
+        var settings = DaemonSettings()
+        let error = #expect(throws: ConfigFile.Problem.self) { try ConfigFile.apply([("idle-timeout", "1e300")], to: &settings) }
         #expect(error?.description == "the value '1e300' is invalid for idle-timeout: expected a number of seconds from 0 to 315360000 (10 years)")
     }
 
     @Test func theLargestValuesAreAcceptedExactly() throws {
-        var config = ServerConfig()
-        _ = try ConfigFile.apply(try ConfigFile.parse("""
+        var settings = DaemonSettings()
+        try ConfigFile.apply(try ConfigFile.parse("""
             max-clients = 2147483647
             output-hard-limit = 1099511627776
             output-soft-limit = 1099511627776
             idle-timeout = 315360000
             flood-seconds = 0.1
-            """), to: &config)
+            """), to: &settings)
+        let config = settings.server
         #expect(config.maxClients == Int(Int32.max))
         #expect(config.outputHardLimit == 1 << 40)
         #expect(config.idleTimeout == Bounded.maxSeconds)
@@ -88,8 +90,9 @@ import Testing
                 }
                 text += "\(Self.numericKeys[next(Self.numericKeys.count)]) = \(value)\n"
             }
-            var config = ServerConfig()
-            guard (try? ConfigFile.apply(try ConfigFile.parse(text), to: &config)) != nil else { continue }
+            var settings = DaemonSettings()
+            guard (try? ConfigFile.apply(try ConfigFile.parse(text), to: &settings)) != nil else { continue }
+            let config = settings.server
             #expect(SettingRange.maxClients.contains(Double(config.maxClients ?? 1)), "\(text)")
             #expect(SettingRange.maxClientsPerAddress.contains(Double(config.maxClientsPerAddress)), "\(text)")
             #expect(SettingRange.maxLineRate.contains(config.maxLineRate) && SettingRange.lineBurst.contains(config.lineBurst), "\(text)")

@@ -1,4 +1,5 @@
 import ChatCore
+import EventIO
 import Foundation
 import Logging
 import Synchronization

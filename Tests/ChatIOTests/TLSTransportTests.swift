@@ -1,4 +1,5 @@
 import ChatTestSupport
+import EventIO
 import Glibc
 import Testing
 @testable import ChatIO

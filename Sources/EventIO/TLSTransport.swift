@@ -22,15 +22,15 @@ import Glibc
 ///   for the peer. The hub learns of a client only once its handshake is done, and
 ///   renegotiation is off, so an application write that still asks for a read is the peer
 ///   breaking the protocol, and closes the client.
-final class TLSTransport: Transport {
+public final class TLSTransport: Transport {
     private let fd: Int32
     /// The `SSL *`, owned; nil once closed.
     private var ssl: OpaquePointer?
     /// Strong: the endpoint's BIO method and buffers must outlive this session.
     private let endpoint: TLSEndpoint
-    private(set) var isEstablished = false
+    public private(set) var isEstablished = false
 
-    init(fd: Int32, ssl: OpaquePointer, endpoint: TLSEndpoint) {
+    public init(fd: Int32, ssl: OpaquePointer, endpoint: TLSEndpoint) {
         self.fd = fd
         self.ssl = ssl
         self.endpoint = endpoint
@@ -38,14 +38,14 @@ final class TLSTransport: Transport {
 
     deinit { if let ssl { SSL_free(ssl) } }
 
-    var summary: String {
+    public var summary: String {
         guard isEstablished, let ssl else { return "" }
         let version = SSL_get_version(ssl).map { String(cString: $0) } ?? "TLS"
         let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "unknown cipher"
         return " over \(version) (\(cipher))"
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer, sink: WireSink) throws -> TransportRead {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, sink: WireSink) throws -> TransportRead {
         guard let ssl, let base = buffer.baseAddress else { return TransportRead(count: 0, ended: true) }
         let room = min(endpoint.cipherIn.count, buffer.count - TLSLimits.recordPlaintextBytes)
         precondition(room > 0, "the read buffer must hold more than one TLS record")
@@ -86,7 +86,7 @@ final class TLSTransport: Transport {
         return TransportRead(count: filled, ended: false)
     }
 
-    func write(_ vectors: UnsafeMutablePointer<iovec>, count: Int, sink: WireSink) throws {
+    public func write(_ vectors: UnsafeMutablePointer<iovec>, count: Int, sink: WireSink) throws {
         guard let ssl else { return }
         var remaining = 0
         for index in 0..<count { remaining += vectors[index].iov_len }
@@ -142,7 +142,7 @@ final class TLSTransport: Transport {
         return filled
     }
 
-    func close(sink: WireSink) {
+    public func close(sink: WireSink) {
         guard let ssl else { return }
         if isEstablished && sink.isWritable {
             endpoint.begin(sink)
@@ -156,7 +156,7 @@ final class TLSTransport: Transport {
     }
 
     /// What an `SSL_get_error` code means when OpenSSL's queue gives no reason.
-    static func describe(_ error: Int32) -> String {
+    public static func describe(_ error: Int32) -> String {
         switch error {
         case SSL_ERROR_WANT_READ: return "the peer must send more first"
         case SSL_ERROR_WANT_WRITE: return "the socket must take more first"

@@ -3,11 +3,11 @@ import Glibc
 
 /// A plain POSIX thread running one closure, for work that must leave the loop thread (disk,
 /// password hashing). `join()` waits for it to finish.
-final class WorkerThread: @unchecked Sendable {
+public final class WorkerThread: @unchecked Sendable {
     // @unchecked: `thread` is written once in init and read only by join() on the creating thread.
     private var thread = pthread_t()
 
-    init(name: String, _ body: @escaping @Sendable () -> Void) throws {
+    public init(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
         final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
         // Retained here, released by the thread once it has taken the closure.
         let context = Unmanaged.passRetained(Box(body)).toOpaque()
@@ -24,5 +24,5 @@ final class WorkerThread: @unchecked Sendable {
         pthread_setname_np(thread, String(name.prefix(15)))
     }
 
-    func join() { pthread_join(thread, nil) }
+    public func join() { pthread_join(thread, nil) }
 }

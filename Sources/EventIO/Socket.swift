@@ -2,14 +2,15 @@ import CLibEv
 import Glibc
 
 /// Thin, checked wrappers over the socket calls chatd makes. No raw -1 escapes: each failure is
-/// a `SystemError` naming the call, with errno read immediately; `EINTR` is retried here and
-/// `EAGAIN` comes back as `.wouldBlock`.
+/// a `SystemError` naming the call, with errno read immediately (typed: a caller's `catch`
+/// knows it holds a `SystemError`, and has no other case to invent); `EINTR` is retried here
+/// and `EAGAIN` comes back as `.wouldBlock`.
 public enum Socket {
     /// Opens a non-blocking listening socket bound to `address`.
-    public static func listen(on address: SocketAddress, backlog: Int32) throws -> Int32 {
+    public static func listen(on address: SocketAddress, backlog: Int32) throws(SystemError) -> Int32 {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { throw SystemError("socket", "\(address)", errno: errno) }
-        do {
+        do throws(SystemError) {
             try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
             if address.family == AF_INET6 { try setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
             let bound = address.withUnsafeSockaddr { bind(fd, $0, $1) }
@@ -23,7 +24,7 @@ public enum Socket {
     }
 
     /// Accepts one connection as non-blocking and close-on-exec; nil when none is waiting.
-    public static func accept(_ listener: Int32) throws -> (fd: Int32, address: SocketAddress)? {
+    public static func accept(_ listener: Int32) throws(SystemError) -> (fd: Int32, address: SocketAddress)? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         while true {
@@ -43,7 +44,7 @@ public enum Socket {
     }
 
     /// Connects a blocking socket to `address`, then makes it non-blocking.
-    public static func connect(to address: SocketAddress) throws -> Int32 {
+    public static func connect(to address: SocketAddress) throws(SystemError) -> Int32 {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { throw SystemError("socket", "\(address)", errno: errno) }
         while true {
@@ -54,7 +55,7 @@ public enum Socket {
             Glibc.close(fd)
             throw SystemError("connect", "\(address)", errno: code)
         }
-        do {
+        do throws(SystemError) {
             try setNonBlocking(fd)
         } catch {
             Glibc.close(fd)
@@ -63,13 +64,13 @@ public enum Socket {
         return fd
     }
 
-    public static func setNonBlocking(_ fd: Int32) throws {
+    public static func setNonBlocking(_ fd: Int32) throws(SystemError) {
         let flags = fcntl(fd, F_GETFL)
         if flags < 0 { throw SystemError("fcntl", "F_GETFL fd \(fd)", errno: errno) }
         if fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 { throw SystemError("fcntl", "F_SETFL fd \(fd)", errno: errno) }
     }
 
-    public static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ label: String) throws {
+    public static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ label: String) throws(SystemError) {
         var value = value
         if setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) != 0 {
             throw SystemError("setsockopt", label, errno: errno)
@@ -77,7 +78,7 @@ public enum Socket {
     }
 
     /// The address a socket is bound to (to learn the port after binding port 0).
-    public static func localAddress(_ fd: Int32) throws -> SocketAddress {
+    public static func localAddress(_ fd: Int32) throws(SystemError) -> SocketAddress {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &storage) { pointer in
@@ -88,7 +89,7 @@ public enum Socket {
     }
 
     /// One non-blocking read into `buffer`.
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> IOResult {
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult {
         while true {
             let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if count > 0 { return .done(count) }
@@ -102,9 +103,10 @@ public enum Socket {
         }
     }
 
-    /// One non-blocking gathered write. `sendmsg` with MSG_NOSIGNAL rather than `writev`, so a
-    /// peer that reset can never raise SIGPIPE, whatever the process's signal disposition.
-    public static func writev(_ fd: Int32, _ vectors: UnsafeMutablePointer<iovec>, count: Int32) throws -> IOResult {
+    /// One non-blocking gathered write: `sendmsg` with MSG_NOSIGNAL (not `writev`, which it
+    /// replaces), so a peer that reset can never raise SIGPIPE, whatever the process's signal
+    /// disposition.
+    public static func sendMessage(_ fd: Int32, _ vectors: UnsafeMutablePointer<iovec>, count: Int32) throws(SystemError) -> IOResult {
         var message = msghdr()
         message.msg_iov = vectors
         message.msg_iovlen = Int(count)
@@ -121,7 +123,7 @@ public enum Socket {
     }
 
     /// One non-blocking write of a contiguous buffer to a socket (MSG_NOSIGNAL, as above).
-    public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> IOResult {
+    public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> IOResult {
         while true {
             let written = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
             if written >= 0 { return .done(written) }

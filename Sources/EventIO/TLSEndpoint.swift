@@ -11,9 +11,9 @@ import Glibc
 /// at its wire size, under the same output limits and client-memory budget as plaintext.
 /// The loop serves one connection at a time, so one set of buffers serves every session; the
 /// "current operation" fields below are valid only inside one `TLSTransport` call.
-final class TLSEndpoint {
+public final class TLSEndpoint {
     /// The certificate new handshakes get; replaced whole on SIGHUP.
-    private(set) var context: TLSContext
+    public private(set) var context: TLSContext
     /// The BIO type of every session (created once, freed in deinit).
     private let bioMethod: OpaquePointer
     /// One socket read of ciphertext.
@@ -33,10 +33,10 @@ final class TLSEndpoint {
     var sendsDirectly = false
 
     /// Handshakes finished and failed (including timeouts) since start.
-    var handshakesCompleted = 0
-    var handshakeFailures = 0
+    public var handshakesCompleted = 0
+    public var handshakeFailures = 0
 
-    init(context: TLSContext, readBytes: Int) throws {
+    public init(context: TLSContext, readBytes: Int) throws {
         self.context = context
         ERR_clear_error()
         guard let method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "chatd connection") else {
@@ -57,10 +57,10 @@ final class TLSEndpoint {
     }
 
     /// Serves new handshakes with `replacement`; sessions already open keep theirs.
-    func replaceContext(_ replacement: TLSContext) { context = replacement }
+    public func replaceContext(_ replacement: TLSContext) { context = replacement }
 
     /// A server-side session on `fd` with the current certificate, not yet handshaken.
-    func makeTransport(fd: Int32) throws -> TLSTransport {
+    public func makeTransport(fd: Int32) throws -> TLSTransport {
         ERR_clear_error()
         guard let ssl = SSL_new(context.context) else { throw TLSError.fromQueue("SSL_new") }
         guard let bio = BIO_new(bioMethod) else {
@@ -167,9 +167,9 @@ final class TLSEndpoint {
 }
 
 /// Named TLS bounds that are not configuration.
-enum TLSLimits {
+public enum TLSLimits {
     /// The largest TLS record's plaintext (RFC 8446 §5.1): a flush is cut into records this big.
-    static let recordPlaintextBytes = 16_384
+    public static let recordPlaintextBytes = 16_384
     /// Ciphertext gathered before one send: four full records and their overhead.
-    static let cipherOutBytes = 4 * (recordPlaintextBytes + 512)
+    public static let cipherOutBytes = 4 * (recordPlaintextBytes + 512)
 }

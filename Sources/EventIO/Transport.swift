@@ -12,7 +12,7 @@ import Glibc
 /// backlog, one write watcher, one set of output limits and one client-memory budget cover
 /// every transport, and what a full socket refuses is held at its wire size (ciphertext for
 /// TLS).
-protocol Transport: AnyObject {
+public protocol Transport: AnyObject {
     /// The transport's own opening exchange (a TLS handshake) is done, so application bytes
     /// flow. Plain TCP is established at once. Until then the hub does not know the client.
     var isEstablished: Bool { get }
@@ -38,19 +38,19 @@ protocol Transport: AnyObject {
 /// What one `Transport.read` produced: `count` application bytes at the start of the buffer,
 /// then, if `ended`, the end of the peer's input (a FIN, or TLS close_notify). Both can come
 /// from one read: TLS may decrypt a last line and the close_notify behind it together.
-struct TransportRead: Equatable {
-    var count: Int
-    var ended: Bool
+public struct TransportRead: Equatable, Sendable {
+    public var count: Int
+    public var ended: Bool
 
     /// Nothing complete arrived yet (the socket was empty, or half a TLS record).
-    static let nothing = TransportRead(count: 0, ended: false)
+    public static let nothing = TransportRead(count: 0, ended: false)
 }
 
 /// Where a transport's wire bytes go: the socket while it takes them, the connection's backlog
 /// once it does not (and, to keep order, whenever the backlog is not empty). Never blocks and
 /// never fails to take bytes: a socket error is remembered for the caller, which closes the
 /// client after the operation.
-protocol WireSink: AnyObject {
+public protocol WireSink: AnyObject {
     /// Sends `vectors[0..<count]` as they are (the plaintext path: straight from the arena).
     func send(_ vectors: UnsafeMutablePointer<iovec>, count: Int)
     /// Sends one contiguous buffer (the TLS path: freshly made ciphertext).

@@ -11,13 +11,13 @@ public struct TLSError: Error, CustomStringConvertible {
 
     /// `context: reason; reason` from OpenSSL's error queue, or `context: fallback` when the
     /// queue is empty (a bare EOF, a syscall failure with errno already reported elsewhere).
-    static func fromQueue(_ context: String, fallback: String = "unknown error") -> TLSError {
+    public static func fromQueue(_ context: String, fallback: String = "unknown error") -> TLSError {
         let reasons = drainQueue()
         return TLSError("\(context): \(reasons.isEmpty ? fallback : reasons.joined(separator: "; "))")
     }
 
     /// Every error in the thread's OpenSSL queue, oldest first, as "reason (library)"; empties it.
-    static func drainQueue() -> [String] {
+    public static func drainQueue() -> [String] {
         var reasons: [String] = []
         while case let code = ERR_get_error(), code != 0 {
             let reason = ERR_reason_error_string(code).map { String(cString: $0) } ?? "error \(code)"
@@ -29,5 +29,5 @@ public struct TLSError: Error, CustomStringConvertible {
     }
 
     /// At most this many reasons are kept in one message: a log line stays one line.
-    static let maxReasons = 4
+    public static let maxReasons = 4
 }

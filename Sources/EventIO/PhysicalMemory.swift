@@ -1,11 +1,11 @@
 import Glibc
 
 /// The machine's memory, for defaults sized to it.
-enum PhysicalMemory {
+public enum PhysicalMemory {
     /// The memory this process may use: physical memory, or the cgroup v2 limit
     /// (`/sys/fs/cgroup/memory.max`) when a container or systemd unit sets a lower one; nil
     /// when neither can be read.
-    static var bytes: Int? {
+    public static var bytes: Int? {
         let pages = sysconf(Int32(_SC_PHYS_PAGES))
         let pageSize = sysconf(Int32(_SC_PAGESIZE))
         var physical: Int?

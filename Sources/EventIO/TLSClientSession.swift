@@ -14,7 +14,7 @@ public enum TLSVerification: Sendable, Equatable {
 /// makes a full handshake, which is what the churn benchmark measures), and read-ahead (a
 /// socket read takes every record waiting, not one header and then one body).
 public final class TLSClientContext {
-    let context: OpaquePointer
+    public let context: OpaquePointer
     public let verification: TLSVerification
 
     public init(verification: TLSVerification) throws {

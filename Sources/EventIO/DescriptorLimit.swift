@@ -4,7 +4,7 @@ import Glibc
 public enum DescriptorLimit {
     /// Raises the soft RLIMIT_NOFILE to the hard limit (redis's `adjustOpenFilesLimit`) and
     /// returns the limit now in force.
-    public static func raiseToHard() throws -> Int {
+    public static func raiseToHard() throws(SystemError) -> Int {
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
             throw SystemError("getrlimit", "RLIMIT_NOFILE", errno: errno)

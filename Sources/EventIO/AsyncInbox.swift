@@ -3,7 +3,7 @@ import CLibEv
 /// An `ev_async` watcher that calls a closure on the loop thread when another thread wakes it.
 /// `ev_async_send` is libev's one thread-safe call, and wake-ups coalesce: the closure runs
 /// once per loop iteration however many sends came in.
-final class AsyncWatcher: @unchecked Sendable {
+public final class AsyncWatcher: @unchecked Sendable {
     // @unchecked: started, stopped and handled only on the loop thread; other threads reach it
     // only through `wake()`, i.e. ev_async_send.
     private let loop: OpaquePointer
@@ -11,7 +11,7 @@ final class AsyncWatcher: @unchecked Sendable {
     private let watcher: UnsafeMutablePointer<ev_async>
     private let handler: () -> Void
 
-    init(reactor: Reactor, handler: @escaping () -> Void) {
+    public init(reactor: Reactor, handler: @escaping () -> Void) {
         loop = reactor.loop
         self.handler = handler
         watcher = .allocate(capacity: 1)
@@ -28,10 +28,10 @@ final class AsyncWatcher: @unchecked Sendable {
         watcher.deallocate()
     }
 
-    func start() { ev_async_start(loop, watcher) }
-    func stop() { ev_async_stop(loop, watcher) }
+    public func start() { ev_async_start(loop, watcher) }
+    public func stop() { ev_async_stop(loop, watcher) }
     /// From any thread.
-    func wake() { ev_async_send(loop, watcher) }
+    public func wake() { ev_async_send(loop, watcher) }
 }
 
 /// Messages from other threads to the loop thread: a locked queue plus an `AsyncWatcher`.

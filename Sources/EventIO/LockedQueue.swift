@@ -3,14 +3,14 @@ import Glibc
 /// A FIFO shared between threads: a pthread mutex and condition variable around an array.
 /// Producers `push`; the consumer `take`s everything queued at once, so a busy producer hands
 /// over whole batches and the lock is taken once per batch, not per item.
-final class LockedQueue<Item: Sendable>: @unchecked Sendable {
+public final class LockedQueue<Item: Sendable>: @unchecked Sendable {
     // @unchecked: every access to `items` and `closed` happens with `mutex` held.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var items: [Item] = []
     private var closed = false
 
-    init() {
+    public init() {
         // Allocated: pthread objects must not move, and Swift may move stored structs.
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
@@ -35,24 +35,24 @@ final class LockedQueue<Item: Sendable>: @unchecked Sendable {
         return body()
     }
 
-    func push(_ item: Item) {
+    public func push(_ item: Item) {
         locked { items.append(item) }
         pthread_cond_signal(condition)
     }
 
-    func push(contentsOf batch: [Item]) {
+    public func push(contentsOf batch: [Item]) {
         locked { items.append(contentsOf: batch) }
         pthread_cond_signal(condition)
     }
 
     /// Marks the queue closed and wakes the consumer; items already queued are still taken.
-    func close() {
+    public func close() {
         locked { closed = true }
         pthread_cond_broadcast(condition)
     }
 
     /// Everything queued now, without waiting.
-    func takeAll() -> [Item] {
+    public func takeAll() -> [Item] {
         locked {
             let batch = items
             items.removeAll(keepingCapacity: true)
@@ -62,7 +62,7 @@ final class LockedQueue<Item: Sendable>: @unchecked Sendable {
 
     /// Waits until something is queued, the queue is closed, or `timeout` seconds pass; returns
     /// what is queued (possibly nothing) and whether the queue is closed.
-    func take(waitingAtMost timeout: Double) -> (items: [Item], closed: Bool) {
+    public func take(waitingAtMost timeout: Double) -> (items: [Item], closed: Bool) {
         locked {
             if items.isEmpty && !closed {
                 var deadline = timespec()

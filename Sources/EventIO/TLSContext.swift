@@ -12,18 +12,18 @@ import Glibc
 /// renegotiation; no compression; no session cache and no tickets (every connection makes a
 /// full handshake, nothing per session is kept in the server); OpenSSL's buffers released
 /// whenever a connection has nothing in flight, so an idle TLS client holds none.
-final class TLSContext {
+public final class TLSContext {
     /// The `SSL_CTX *`, owned.
-    let context: OpaquePointer
+    public let context: OpaquePointer
     /// "CN = chat.example.org, expires 2027-03-01 12:00:00 UTC", for logs.
-    let certificateSummary: String
+    public let certificateSummary: String
 
     /// TLS 1.2 cipher suites, in the server's order (TLS 1.3 suites are set separately).
-    static let tls12Ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+    public static let tls12Ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
     /// TLS 1.3 cipher suites, in the server's order.
-    static let tls13Ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+    public static let tls13Ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
-    init(certificatePath: String, keyPath: String) throws {
+    public init(certificatePath: String, keyPath: String) throws {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
         self.context = context

@@ -3,7 +3,7 @@ import Glibc
 /// An IPv4 or IPv6 address and port, parsed without DNS (chatd binds and connects to literal
 /// addresses; `localhost` is accepted as 127.0.0.1 for convenience).
 public struct SocketAddress: CustomStringConvertible, Sendable {
-    var storage = sockaddr_storage()
+    public var storage = sockaddr_storage()
     public private(set) var length: socklen_t = 0
 
     public init(host: String, port: UInt16) throws {
@@ -31,7 +31,7 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
     }
 
     /// Wraps an address filled in by `accept4` or `getsockname`.
-    init(storage: sockaddr_storage, length: socklen_t) {
+    public init(storage: sockaddr_storage, length: socklen_t) {
         self.storage = storage
         self.length = length
     }

@@ -14,7 +14,7 @@ public final class Reactor {
     }
 
     /// The process's default loop: the only one that may watch signals.
-    public static func makeDefault() throws -> Reactor {
+    public static func makeDefault() throws(SystemError) -> Reactor {
         guard let loop = ev_default_loop(UInt32(EVBACKEND_EPOLL)) else {
             throw SystemError("ev_default_loop", "epoll backend", errno: 0)
         }
@@ -22,7 +22,7 @@ public final class Reactor {
     }
 
     /// A private loop, for tests and for tools that run several loops.
-    public static func makePrivate() throws -> Reactor {
+    public static func makePrivate() throws(SystemError) -> Reactor {
         guard let loop = ev_loop_new(UInt32(EVBACKEND_EPOLL)) else {
             throw SystemError("ev_loop_new", "epoll backend", errno: 0)
         }

@@ -8,20 +8,20 @@ import Glibc
 /// the plaintext port (first byte 0x16, a TLS handshake record) is refused at once, so a client
 /// that meant the TLS port gets a close and one log line instead of having its handshake
 /// framed as junk lines.
-final class PlainTransport: Transport {
+public final class PlainTransport: Transport {
     private let fd: Int32
     /// Set once the first byte has been read and looked at.
     private var sawFirstByte = false
 
     /// The first byte of every TLS connection: a handshake record (ContentType 22).
-    static let tlsHandshakeRecord: UInt8 = 0x16
+    public static let tlsHandshakeRecord: UInt8 = 0x16
 
-    init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32) { self.fd = fd }
 
-    var isEstablished: Bool { true }
-    var summary: String { "" }
+    public var isEstablished: Bool { true }
+    public var summary: String { "" }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer, sink: WireSink) throws -> TransportRead {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, sink: WireSink) throws -> TransportRead {
         switch try Socket.read(fd, into: buffer) {
         case .done(let count):
             if !sawFirstByte {
@@ -36,18 +36,18 @@ final class PlainTransport: Transport {
         }
     }
 
-    func write(_ vectors: UnsafeMutablePointer<iovec>, count: Int, sink: WireSink) throws {
+    public func write(_ vectors: UnsafeMutablePointer<iovec>, count: Int, sink: WireSink) throws {
         sink.send(vectors, count: count)
     }
 
-    func close(sink: WireSink) {}
+    public func close(sink: WireSink) {}
 }
 
 /// A peer that spoke the wrong protocol to a transport: the client is closed with this reason.
-enum TransportError: Error, CustomStringConvertible {
+public enum TransportError: Error, CustomStringConvertible {
     case wrongPort(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .wrongPort(let text): return text
         }
