@@ -1,6 +1,7 @@
 /// Password work the hub asks for and the I/O layer runs on the hashing thread. The hub never
 /// hashes (it has no crypto and must never wait); it queues a job in its `PasswordQueue`, the
-/// I/O layer takes them one at a time (`nextPasswordJob`), and the hub acts when
+/// I/O layer takes as many as its hashing thread has room for with `takeEffects(passwordJobs:)`,
+/// and the hub acts when
 /// `authFinished` brings the result back, checking the client is still the same connection
 /// (`serial`), since a slot can be reused while a hash runs.
 public struct AuthJob: Sendable {

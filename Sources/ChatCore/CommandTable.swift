@@ -114,7 +114,9 @@ struct CommandEntry: Sendable {
     }
 }
 
-/// Who may run a command. The hub checks it in one place before any handler runs.
+/// Who may run a command, whatever its arguments. The hub checks it in one place before any
+/// handler runs; rules that depend on the arguments (`/topic` in a room with an owner, an
+/// operator's password, a room's key) stay in the handlers.
 enum CommandPermission: Sendable {
     /// Anyone, even a client that has not given the server password yet.
     case beforePassword

@@ -24,8 +24,8 @@ public struct HistoryEntry: Sendable, Equatable {
     }
 
     /// Bytes the line holds in memory while it waits for the database: its text plus a fixed
-    /// allowance for the entry, the text's array header and the allocator's rounding (names
-    /// are short enough to be stored inline or shared with the room).
+    /// allowance for the entry, the text's array header and the allocator's rounding (room and
+    /// sender names are shared with the room and the client, not copied per line).
     public var bytesInMemory: Int { text.count + Self.fixedBytesInMemory }
     static let fixedBytesInMemory = 128
 }

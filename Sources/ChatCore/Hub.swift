@@ -1,7 +1,7 @@
 /// The whole chat: names, rooms and routing, with no sockets and no clock of its own.
 ///
-/// The I/O layer feeds it events ("client X connected", "sent this line", "left"), setting
-/// `now` first, and it answers by queuing rendered bytes for recipients in `outbox`, which the
+/// The I/O layer feeds it events ("client X connected" with its time, "sent this line" after
+/// setting `now`, "left"), and it answers by queuing rendered bytes for recipients in `outbox`, which the
 /// I/O layer flushes once per loop iteration. Every command gets exactly one reply or one
 /// error; a plain line gets nothing back unless it fails.
 ///
@@ -26,8 +26,8 @@ public final class Hub {
     public let defaultRoom: String
     /// Lines shown to each new client after the welcome; replaced on SIGHUP.
     public var motd: [String] = []
-    /// Wall-clock seconds since the epoch. The I/O layer sets it before every call that hands
-    /// the hub an event (accept included): the core has no clock of its own.
+    /// Wall-clock seconds since the epoch. The I/O layer sets it before it hands the hub input,
+    /// and `connect(_:address:at:)` sets it at accept: the core has no clock of its own.
     public var now: Double = 0
     /// Bytes a rendered history or list line costs besides its variable text, for charging a
     /// reply against the client's output limit before rendering it.

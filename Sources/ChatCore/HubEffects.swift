@@ -1,7 +1,7 @@
-/// Everything the hub asks of the I/O layer besides output, taken in one call per loop
-/// iteration (`Hub.takeEffects`) instead of drained from five queues: work for the store
-/// writer and the hashing thread, and changes to how clients are read. Output and the
-/// requests to close after it stay in the `Outbox`, which the I/O layer flushes separately.
+/// Everything the hub asks of the I/O layer besides output and departures, taken in one call
+/// per loop iteration (`Hub.takeEffects`): work for the store writer and the hashing thread,
+/// and changes to how clients are read. Output and the requests to close after it stay in the
+/// `Outbox`, which the I/O layer flushes separately.
 public struct HubEffects {
     /// Lines said and room-history changes since the last take, for the store writer as one
     /// hand-over batch; nil when there are none.

@@ -83,6 +83,9 @@ extension ChatServer {
         hub.historyLoader = nil
         let effects = hub.takeEffects(passwordJobs: 0)
         handOver(effects.history, accountChanges: effects.accountChanges)
+        // A registration or password change hashed in the last iteration is still committed;
+        // its client is already gone, so nobody waits for the answer.
+        if !effects.accountWrites.isEmpty { store.writer?.submit(effects.accountWrites) { _ in } }
         store.close()?.deliver()  // the writer's last reports, logged
     }
 }

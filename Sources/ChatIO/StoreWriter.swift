@@ -51,7 +51,7 @@ public final class StoreWriter: @unchecked Sendable {
     /// `IOLimits.historyBytesInFlight`) stay a fraction of that bound instead of a window's
     /// worth of a flood. Smaller batches still wait out the commit window (fewer commits).
     static let batchBytesCommittedAtOnce = 512 << 10
-    /// Seconds without lines after which SQLite's page cache is released.
+    /// Seconds without anything to write after which SQLite's page cache is released.
     static let idleSecondsBeforeRelease = 2.0
 
     /// One item per loop iteration's hand-over, not per line.

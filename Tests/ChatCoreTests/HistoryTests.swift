@@ -81,11 +81,31 @@ import Testing
         #expect(!again)
     }
 
+    /// The I/O layer bounds history in flight by these bytes, so they must add up and be
+    /// handed over with the lines, leaving nothing counted behind.
+    @Test func aHandOverCarriesTheBytesItsLinesHoldAndStartsAgainAtZero() {
+        let hub = Hub()
+        hub.history = HistoryBook(linesPerRoom: 50)
+        hub.historyStartsPersisting()
+        hub.connect(ClientID(0), address: "a")
+        say(hub, 0, "/nick alice")
+        for text in ["one", "three", String(repeating: "x", count: 1000)] { say(hub, 0, text) }
+        let expected = (3 + 5 + 1000) + 3 * HistoryEntry.fixedBytesInMemory
+        #expect(hub.pendingHistoryBytes == expected)
+        let effects = hub.takeEffects()
+        #expect(effects.history?.lines.count == 3)
+        #expect(effects.history?.bytes == expected)
+        #expect(hub.pendingHistoryBytes == 0)
+        #expect(hub.takeEffects().history == nil)
+        say(hub, 0, "again")
+        #expect(hub.pendingHistoryBytes == 5 + HistoryEntry.fixedBytesInMemory)
+    }
+
     @Test func aJoinReplaysAfterTheConfirmationAndLiveLinesFollow() {
         let hub = Hub()
         hub.history = HistoryBook(linesPerRoom: 50)
         hub.historyReplayLines = 2
-        hub.roomHistory.persists = true
+        hub.historyStartsPersisting()
         hub.connect(ClientID(0), address: "a")
         say(hub, 0, "/nick alice")
         say(hub, 0, "/join #dev")
