@@ -22,19 +22,23 @@ struct ClientTable {
         return slot < states.count ? states[slot] : nil
     }
 
-    /// The client's name and current room, read in place (the hot path copies no state).
+    /// The client's name, read in place (the hot path copies no state).
     func name(of id: ClientID) -> String? {
         let slot = Int(id.index)
         return slot < states.count ? states[slot]?.name : nil
     }
 
+    /// The room the client joined last (where its plain lines go), read in place.
     func currentRoom(of id: ClientID) -> Int? {
         let slot = Int(id.index)
         return slot < states.count ? states[slot]?.rooms.last : nil
     }
 
     /// The wire style `id` reads (native for a slot nobody holds).
-    func style(of id: ClientID) -> WireStyle { styles[Int(id.index)] }
+    func style(of id: ClientID) -> WireStyle {
+        let slot = Int(id.index)
+        return slot < styles.count ? styles[slot] : .native
+    }
 
     /// A client connected in slot `id`; the slot must be free.
     mutating func add(_ id: ClientID, address: String, authorised: Bool) {
