@@ -66,25 +66,20 @@ struct Router {
 
 /// One message, rendered the first time each wire style needs it and reused after: the
 /// render-once rule of every fan-out, kept in one place.
+///
+/// One slot per wire style, inline (no allocation per message): a new style needs no change
+/// here, only `WireStyle.slots` to stay above its raw value.
 struct RenderOnce {
     private let message: Outgoing
-    private var native: Outbox.MessageHandle?
-    private var seed: Outbox.MessageHandle?
+    private var handles = InlineArray<4, Outbox.MessageHandle?>(repeating: nil)  // 4: WireStyle.slots
 
     init(_ message: Outgoing) { self.message = message }
 
     mutating func handle(_ style: WireStyle, in outbox: inout Outbox) -> Outbox.MessageHandle {
-        switch style {
-        case .native:
-            if let native { return native }
-            let rendered = outbox.publish { WireStyle.native.render(message, into: &$0) }
-            native = rendered
-            return rendered
-        case .seed:
-            if let seed { return seed }
-            let rendered = outbox.publish { WireStyle.seed.render(message, into: &$0) }
-            seed = rendered
-            return rendered
-        }
+        let slot = Int(style.rawValue)
+        if let rendered = handles[slot] { return rendered }
+        let rendered = outbox.publish { style.render(message, into: &$0) }
+        handles[slot] = rendered
+        return rendered
     }
 }

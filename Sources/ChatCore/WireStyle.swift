@@ -13,9 +13,13 @@
 /// `.seed` is the newline protocol of the original Rust tcp-chat, chosen by a connection whose
 /// first line is `JOIN:`, `SAY:` or `LEAVE:`: `SAY:<from>:<text>`, `JOIN:<name>`,
 /// `LEAVE:<name>`, `SERVER:<text>`, `ERROR:<text>`.
-public enum WireStyle: UInt8, Sendable {
+public enum WireStyle: UInt8, Sendable, CaseIterable {
     case native
     case seed
+
+    /// Room for styles in per-message caches (`RenderOnce`): every raw value is below it
+    /// (a unit test holds it to that).
+    public static let slots = 4
 
     /// Appends the rendering of `message`, newline included, to `out`.
     public func render(_ message: Outgoing, into out: inout [UInt8]) {

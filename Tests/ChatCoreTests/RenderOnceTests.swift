@@ -1,0 +1,24 @@
+import Testing
+@testable import ChatCore
+
+/// The render-once cache behind every fan-out: each style a message goes to is rendered once,
+/// whatever the number of recipients, and every style has a slot in the cache.
+@Suite struct RenderOnceTests {
+    @Test func everyWireStyleHasASlot() {
+        #expect(WireStyle.allCases.allSatisfy { Int($0.rawValue) < WireStyle.slots })
+    }
+
+    @Test func eachStyleIsRenderedOnceAndSharedByItsRecipients() {
+        var outbox = Outbox()
+        var rendered = RenderOnce(.chat(room: "#dev", from: "alice", text: ArraySlice("hi".utf8)))
+        let first = rendered.handle(.native, in: &outbox)
+        let bytesAfterNative = outbox.renderedBytes
+        #expect(rendered.handle(.native, in: &outbox) == first)
+        #expect(outbox.renderedBytes == bytesAfterNative, "a second native recipient renders nothing")
+        let seed = rendered.handle(.seed, in: &outbox)
+        #expect(seed != first)
+        #expect(rendered.handle(.seed, in: &outbox) == seed)
+        #expect(outbox.renderedBytes == bytesAfterNative + "SAY:alice:hi\n".utf8.count)
+        #expect(bytesAfterNative == "#dev <alice> hi\n".utf8.count)
+    }
+}
