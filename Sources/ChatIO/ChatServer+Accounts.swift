@@ -101,7 +101,7 @@ extension ChatServer {
                 }
                 connection.penaltyUntil = nil
                 if connection.peerClosed && connection.heldInput.isEmpty && !connection.closeAfterFlush {
-                    endOfInput(connection)  // it waited for this answer
+                    input.endOfInput(connection, for: self)  // it waited for this answer
                     continue
                 }
                 if connection.heldInput.isEmpty && !connection.closeAfterFlush && !connection.peerClosed {

@@ -185,7 +185,7 @@ extension ChatServer {
             lastMemoryTrim = reactor.now
             MemoryReturn.trim()
         }
-        enforceTimeouts()
+        input.enforceTimeouts(for: self)
         expireHandshakes()
         closeLingeringClients()
         endPenalties()

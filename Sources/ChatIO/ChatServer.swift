@@ -29,10 +29,8 @@ public final class ChatServer {
     /// Clients to close once the current traversal ends, with the reason.
     var deferredCloses: [(ClientID, String)] = []
     var isShuttingDown = false
-    /// Clients whose input is held (flood control or the per-pass budget), and the timer
-    /// that frames it again.
-    var heldClients: [ClientID] = []
-    var heldInputTimer: TimerWatcher!
+    /// Reading, framing, flood control and held input (ClientInput.swift).
+    let input = ClientInput()
     /// Who is waiting for which timeout (ClientTimeouts.swift).
     var timeouts = ClientTimeouts()
     /// Bytes every client pins (output backlogs and held input), kept exact by `Connection`;
@@ -55,8 +53,6 @@ public final class ChatServer {
     let workerMetrics = WorkerMetrics()
     var metrics: MetricsEndpoint?
 
-    /// One read buffer for all clients (single-threaded), allocated once.
-    let readBuffer: UnsafeMutableRawBufferPointer
     /// Scratch iovecs for `sendmsg`, allocated once.
     let iovecs: UnsafeMutablePointer<iovec>
 
@@ -74,17 +70,14 @@ public final class ChatServer {
         startTime = reactor.now
         maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
         acceptLoop = try AcceptLoop(config: config, inherited: listener)
-        readBuffer = .allocate(byteCount: IOLimits.readBufferBytes, alignment: 16)
         iovecs = .allocate(capacity: IOLimits.iovecsPerWrite)
         housekeepingTimer = TimerWatcher(reactor: reactor, after: 1, repeat: 1) { [unowned self] in housekeeping() }
-        heldInputTimer = TimerWatcher(reactor: reactor, after: IOLimits.floodTickSeconds, repeat: IOLimits.floodTickSeconds) { [unowned self] in
-            frameHeldInput()
-        }
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in
             flushAll()
             metrics?.loopClock.iterationEnded()
         }
         acceptLoop.attach(to: self)
+        input.attach(to: self)
     }
 
     deinit {
@@ -93,7 +86,6 @@ public final class ChatServer {
             Socket.close(connection.fd)
             connection.isClosed = true
         }
-        readBuffer.deallocate()
         iovecs.deallocate()
     }
 

@@ -66,7 +66,8 @@ final class Connection {
         clibev_io_init(watchers, { _, watcher, _ in
             guard let data = watcher?.pointee.data else { return }
             let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
-            connection.server.readReady(connection)
+            let server = connection.server
+            server.input.readReady(connection, for: server)
         }, fd, IOEvents.read.rawValue)
         clibev_io_init(watchers + 1, { _, watcher, _ in
             guard let data = watcher?.pointee.data else { return }
