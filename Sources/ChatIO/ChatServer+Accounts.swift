@@ -143,16 +143,6 @@ extension ChatServer {
         }
     }
 
-    /// Refreshes `/stats` figures (once a second, from housekeeping).
-    func refreshStats() {
-        var queued = 0
-        for connection in connections { queued += connection?.pendingOutput ?? 0 }
-        hub.stats.bytesQueued = queued
-        hub.stats.uptimeSeconds = reactor.now - startTime
-        hub.stats.messagesPerSecond = Double(hub.messagesRelayed &- lastRelayed)
-        lastRelayed = hub.messagesRelayed
-    }
-
     /// At exit: finish queued hashes and stop the thread.
     public func closeAccounts() {
         passwordWork.close()

@@ -29,7 +29,7 @@ extension ChatServer {
     /// Stops every watcher the server owns so the loop can be destroyed or reused.
     public func stopWatchers() {
         acceptLoop.stop()
-        housekeepingTimer.stop()
+        housekeeping.stop()
         shutdownTimer?.stop()
         metrics?.listener.stop()
         metrics?.loopClock.stop()

@@ -8,7 +8,7 @@ import Logging
 /// The daemon: a listener, a table of connections and the `Hub`, on one reactor.
 ///
 /// Per loop iteration: read callbacks frame input and hand lines to the hub, which queues
-/// rendered bytes in its outbox; just before the loop sleeps, `flushAll()` writes every dirty
+/// rendered bytes in its outbox; just before the loop sleeps, `output.flushAll` writes every dirty
 /// client with one `sendmsg` of iovecs and arms a write watcher only for clients whose socket was full.
 /// Connections are never closed while the outbox is being traversed: failures found there are
 /// collected and closed afterwards (redis's `freeClientAsync`).
@@ -21,23 +21,19 @@ public final class ChatServer {
 
     /// The listening sockets and the accept loop (AcceptLoop.swift).
     let acceptLoop: AcceptLoop
-    var housekeepingTimer: TimerWatcher!
     private var prepareWatcher: PrepareWatcher!
 
     /// The connection table: the one strong owner of connections (ConnectionTable.swift).
     var table = ConnectionTable()
-    /// Clients to close once the current traversal ends, with the reason.
-    var deferredCloses: [(ClientID, String)] = []
     var isShuttingDown = false
     /// Reading, framing, flood control and held input (ClientInput.swift).
     let input = ClientInput()
+    /// Flushing, backlogs, output limits and the client-memory budget (ClientOutput.swift).
+    let output = ClientOutput()
+    /// The once-a-second checks (Housekeeping.swift).
+    let housekeeping: Housekeeping
     /// Who is waiting for which timeout (ClientTimeouts.swift).
     var timeouts = ClientTimeouts()
-    /// Bytes every client pins (output backlogs and held input), kept exact by `Connection`;
-    /// bounded by `config.maxClientMemory`.
-    var clientMemoryBytes = 0
-    /// When housekeeping last gave free heap pages back (`MemoryReturn.trim`).
-    var lastMemoryTrim = 0.0
     var shutdownTimer: TimerWatcher?
     /// The store writer and what it has not committed yet (StoreLink.swift).
     var store = StoreLink()
@@ -45,16 +41,11 @@ public final class ChatServer {
     var passwordWork = PasswordWork()
     /// Clients whose reads are paused for a wrong server password.
     var penalisedClients: [ClientID] = []
-    let startTime: Double
-    var lastRelayed: UInt64 = 0
     /// Metrics (ChatServer+Metrics.swift): running totals, the worker threads' figures, and
     /// with `--metrics` the endpoint and the loop clock.
     var counters = ServerCounters()
     let workerMetrics = WorkerMetrics()
     var metrics: MetricsEndpoint?
-
-    /// Scratch iovecs for `sendmsg`, allocated once.
-    let iovecs: UnsafeMutablePointer<iovec>
 
     /// Binds `config.host`:`config.port`, or serves on `listener` instead: a listening socket
     /// inherited from systemd's socket activation, which the server then owns.
@@ -67,17 +58,16 @@ public final class ChatServer {
         hub.motd = config.motd
         hub.operators = Set(config.operators.map(NameRules.fold))
         hub.operatorAccounts = config.operatorAccounts
-        startTime = reactor.now
+        housekeeping = Housekeeping(startTime: reactor.now)
         maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
         acceptLoop = try AcceptLoop(config: config, inherited: listener)
-        iovecs = .allocate(capacity: IOLimits.iovecsPerWrite)
-        housekeepingTimer = TimerWatcher(reactor: reactor, after: 1, repeat: 1) { [unowned self] in housekeeping() }
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in
-            flushAll()
+            output.flushAll(for: self)
             metrics?.loopClock.iterationEnded()
         }
         acceptLoop.attach(to: self)
         input.attach(to: self)
+        housekeeping.attach(to: self)
     }
 
     deinit {
@@ -86,7 +76,6 @@ public final class ChatServer {
             Socket.close(connection.fd)
             connection.isClosed = true
         }
-        iovecs.deallocate()
     }
 
     /// The address clients connect to: the plaintext port's, else the TLS port's.
@@ -121,7 +110,7 @@ public final class ChatServer {
     public func start() {
         acceptLoop.start()
         prepareWatcher.start()
-        housekeepingTimer.start()
+        housekeeping.start()
     }
 
     func connection(_ id: ClientID) -> Connection? { table[id] }
@@ -135,7 +124,7 @@ public final class ChatServer {
     // MARK: Closing
 
     /// Closes a client now: stops its watchers, closes the socket, tells its rooms.
-    /// Must not be called while the outbox is being traversed (use `deferredCloses`).
+    /// Must not be called while the outbox is being traversed (`ClientOutput` defers those closes).
     func close(_ connection: Connection, reason: String, log detail: String) {
         guard !connection.isClosed else { return }
         connection.transport.close(sink: connection)

@@ -84,7 +84,7 @@ final class ClientInput {
         }
         if connection.pendingOutput > 0 && !connection.isWriting {
             connection.startWriting(server.reactor.loop)
-            server.checkOutputLimits(connection)
+            server.output.checkOutputLimits(connection, for: server)
         }
         return true
     }
@@ -198,7 +198,7 @@ final class ClientInput {
         let hub = server.hub
         hub.now = server.reactor.now
         for id in heldClients {
-            if hub.outbox.renderedBytes >= IOLimits.passRenderBudget { server.flushAll() }
+            if hub.outbox.renderedBytes >= IOLimits.passRenderBudget { server.output.flushAll(for: server) }
             guard let connection = server.connection(id), !connection.isClosed else { continue }
             connection.heldInput.withUnsafeBytes { bytes in connection.framer.feed(bytes) { hub.handle($0, from: id) } }
             connection.consumeHeldInput(connection.heldInput.count)

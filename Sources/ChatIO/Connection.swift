@@ -72,7 +72,8 @@ final class Connection {
         clibev_io_init(watchers + 1, { _, watcher, _ in
             guard let data = watcher?.pointee.data else { return }
             let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
-            connection.server.writeReady(connection)
+            let server = connection.server
+            server.output.writeReady(connection, for: server)
         }, fd, IOEvents.write.rawValue)
         // Unretained: the server's connection table owns this object and stops both watchers
         // (close()) before dropping it.
@@ -100,7 +101,7 @@ final class Connection {
     /// every framing (a partial line can be up to `--max-line-bytes`).
     func countPartialLine() {
         let now = framer.bufferedBytes
-        server.clientMemoryBytes += now - countedPartialLine
+        server.output.clientMemoryBytes += now - countedPartialLine
         countedPartialLine = now
     }
 
@@ -126,7 +127,7 @@ final class Connection {
     private func edit(_ queue: ReferenceWritableKeyPath<Connection, ByteQueue>, _ change: (inout ByteQueue) -> Void) {
         let before = self[keyPath: queue].count
         change(&self[keyPath: queue])
-        server.clientMemoryBytes += self[keyPath: queue].count - before
+        server.output.clientMemoryBytes += self[keyPath: queue].count - before
     }
 
     func appendToBacklog(_ bytes: UnsafeRawBufferPointer) { edit(\.backlog) { $0.append(bytes) } }
@@ -147,7 +148,7 @@ final class Connection {
     func releaseBuffers() {
         dropBacklog()
         consumeHeldInput(heldInput.count)
-        server.clientMemoryBytes -= countedPartialLine
+        server.output.clientMemoryBytes -= countedPartialLine
         countedPartialLine = 0
     }
 }
