@@ -39,8 +39,8 @@ public final class ChatServer {
     var store = StoreLink()
     /// The hashing thread and account writes in flight (PasswordWork.swift).
     var passwordWork = PasswordWork()
-    /// Clients whose reads are paused for a wrong server password.
-    var penalisedClients: [ClientID] = []
+    /// Reads paused for a wrong server password or a pending password command (ReadPauses.swift).
+    let readPauses = ReadPauses()
     /// Metrics (ChatServer+Metrics.swift): running totals, the worker threads' figures, and
     /// with `--metrics` the endpoint and the loop clock.
     var counters = ServerCounters()

@@ -37,7 +37,7 @@ final class Housekeeping {
         server.input.enforceTimeouts(for: server)
         server.expireHandshakes()
         server.output.closeLingeringClients(for: server)
-        server.endPenalties()
+        server.readPauses.endPenalties(for: server)
         refreshStats(for: server)
         for connection in server.connections where connection?.overSoftLimitSince != nil {
             if let connection { server.output.checkOutputLimits(connection, for: server) }
