@@ -93,7 +93,7 @@ public final class ChatServer {
         next.tls.port = config.tls.port
         next.chat = config.chat
         config = next
-        reloadTLS()
+        acceptLoop.tls?.reloadCertificate(config.tls, logger: logger)
         hub.outbox.setFullAllowance(next.outputAllowance)
         hub.motd = next.motd
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
@@ -131,7 +131,7 @@ public final class ChatServer {
         connection.isClosed = true
         connection.stopWatchers(reactor.loop)
         if let error = Socket.close(connection.fd) { logger.warning("\(error)") }
-        if !connection.isEstablished { handshakeEnded(connection) }
+        if !connection.isEstablished { acceptLoop.handshakeEnded(connection, for: self) }
         let id = connection.id
         let name = hub.name(of: id)
         hub.outbox.discard(id)

@@ -49,16 +49,16 @@ final class ClientInput {
             if connection.isEstablished {
                 server.close(connection, reason: "connection lost", log: "\(error)")
             } else {
-                server.handshakeFailed(connection, "\(error)")
+                server.acceptLoop.handshakeFailed(connection, "\(error)", for: server)
             }
             return
         }
         if !transportOutputSent(connection, for: server) { return }
         if !connection.isEstablished {
             if connection.transport.isEstablished {
-                server.establish(connection)
+                server.acceptLoop.establish(connection, for: server)
             } else {
-                if result.ended { server.handshakeFailed(connection, "closed before its handshake finished") }
+                if result.ended { server.acceptLoop.handshakeFailed(connection, "closed before its handshake finished", for: server) }
                 return
             }
         }

@@ -6,7 +6,7 @@ import EventIO
 /// linger timeouts, ending read pauses, slow consumers that stopped receiving new output (so
 /// the flush never re-checks them) but still sit over the soft limit, the `/stats` figures,
 /// and giving free heap pages back. What each check does when it fires belongs to its owner
-/// (`ClientInput`, `ClientOutput`, `ReadPauses`, the handshake code); this only calls them.
+/// (`ClientInput`, `ClientOutput`, `ReadPauses`, `AcceptLoop`); this only calls them.
 final class Housekeeping {
     /// Fires every second while the server runs (made by `attach`).
     private var timer: TimerWatcher!
@@ -35,7 +35,7 @@ final class Housekeeping {
             MemoryReturn.trim()
         }
         server.input.enforceTimeouts(for: server)
-        server.expireHandshakes()
+        server.acceptLoop.expireHandshakes(for: server)
         server.output.closeLingeringClients(for: server)
         server.readPauses.endPenalties(for: server)
         refreshStats(for: server)
