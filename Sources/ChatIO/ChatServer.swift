@@ -8,10 +8,16 @@ import Logging
 /// The daemon: a listener, a table of connections and the `Hub`, on one reactor.
 ///
 /// Per loop iteration: read callbacks frame input and hand lines to the hub, which queues
-/// rendered bytes in its outbox; just before the loop sleeps, `output.flushAll` writes every dirty
-/// client with one `sendmsg` of iovecs and arms a write watcher only for clients whose socket was full.
-/// Connections are never closed while the outbox is being traversed: failures found there are
-/// collected and closed afterwards (redis's `freeClientAsync`).
+/// rendered bytes in its outbox; just before the loop sleeps, `output.flushAll` writes every
+/// dirty client with one `sendmsg` of iovecs and arms a write watcher only for clients whose
+/// socket was full. Connections are never closed while the outbox is being traversed: failures
+/// found there are collected and closed afterwards (redis's `freeClientAsync`).
+///
+/// The server owns the state they share (config, hub, connection table, timeouts, counters)
+/// and closing a client; each responsibility is a type it holds and calls directly, passing
+/// itself (+0, no protocol or closure in between, so the fan-out path stays direct): accepting
+/// and admission (`AcceptLoop`), input (`ClientInput`), output and its limits (`ClientOutput`),
+/// read pauses (`ReadPauses`) and the once-a-second checks (`Housekeeping`).
 public final class ChatServer {
     public let reactor: Reactor
     public let hub: Hub
