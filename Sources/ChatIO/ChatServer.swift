@@ -32,6 +32,10 @@ public final class ChatServer {
     /// The connection table: the one strong owner of connections (ConnectionTable.swift).
     var table = ConnectionTable()
     var isShuttingDown = false
+    /// Bytes every client pins (output backlogs and held input), kept exact by `Connection` on
+    /// every buffer change (a field of the server, one load away from it); `ClientOutput` holds
+    /// it to `config.maxClientMemory`.
+    var clientMemoryBytes = 0
     /// Reading, framing, flood control and held input (ClientInput.swift).
     let input = ClientInput()
     /// Flushing, backlogs, output limits and the client-memory budget (ClientOutput.swift).

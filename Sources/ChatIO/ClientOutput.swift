@@ -19,9 +19,6 @@ final class ClientOutput {
     private let iovecs: UnsafeMutablePointer<iovec>
     /// Clients to close once the current traversal ends, with the reason.
     private var deferredCloses: [(ClientID, String)] = []
-    /// Bytes every client pins (output backlogs and held input), kept exact by `Connection`;
-    /// bounded by `config.maxClientMemory`.
-    var clientMemoryBytes = 0
 
     init() {
         iovecs = .allocate(capacity: IOLimits.iovecsPerWrite)
@@ -45,7 +42,7 @@ final class ClientOutput {
             }
             let closeRequests = hub.outbox.closeRequests
             hub.outbox.reset()
-            if clientMemoryBytes > server.config.maxClientMemory { shedClientMemory(for: server) }
+            if server.clientMemoryBytes > server.config.maxClientMemory { shedClientMemory(for: server) }
             for id in closeRequests {
                 if let connection = server.connection(id) { server.closeAfterFlush(connection, detail: connection.peerClosed ? "closed by client" : "quit") }
             }
@@ -178,9 +175,9 @@ final class ClientOutput {
         let heaviest = server.connections.compactMap { $0 }.filter { !$0.isClosed && $0.memoryInUse > 0 }
             .sorted { $0.memoryInUse > $1.memoryInUse }
         var cut = 0
-        for connection in heaviest where clientMemoryBytes > target {
+        for connection in heaviest where server.clientMemoryBytes > target {
             let using = connection.memoryInUse
-            server.logger.notice("client \(connection.address) uses \(using) bytes while all clients use \(clientMemoryBytes), over the budget \(budget); disconnecting it")
+            server.logger.notice("client \(connection.address) uses \(using) bytes while all clients use \(server.clientMemoryBytes), over the budget \(budget); disconnecting it")
             server.hub.expel(connection.id, .outputLimit, "the server is short of memory and this connection held the most (\(using) bytes); closing it", reason: "client memory budget")
             connection.consumeHeldInput(connection.heldInput.count)
             connection.dropBacklog()
@@ -188,7 +185,7 @@ final class ClientOutput {
             deferredCloses.append((connection.id, "client memory budget: held \(using) bytes"))
             cut += 1
         }
-        if cut > 0 { server.logger.warning("client memory over its budget of \(budget) bytes: \(cut) clients cut, \(clientMemoryBytes) bytes now in use") }
+        if cut > 0 { server.logger.warning("client memory over its budget of \(budget) bytes: \(cut) clients cut, \(server.clientMemoryBytes) bytes now in use") }
     }
 
     /// Clients that quit or half-closed and still have output after `closeLingerSeconds`: the

@@ -101,7 +101,7 @@ final class Connection {
     /// every framing (a partial line can be up to `--max-line-bytes`).
     func countPartialLine() {
         let now = framer.bufferedBytes
-        server.output.clientMemoryBytes += now - countedPartialLine
+        server.clientMemoryBytes += now - countedPartialLine
         countedPartialLine = now
     }
 
@@ -127,7 +127,7 @@ final class Connection {
     private func edit(_ queue: ReferenceWritableKeyPath<Connection, ByteQueue>, _ change: (inout ByteQueue) -> Void) {
         let before = self[keyPath: queue].count
         change(&self[keyPath: queue])
-        server.output.clientMemoryBytes += self[keyPath: queue].count - before
+        server.clientMemoryBytes += self[keyPath: queue].count - before
     }
 
     func appendToBacklog(_ bytes: UnsafeRawBufferPointer) { edit(\.backlog) { $0.append(bytes) } }
@@ -148,7 +148,7 @@ final class Connection {
     func releaseBuffers() {
         dropBacklog()
         consumeHeldInput(heldInput.count)
-        server.output.clientMemoryBytes -= countedPartialLine
+        server.clientMemoryBytes -= countedPartialLine
         countedPartialLine = 0
     }
 }

@@ -48,7 +48,7 @@ enum ServerMetrics {
         }
         out.gauge("chatd_output_backlog_bytes", "Output written by chatd but not yet taken by clients' sockets, all clients together.", backlog)
         out.gauge("chatd_clients_over_soft_limit", "Clients whose unsent output is over --output-soft-limit now.", overSoftLimit)
-        out.gauge("chatd_client_memory_bytes", "Bytes all clients pin: output backlogs and held input (bounded by --max-client-memory).", server.output.clientMemoryBytes)
+        out.gauge("chatd_client_memory_bytes", "Bytes all clients pin: output backlogs and held input (bounded by --max-client-memory).", server.clientMemoryBytes)
         out.gauge("chatd_client_memory_limit_bytes", "--max-client-memory.", server.config.maxClientMemory)
         out.gauge("chatd_rooms", "Rooms that exist now.", hub.roomCount)
 
