@@ -125,6 +125,13 @@ public final class ChatServer {
 
     func connection(_ id: ClientID) -> Connection? { table[id] }
 
+    /// The read and write watchers' callbacks (Connection.swift). Kept out of line so the C
+    /// callback passes the connection's unowned server pointer straight in (+0) and `input` and
+    /// `output` are reached through `self`: inlined, or called on `server.input` from the
+    /// callback, they cost the server and the connection a retain per event.
+    @inline(never) func readReady(_ connection: Connection) { input.readReady(connection, for: self) }
+    @inline(never) func writeReady(_ connection: Connection) { output.writeReady(connection, for: self) }
+
     /// Clients connected now.
     public var liveConnections: Int { table.liveCount }
 

@@ -121,7 +121,7 @@ final class ClientInput {
         let id = connection.id
         let hub = server.hub
         let now = server.reactor.now
-        guard mayTakeLine(connection, now: now, for: server) else { return 0 }
+        guard Self.mayTakeLine(connection, now: now, for: server) else { return 0 }
         if connection.bucket == nil {
             return connection.framer.feedWhileAccepted(bytes) { event in
                 hub.handle(event, from: id)
@@ -131,13 +131,15 @@ final class ClientInput {
         return connection.framer.feedWhileAccepted(bytes) { event in
             _ = connection.bucket?.take(now: now)
             hub.handle(event, from: id)
-            return self.mayTakeLine(connection, now: now, for: server)
+            return Self.mayTakeLine(connection, now: now, for: server)
         }
     }
 
     /// Whether one more line from `connection` may be handled in this pass. Not while the hub
     /// holds its input (a password command of its is unanswered): the rest stays held as bytes.
-    private func mayTakeLine(_ connection: Connection, now: Double, for server: ChatServer) -> Bool {
+    /// Static, so the per-line closure in `frame` captures the server alone, as before the split
+    /// (capturing `self` too cost a retain per read).
+    private static func mayTakeLine(_ connection: Connection, now: Double, for server: ChatServer) -> Bool {
         let hub = server.hub
         if hub.outbox.renderedBytes >= IOLimits.passRenderBudget || hub.isHoldingInput(connection.id) || server.historyWriterIsBehind { return false }
         return connection.bucket?.hasToken(now: now) ?? true

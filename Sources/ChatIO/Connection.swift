@@ -66,14 +66,12 @@ final class Connection {
         clibev_io_init(watchers, { _, watcher, _ in
             guard let data = watcher?.pointee.data else { return }
             let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
-            let server = connection.server
-            server.input.readReady(connection, for: server)
+            connection.server.readReady(connection)
         }, fd, IOEvents.read.rawValue)
         clibev_io_init(watchers + 1, { _, watcher, _ in
             guard let data = watcher?.pointee.data else { return }
             let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
-            let server = connection.server
-            server.output.writeReady(connection, for: server)
+            connection.server.writeReady(connection)
         }, fd, IOEvents.write.rawValue)
         // Unretained: the server's connection table owns this object and stops both watchers
         // (close()) before dropping it.
