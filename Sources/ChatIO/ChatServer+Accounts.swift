@@ -37,10 +37,10 @@ extension ChatServer {
         logOperators()
     }
 
-    /// From `flushAll`, the one place the hub's effects are applied: history and account
-    /// changes to the store writer, password jobs to the hashing thread (as many as it has
-    /// room for, in the hub's fair order), account writes to the database, reads paused or
-    /// resumed, penalties applied. Applying some (a job failed at once without a hasher) lets
+    /// From `ClientOutput.flushAll`, the one place the hub's effects are applied: history and
+    /// account changes to the store writer, password jobs to the hashing thread (as many as it
+    /// has room for, in the hub's fair order), account writes to the database, reads paused or
+    /// resumed, penalties applied (`ReadPauses`). Applying some (a job failed at once without a hasher) lets
     /// the hub ask for more, so this takes again until nothing is asked.
     func applyHubEffects() {
         while case let effects = hub.takeEffects(passwordJobs: passwordWork.room), !effects.isEmpty {
