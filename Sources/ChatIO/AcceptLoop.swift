@@ -6,7 +6,8 @@ import Glibc
 /// accept loop per callback, the reserve-descriptor trick at EMFILE/ENFILE (libev manual, "The
 /// special problem of accept()ing when you can't"), a rest after any other accept error, the TLS
 /// port's rest at its bound on handshakes in flight, and one rate limit for the log lines of all
-/// of these. What becomes of an accepted socket is the server's business (`ChatServer.admit`).
+/// of these. Each accepted socket is admitted or refused, and followed until its handshake is
+/// done (AcceptLoop+Admission.swift).
 final class AcceptLoop {
     /// The plaintext listener; -1 (and no watcher) with `--no-plain`.
     let plainFD: Int32
@@ -121,7 +122,7 @@ final class AcceptLoop {
                 return
             }
             guard let (fd, address) = accepted else { return }
-            server.admit(fd: fd, address: address, refusalsInPlaintext: refusalsInPlaintext, makeTransport)
+            admit(fd: fd, address: address, refusalsInPlaintext: refusalsInPlaintext, for: server, makeTransport)
         }
     }
 

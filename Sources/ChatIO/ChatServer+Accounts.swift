@@ -2,8 +2,8 @@ import ChatCore
 import EventIO
 
 /// Accounts on the server: the hashing thread and its inbox, account writes the clients wait
-/// on, the server password, the pauses after a wrong one, input held while a password command
-/// is pending, operators, and the figures `/stats` shows.
+/// on, the server password, operators, and applying the hub's effects (the read pauses among
+/// them are `ReadPauses`').
 extension ChatServer {
     /// Starts the hashing thread and sets the server password (nil: none). Before the loop
     /// runs, after `openStore`: with a database, account changes are answered only once
@@ -37,10 +37,10 @@ extension ChatServer {
         logOperators()
     }
 
-    /// From `flushAll`, the one place the hub's effects are applied: history and account
-    /// changes to the store writer, password jobs to the hashing thread (as many as it has
-    /// room for, in the hub's fair order), account writes to the database, reads paused or
-    /// resumed, penalties applied. Applying some (a job failed at once without a hasher) lets
+    /// From `ClientOutput.flushAll`, the one place the hub's effects are applied: history and
+    /// account changes to the store writer, password jobs to the hashing thread (as many as it
+    /// has room for, in the hub's fair order), account writes to the database, reads paused or
+    /// resumed, penalties applied (`ReadPauses`). Applying some (a job failed at once without a hasher) lets
     /// the hub ask for more, so this takes again until nothing is asked.
     func applyHubEffects() {
         while case let effects = hub.takeEffects(passwordJobs: passwordWork.room), !effects.isEmpty {
@@ -56,73 +56,8 @@ extension ChatServer {
                     for write in effects.accountWrites { hub.accountWriteFinished(ticket: write.ticket, error: "the database is closed") }
                 }
             }
-            applyInputHolds(effects.inputHoldChanges)
-            applyPenalties(effects.penalties)
-        }
-    }
-
-    private func applyPenalties(_ penalties: [(ClientID, Double)]) {
-        let now = reactor.now
-        for (id, seconds) in penalties {
-            guard let connection = connection(id), !connection.isClosed else { continue }
-            if connection.inputHeldForPassword {
-                connection.penaltyBeforeHold = now + seconds
-                continue
-            }
-            connection.stopReading(reactor.loop)
-            if connection.penaltyUntil == nil { penalisedClients.append(id) }
-            connection.penaltyUntil = now + seconds
-        }
-    }
-
-    /// Pauses reading a client whose input the hub holds (a password command is pending) and
-    /// resumes it once the hub lets go. Implemented as a penalty without an end, so the flood
-    /// timer and `endPenalties` leave the socket alone meanwhile. Bytes already read stay in
-    /// the connection's held input (`mayTakeLine` frames nothing while the hub holds); the
-    /// held-input timer frames them once the hub lets go, then reading resumes.
-    private func applyInputHolds(_ changes: [ClientID]) {
-        for id in changes {
-            guard let connection = connection(id), !connection.isClosed else { continue }
-            if hub.isHoldingInput(id) {
-                guard !connection.inputHeldForPassword else { continue }
-                connection.inputHeldForPassword = true
-                connection.stopReading(reactor.loop)
-                if connection.penaltyUntil == nil { penalisedClients.append(id) }
-                connection.penaltyBeforeHold = connection.penaltyUntil
-                connection.penaltyUntil = .infinity
-            } else {
-                guard connection.inputHeldForPassword else { continue }
-                connection.inputHeldForPassword = false
-                let earlier = connection.penaltyBeforeHold
-                connection.penaltyBeforeHold = nil
-                if let earlier, earlier > reactor.now {
-                    connection.penaltyUntil = earlier  // `endPenalties` resumes it
-                    continue
-                }
-                connection.penaltyUntil = nil
-                if connection.peerClosed && connection.heldInput.isEmpty && !connection.closeAfterFlush {
-                    endOfInput(connection)  // it waited for this answer
-                    continue
-                }
-                if connection.heldInput.isEmpty && !connection.closeAfterFlush && !connection.peerClosed {
-                    connection.startReading(reactor.loop)
-                }
-            }
-        }
-    }
-
-    /// Resumes reading clients whose pause is over (once a second, from housekeeping).
-    func endPenalties() {
-        guard !penalisedClients.isEmpty else { return }
-        let now = reactor.now
-        penalisedClients.removeAll { id in
-            guard let connection = connection(id), !connection.isClosed, let until = connection.penaltyUntil else { return true }
-            guard until <= now else { return false }
-            connection.penaltyUntil = nil
-            if connection.heldInput.isEmpty && !connection.closeAfterFlush && !connection.peerClosed {
-                connection.startReading(reactor.loop)
-            }
-            return true
+            readPauses.applyInputHolds(effects.inputHoldChanges, for: self)
+            readPauses.applyPenalties(effects.penalties, for: self)
         }
     }
 
@@ -141,16 +76,6 @@ extension ChatServer {
         for name in hub.operators.union(hub.operatorAccounts.keys).sorted() where hub.accounts[name] != nil {
             logger.warning("operator name \(name) is also a registered account; that account cannot be used while the name is an operator's")
         }
-    }
-
-    /// Refreshes `/stats` figures (once a second, from housekeeping).
-    func refreshStats() {
-        var queued = 0
-        for connection in connections { queued += connection?.pendingOutput ?? 0 }
-        hub.stats.bytesQueued = queued
-        hub.stats.uptimeSeconds = reactor.now - startTime
-        hub.stats.messagesPerSecond = Double(hub.messagesRelayed &- lastRelayed)
-        lastRelayed = hub.messagesRelayed
     }
 
     /// At exit: finish queued hashes and stop the thread.

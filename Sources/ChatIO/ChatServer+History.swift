@@ -17,45 +17,7 @@ extension ChatServer {
         hub.history = book
         hub.historyReplayLines = settings.replayLines
         guard let store else { return }
-        let forgotten = try store.forgetProtectedRooms()
-        let reader = try HistoryReader(path: store.database.path)
-        let logger = self.logger
-        hub.historyLoader = { key in
-            do {
-                return try reader.recent(roomKey: key, limit: HistorySettings.linesInMemory)
-            } catch {
-                logger.error("history: cannot read \(key) (\(error)); the room starts without its history")
-                return []
-            }
-        }
-        let lobbyKey = NameRules.fold(hub.defaultRoom)
-        let lobbyLines = try reader.recent(roomKey: lobbyKey, limit: HistorySettings.linesInMemory)
-        hub.history?.load(lobbyLines, key: lobbyKey)
-        let accounts = try AccountStore(database: store.database)
-        hub.accounts = try accounts.loadAccounts()
-        hub.serverBans = try accounts.loadBans { logger.warning("bans: \($0)") }
-        hub.historyStartsPersisting()
-        let hub = self.hub
-        let inbox = AsyncInbox<StoreWriter.Report>(reactor: reactor) { [unowned self] reports in
-            for report in reports {
-                switch report {
-                case .durable(let batch):
-                    hub.historyDurable(through: batch)
-                    self.store.committed(through: batch)
-                case .failing(let error, let lines):
-                    logger.error("history: cannot write (\(error)); \(lines) lines lost so far, chat continues")
-                case .recovered(let lost):
-                    logger.notice("history: writing again; \(lost) lines were not stored")
-                case .pruned(let lines):
-                    logger.info("history: retention deleted \(lines) lines")
-                }
-            }
-        }
-        inbox.start()
-        let writer = try StoreWriter(store: store, accounts: accounts, commitWindow: settings.commitWindow, retention: settings.retention,
-                                     metrics: workerMetrics) { inbox.post($0) }
-        self.store.open(writer, reports: inbox)
-        logger.notice("history: \(store.database.path), \(lobbyLines.count) lines of \(hub.defaultRoom) loaded (other rooms as they are created); replaying \(settings.replayLines) on join; \(settings.memoryBudget) bytes of lines in memory at most; \(forgotten) protected rooms forgotten; \(hub.accounts.count) accounts, \(hub.serverBans.count) bans")
+        try self.store.open(store, history: settings, for: self)
     }
 
     /// From `applyHubEffects`: one hand-over per loop iteration. Without a writer (history
@@ -88,18 +50,4 @@ extension ChatServer {
         if !effects.accountWrites.isEmpty { store.writer?.submit(effects.accountWrites) { _ in } }
         store.close()?.deliver()  // the writer's last reports, logged
     }
-}
-
-/// History settings (`--db`, `--history-*`, `--commit-window`).
-public struct HistorySettings: Sendable {
-    /// Lines kept in memory per room: the most `/history` shows and the most replayed on join.
-    public static let linesInMemory = 200
-    /// Lines replayed on join (0: none).
-    public var replayLines = HistoryBook.defaultReplayLines
-    /// Longest a received line waits before it is committed (see `StoreWriter`).
-    public var commitWindow = 0.05
-    /// Bytes of lines kept in memory across all rooms (`--history-memory`; see `HistoryBook`).
-    public var memoryBudget = HistoryBook.defaultMemoryBudget
-    public var retention = HistoryRetention()
-    public init() {}
 }

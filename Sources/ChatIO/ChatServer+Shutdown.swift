@@ -10,7 +10,7 @@ extension ChatServer {
         isShuttingDown = true
         logger.notice("shutting down (\(reason)); \(liveConnections) clients to notify")
         acceptLoop.stop()
-        frameAllHeldInput()
+        input.frameAllHeldInput(for: self)
         hub.announce("server shutting down: \(reason)")
         for connection in connections.compactMap({ $0 }) where !connection.isClosed {
             hub.outbox.requestClose(connection.id)
@@ -29,7 +29,7 @@ extension ChatServer {
     /// Stops every watcher the server owns so the loop can be destroyed or reused.
     public func stopWatchers() {
         acceptLoop.stop()
-        housekeepingTimer.stop()
+        housekeeping.stop()
         shutdownTimer?.stop()
         metrics?.listener.stop()
         metrics?.loopClock.stop()

@@ -8,10 +8,16 @@ import Logging
 /// The daemon: a listener, a table of connections and the `Hub`, on one reactor.
 ///
 /// Per loop iteration: read callbacks frame input and hand lines to the hub, which queues
-/// rendered bytes in its outbox; just before the loop sleeps, `flushAll()` writes every dirty
-/// client with one `sendmsg` of iovecs and arms a write watcher only for clients whose socket was full.
-/// Connections are never closed while the outbox is being traversed: failures found there are
-/// collected and closed afterwards (redis's `freeClientAsync`).
+/// rendered bytes in its outbox; just before the loop sleeps, `output.flushAll` writes every
+/// dirty client with one `sendmsg` of iovecs and arms a write watcher only for clients whose
+/// socket was full. Connections are never closed while the outbox is being traversed: failures
+/// found there are collected and closed afterwards (redis's `freeClientAsync`).
+///
+/// The server owns the state they share (config, hub, connection table, timeouts, counters)
+/// and closing a client; each responsibility is a type it holds and calls directly, passing
+/// itself (+0, no protocol or closure in between, so the fan-out path stays direct): accepting
+/// and admission (`AcceptLoop`), input (`ClientInput`), output and its limits (`ClientOutput`),
+/// read pauses (`ReadPauses`) and the once-a-second checks (`Housekeeping`).
 public final class ChatServer {
     public let reactor: Reactor
     public let hub: Hub
@@ -21,44 +27,35 @@ public final class ChatServer {
 
     /// The listening sockets and the accept loop (AcceptLoop.swift).
     let acceptLoop: AcceptLoop
-    var housekeepingTimer: TimerWatcher!
     private var prepareWatcher: PrepareWatcher!
 
     /// The connection table: the one strong owner of connections (ConnectionTable.swift).
     var table = ConnectionTable()
-    /// Clients to close once the current traversal ends, with the reason.
-    var deferredCloses: [(ClientID, String)] = []
     var isShuttingDown = false
-    /// Clients whose input is held (flood control or the per-pass budget), and the timer
-    /// that frames it again.
-    var heldClients: [ClientID] = []
-    var heldInputTimer: TimerWatcher!
+    /// Bytes every client pins (output backlogs and held input), kept exact by `Connection` on
+    /// every buffer change (a field of the server, one load away from it); `ClientOutput` holds
+    /// it to `config.maxClientMemory`.
+    var clientMemoryBytes = 0
+    /// Reading, framing, flood control and held input (ClientInput.swift).
+    let input = ClientInput()
+    /// Flushing, backlogs, output limits and the client-memory budget (ClientOutput.swift).
+    let output = ClientOutput()
+    /// The once-a-second checks (Housekeeping.swift).
+    let housekeeping: Housekeeping
     /// Who is waiting for which timeout (ClientTimeouts.swift).
     var timeouts = ClientTimeouts()
-    /// Bytes every client pins (output backlogs and held input), kept exact by `Connection`;
-    /// bounded by `config.maxClientMemory`.
-    var clientMemoryBytes = 0
-    /// When housekeeping last gave free heap pages back (`MemoryReturn.trim`).
-    var lastMemoryTrim = 0.0
     var shutdownTimer: TimerWatcher?
     /// The store writer and what it has not committed yet (StoreLink.swift).
     var store = StoreLink()
     /// The hashing thread and account writes in flight (PasswordWork.swift).
     var passwordWork = PasswordWork()
-    /// Clients whose reads are paused for a wrong server password.
-    var penalisedClients: [ClientID] = []
-    let startTime: Double
-    var lastRelayed: UInt64 = 0
+    /// Reads paused for a wrong server password or a pending password command (ReadPauses.swift).
+    let readPauses = ReadPauses()
     /// Metrics (ChatServer+Metrics.swift): running totals, the worker threads' figures, and
     /// with `--metrics` the endpoint and the loop clock.
     var counters = ServerCounters()
     let workerMetrics = WorkerMetrics()
     var metrics: MetricsEndpoint?
-
-    /// One read buffer for all clients (single-threaded), allocated once.
-    let readBuffer: UnsafeMutableRawBufferPointer
-    /// Scratch iovecs for `sendmsg`, allocated once.
-    let iovecs: UnsafeMutablePointer<iovec>
 
     /// Binds `config.host`:`config.port`, or serves on `listener` instead: a listening socket
     /// inherited from systemd's socket activation, which the server then owns.
@@ -71,20 +68,16 @@ public final class ChatServer {
         hub.motd = config.motd
         hub.operators = Set(config.operators.map(NameRules.fold))
         hub.operatorAccounts = config.operatorAccounts
-        startTime = reactor.now
+        housekeeping = Housekeeping(startTime: reactor.now)
         maxClients = config.clientLimit(descriptorLimit: descriptorLimit)
         acceptLoop = try AcceptLoop(config: config, inherited: listener)
-        readBuffer = .allocate(byteCount: IOLimits.readBufferBytes, alignment: 16)
-        iovecs = .allocate(capacity: IOLimits.iovecsPerWrite)
-        housekeepingTimer = TimerWatcher(reactor: reactor, after: 1, repeat: 1) { [unowned self] in housekeeping() }
-        heldInputTimer = TimerWatcher(reactor: reactor, after: IOLimits.floodTickSeconds, repeat: IOLimits.floodTickSeconds) { [unowned self] in
-            frameHeldInput()
-        }
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in
-            flushAll()
+            output.flushAll(for: self)
             metrics?.loopClock.iterationEnded()
         }
         acceptLoop.attach(to: self)
+        input.attach(to: self)
+        housekeeping.attach(to: self)
     }
 
     deinit {
@@ -93,8 +86,6 @@ public final class ChatServer {
             Socket.close(connection.fd)
             connection.isClosed = true
         }
-        readBuffer.deallocate()
-        iovecs.deallocate()
     }
 
     /// The address clients connect to: the plaintext port's, else the TLS port's.
@@ -112,7 +103,7 @@ public final class ChatServer {
         next.tls.port = config.tls.port
         next.chat = config.chat
         config = next
-        reloadTLS()
+        acceptLoop.tls?.reloadCertificate(config.tls, logger: logger)
         hub.outbox.setFullAllowance(next.outputAllowance)
         hub.motd = next.motd
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
@@ -129,10 +120,17 @@ public final class ChatServer {
     public func start() {
         acceptLoop.start()
         prepareWatcher.start()
-        housekeepingTimer.start()
+        housekeeping.start()
     }
 
     func connection(_ id: ClientID) -> Connection? { table[id] }
+
+    /// The read and write watchers' callbacks (Connection.swift). Kept out of line so the C
+    /// callback passes the connection's unowned server pointer straight in (+0) and `input` and
+    /// `output` are reached through `self`: inlined, or called on `server.input` from the
+    /// callback, they cost the server and the connection a retain per event.
+    @inline(never) func readReady(_ connection: Connection) { input.readReady(connection, for: self) }
+    @inline(never) func writeReady(_ connection: Connection) { output.writeReady(connection, for: self) }
 
     /// Clients connected now.
     public var liveConnections: Int { table.liveCount }
@@ -143,14 +141,14 @@ public final class ChatServer {
     // MARK: Closing
 
     /// Closes a client now: stops its watchers, closes the socket, tells its rooms.
-    /// Must not be called while the outbox is being traversed (use `deferredCloses`).
+    /// Must not be called while the outbox is being traversed (`ClientOutput` defers those closes).
     func close(_ connection: Connection, reason: String, log detail: String) {
         guard !connection.isClosed else { return }
         connection.transport.close(sink: connection)
         connection.isClosed = true
         connection.stopWatchers(reactor.loop)
         if let error = Socket.close(connection.fd) { logger.warning("\(error)") }
-        if !connection.isEstablished { handshakeEnded(connection) }
+        if !connection.isEstablished { acceptLoop.handshakeEnded(connection, for: self) }
         let id = connection.id
         let name = hub.name(of: id)
         hub.outbox.discard(id)

@@ -40,7 +40,7 @@ final class Connection {
     var throttledSince: Double?
     /// The client half-closed (read returned EOF); only its pending output remains to send.
     var peerClosed = false
-    /// Reads are paused until then (a wrong server password); see ChatServer+Accounts.swift.
+    /// Reads are paused until then (a wrong server password); see ReadPauses.swift.
     var penaltyUntil: Double?
     /// The hub holds this client's input while its password command is unanswered: reads are
     /// paused (`penaltyUntil` is infinity meanwhile, which the held-input timer and the penalty

@@ -1,4 +1,5 @@
 import EventIO
+import Logging
 
 /// The TLS port: its listening socket and watcher, and the endpoint (certificate, shared
 /// buffers, counters) every session accepted on it uses.
@@ -31,5 +32,23 @@ final class TLSListener {
         let endpoint = try TLSEndpoint(context: try TLSContext(certificatePath: certificate, keyPath: key), readBytes: readBytes)
         let (fd, address) = try AcceptLoop.openListener(host: config.host, port: port, backlog: config.listenBacklog)
         return TLSListener(fd: fd, address: address, endpoint: endpoint)
+    }
+
+    /// SIGHUP: loads the certificate and key again (certbot renews them in place). A pair that
+    /// does not load or does not match is refused whole with one log line, and new handshakes
+    /// keep getting the current one; sessions already open are never touched.
+    func reloadCertificate(_ settings: TLSSettings, logger: Logger) {
+        let current = endpoint.context.certificateSummary
+        guard let certificate = settings.certificatePath, let key = settings.keyPath else {
+            logger.error("SIGHUP: \(settings.missingFile ?? "no TLS certificate or key"); keeping the current TLS certificate (\(current))")
+            return
+        }
+        do {
+            let context = try TLSContext(certificatePath: certificate, keyPath: key)
+            endpoint.replaceContext(context)
+            logger.notice("SIGHUP: TLS certificate loaded from \(certificate): \(context.certificateSummary)")
+        } catch {
+            logger.error("SIGHUP: \(error); keeping the current TLS certificate (\(current))")
+        }
     }
 }
