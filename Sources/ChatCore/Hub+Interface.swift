@@ -2,9 +2,11 @@
 /// book, room history) can change without the I/O layer knowing them. What it takes from the
 /// hub comes in one `takeEffects()` (HubEffects.swift).
 extension Hub {
-    /// Bytes queued this iteration; the I/O layer flushes and resets it.
+    /// Bytes queued this iteration; the I/O layer flushes and resets it. Read in place
+    /// (`_read`), not returned as a copy: the flush reads it once per dirty client, and a copy
+    /// would retain and release the outbox's arrays each time.
     public var outbox: Outbox {
-        get { router.outbox }
+        _read { yield router.outbox }
         _modify { yield &router.outbox }
     }
 
