@@ -16,8 +16,8 @@ public func fuzzChatCore(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let hub = Hub(limits: limits)
     hub.now = 1_795_256_103
     hub.operatorAccounts = ["boss": Account(name: "boss", hash: "h")]
-    hub.connect(ClientID(0), address: "127.0.0.1:1000")
-    hub.connect(ClientID(1), address: "127.0.0.1:1001")
+    hub.connect(ClientID(0), address: "127.0.0.1:1000", at: hub.now)
+    hub.connect(ClientID(1), address: "127.0.0.1:1001", at: hub.now)
     hub.receive(Array("/login boss password1".utf8), from: ClientID(0))
     while let job = hub.nextPasswordJob() { hub.authFinished(AuthResult(job: job, outcome: .verified)) }
     hub.outbox.reset()
