@@ -25,7 +25,7 @@ extension ChatServer {
     func handOver(_ history: HistoryHandOver?, accountChanges: [AccountChange]) {
         if let history {
             counters.historyLinesQueued &+= UInt64(history.lines.count)
-            store.submit(history)
+            if let line = store.submit(history, now: reactor.now) { logger.notice("\(line)") }
         }
         if !accountChanges.isEmpty { store.writer?.submit(accountChanges) }
     }
