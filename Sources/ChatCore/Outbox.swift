@@ -6,7 +6,7 @@
 /// message directly follows it, so a recipient that gets every message of a burst owns one range
 /// however many messages the burst held. No bytes are copied and nothing is allocated per
 /// recipient. At the end of the iteration the I/O layer writes each dirty client's ranges with
-/// one `writev`, copies any unwritten rest into that client's private backlog, and calls
+/// one `sendmsg`, copies any unwritten rest into that client's private backlog, and calls
 /// `reset()`: after that no range points into the arena, so it is reused from offset zero.
 ///
 /// Bounds: offsets are 32-bit, and the arena never comes near 4 GiB because the I/O layer

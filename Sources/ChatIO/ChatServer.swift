@@ -103,7 +103,8 @@ public final class ChatServer {
         next.tls.port = config.tls.port
         next.chat = config.chat
         config = next
-        acceptLoop.tls?.reloadCertificate(config.tls, logger: logger)
+        reloadTLSCertificate()
+        acceptLoop.resumeTLSBelowBound(for: self)  // a raised --tls-max-handshakes takes effect now
         hub.outbox.setFullAllowance(next.outputAllowance)
         hub.motd = next.motd
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
@@ -115,6 +116,9 @@ public final class ChatServer {
             connection.bucket = next.makeBucket(now: now)
         }
     }
+
+    /// Re-reads the TLS certificate and key at the configured paths (SIGHUP).
+    public func reloadTLSCertificate() { acceptLoop.tls?.reloadCertificate(config.tls, logger: logger) }
 
     /// Starts accepting and flushing; the caller runs the reactor.
     public func start() {

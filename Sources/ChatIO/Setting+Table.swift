@@ -57,7 +57,7 @@ extension Setting {
                help: "Bytes the history database may hold (0: no cap); the oldest lines of any room are deleted past it."),
         .text("motd-file", \.motdFile, reloadable: true, help: "A file whose lines are shown to every new client; re-read on SIGHUP."),
         .text("config", \.configFile,
-              help: "A file of `key = value` settings (log-level and the limits above, by their option names) that override these options at start and are re-read on SIGHUP."),
+              help: "A file of `key = value` settings (the reloadable options, by their option names) that override these options at start and are re-read on SIGHUP."),
         .text("db", \.storePath,
               help: "The history database (SQLite, created if missing). Relative paths are from the working directory, like Redis's dump.rdb."),
         .flag("no-history", \.usesStore, sets: false, help: "Keep no history: nothing is stored, replayed or written to disk."),

@@ -39,7 +39,7 @@ public struct ByteQueue {
 
     /// Drops `count` bytes from the front; empties the queue once everything is consumed.
     @inlinable public mutating func consume(_ count: Int) {
-        start += min(count, self.count)
+        start += min(max(count, 0), self.count)
         if start == storage.count {
             removeAll()
         } else if start > Self.compactionThreshold && start * 2 > storage.count {

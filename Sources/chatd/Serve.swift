@@ -94,6 +94,9 @@ struct Serve: ParsableCommand {
                     logger.notice("SIGHUP: settings reloaded; log level \(settings.logLevel), up to \(server.maxClients) clients, \(settings.server.maxLineRate) lines/s")
                 } catch {
                     logger.error("SIGHUP: \(error); keeping the current settings")
+                    // The certificate is re-read all the same: a renewal must not wait for an
+                    // unrelated typo to be fixed (a bad pair is still refused on its own).
+                    server.reloadTLSCertificate()
                 }
             },
         ]

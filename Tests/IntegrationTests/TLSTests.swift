@@ -128,6 +128,25 @@ import Testing
         #expect(third.waitFor("*** welcome"))
     }
 
+    /// A renewed certificate must not wait for someone to fix an unrelated typo: a SIGHUP
+    /// whose config file is refused still loads the renewed pair (certbot's deploy hook sends
+    /// SIGHUP whatever else is on the disk).
+    @Test func aRefusedConfigFileDoesNotHoldBackTheRenewedCertificate() throws {
+        let certificates = try TLSCertificates()
+        let live = certificates.directory + "/live"
+        try certificates.install(certificate: certificates.certificate, key: certificates.key, at: live)
+        let config = certificates.directory + "/chatd.conf"
+        try "max-line-rate = 20\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let (daemon, tlsPort) = try tlsDaemon(certificates, ["--config", config], certificate: live + ".pem", key: live + ".key")
+        try "max-line-rate = twenty\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try certificates.install(certificate: certificates.renewedCertificate, key: certificates.renewedKey, at: live)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog("keeping the current settings"))
+        #expect(daemon.waitForLog("TLS certificate loaded from \(live).pem: /CN=chatd-test-renewed"))
+        let late = try sClient(tlsPort, certificates)
+        #expect(late.waitFor("Peer certificate: CN = chatd-test-renewed", inErrors: true), "the next handshake got the renewed certificate")
+    }
+
     @Test func aStalledTLSReaderIsCutByTheOutputLimitsWhileOthersReceiveEverything() throws {
         let certificates = try TLSCertificates()
         let (daemon, tlsPort) = try tlsDaemon(certificates, ["--max-line-rate", "0", "--output-hard-limit", "262144",
