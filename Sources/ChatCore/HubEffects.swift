@@ -28,7 +28,7 @@ public struct HubEffects {
 
 /// One hand-over of history to the store writer: the lines in order, the room changes at
 /// their places among them, and the batch number `Hub.historyDurable(through:)` reports back.
-public struct HistoryHandOver {
+public struct HistoryHandOver: Sendable {
     public let lines: [HistoryEntry]
     /// What `lines` holds in memory (`HistoryEntry.bytesInMemory` summed).
     public let bytes: Int

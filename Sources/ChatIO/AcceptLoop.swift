@@ -19,8 +19,8 @@ final class AcceptLoop {
     private var pauseTimer: TimerWatcher?
     /// Kept open so that at EMFILE one descriptor can be freed to accept and shed a client.
     private var reserveFD: Int32
-    /// When an accept problem was last logged (see `mayLog`).
-    private var lastLog = -Double.infinity
+    /// Accept problems logged at most once per interval (see `mayLog`).
+    private var log = LogThrottle(every: IOLimits.acceptErrorLogInterval)
 
     /// Binds `config.host`:`config.port` (unless `--no-plain`) and the TLS port, or serves on
     /// `inherited` instead of the former: a listening socket from systemd's socket activation,
@@ -99,9 +99,7 @@ final class AcceptLoop {
     /// Whether a log line about accepting may be written now: at most one per
     /// `IOLimits.acceptErrorLogInterval`, so a flood of refusals cannot flood the log.
     func mayLog(now: Double) -> Bool {
-        guard now - lastLog >= IOLimits.acceptErrorLogInterval else { return false }
-        lastLog = now
-        return true
+        log.occurred(now: now) != nil
     }
 
     /// Accepts up to `acceptsPerCallback` clients from `listener` while `mayAccept()` allows,

@@ -25,30 +25,21 @@ struct StoreLink {
         self.reports = reports
     }
 
-    /// Times this hand-over bound was reached since the last line logged about it, and when
-    /// that line was: a flood can reach it many times a second, the log hears of it once a
-    /// minute at most (with the count).
-    private var boundReachedUnlogged = 0
-    private var boundLastLogged = -Double.infinity
-    static let boundLogIntervalSeconds = 60.0
+    /// A flood can reach the bound on history in flight many times a second; the log hears of
+    /// it once a minute at most, with the count.
+    private var boundLog = LogThrottle(every: 60)
 
     /// Hands one iteration's history to the writer (nothing happens without a store). Returns
     /// a line for the log when this hand-over took the writer past the bound on history in
     /// flight, so clients' input is now held, unless one was logged in the last minute.
     mutating func submit(_ history: HistoryHandOver, now: Double) -> String? {
         guard let writer else { return nil }
-        writer.submit(history.lines, then: history.roomChanges, batch: history.batch)
+        writer.submit(history)
         inFlight.append((history.batch, history.bytes))
         let wasBehind = bytesInFlight >= IOLimits.historyBytesInFlight
         bytesInFlight += history.bytes
-        guard !wasBehind, bytesInFlight >= IOLimits.historyBytesInFlight else { return nil }
-        boundReachedUnlogged += 1
-        guard now - boundLastLogged >= Self.boundLogIntervalSeconds else { return nil }
-        defer {
-            boundReachedUnlogged = 0
-            boundLastLogged = now
-        }
-        return "history: the writer is \(bytesInFlight) bytes behind (bound \(IOLimits.historyBytesInFlight)); clients' input is held until it catches up (reached \(boundReachedUnlogged) time\(boundReachedUnlogged == 1 ? "" : "s") since the last such line)"
+        guard !wasBehind, bytesInFlight >= IOLimits.historyBytesInFlight, let times = boundLog.occurred(now: now) else { return nil }
+        return "history: the writer is \(bytesInFlight) bytes behind (bound \(IOLimits.historyBytesInFlight)); clients' input is held until it catches up (reached \(times) time\(times == 1 ? "" : "s") since the last such line)"
     }
 
     /// The writer committed every batch up to `batch`: their bytes no longer count.

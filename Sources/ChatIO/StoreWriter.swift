@@ -57,7 +57,7 @@ public final class StoreWriter: @unchecked Sendable {
     /// One item per loop iteration's hand-over, not per line.
     enum Write: Sendable {
         /// One loop iteration's lines, then its room changes (applied after those lines).
-        case lines([HistoryEntry], rooms: [PendingRoomChange], batch: UInt64)
+        case lines(HistoryHandOver)
         case changes([AccountChange])
         case confirmed([AccountWrite], confirm: @Sendable (AccountWriteReport) -> Void)
     }
@@ -89,11 +89,11 @@ public final class StoreWriter: @unchecked Sendable {
         thread = try WorkerThread(name: "chatd-history") { [self] in run() }
     }
 
-    /// From the loop thread: queue lines for the next commit.
-    /// `batch` numbers the hand-over; `.durable` reports come back with it once committed.
-    /// Room changes (protect, forget) are applied after the lines of the same hand-over.
-    public func submit(_ entries: [HistoryEntry], then rooms: [PendingRoomChange], batch: UInt64) {
-        queue.push(.lines(entries, rooms: rooms, batch: batch))
+    /// From the loop thread: queue one iteration's hand-over for the next commit. Its `batch`
+    /// comes back in a `.durable` report once committed; its room changes (protect, forget)
+    /// are applied at their places among its lines.
+    public func submit(_ history: HistoryHandOver) {
+        queue.push(.lines(history))
     }
 
     /// From the loop thread: queue account and ban changes.
@@ -158,11 +158,12 @@ public final class StoreWriter: @unchecked Sendable {
         var confirmed: [(AccountWrite, @Sendable (AccountWriteReport) -> Void)] = []
         for item in batch {
             switch item {
-            case .lines(let more, let rooms, let number):
-                newestBatch = number
-                for line in more { bytes += line.bytesInMemory }
+            case .lines(let history):
+                newestBatch = history.batch
+                bytes += history.bytes
+                let more = history.lines
                 var start = 0
-                for room in rooms {  // each at its place among the lines
+                for room in history.roomChanges {  // each at its place among the lines
                     let end = min(max(room.afterLines, start), more.count)
                     lines += more[start..<end]
                     start = end
