@@ -17,22 +17,25 @@ struct ClientTable {
     /// Clients past the server password (all of them on a server without one).
     private(set) var authorisedCount = 0
 
-    subscript(id: ClientID) -> ClientState? {
+    /// `id`'s slot when the table has one that far (it may still be empty).
+    private func slot(of id: ClientID) -> Int? {
         let slot = Int(id.index)
-        return slot < states.count ? states[slot] : nil
+        return slot < states.count ? slot : nil
     }
 
+    subscript(id: ClientID) -> ClientState? { slot(of: id).flatMap { states[$0] } }
+
     /// The client's name, read in place (the hot path copies no state).
-    func name(of id: ClientID) -> String? {
-        let slot = Int(id.index)
-        return slot < states.count ? states[slot]?.name : nil
+    func name(of id: ClientID) -> String? { slot(of: id).flatMap { states[$0]?.name } }
+
+    /// The client's name and away message, read in place (a private message's reply).
+    func nameAndAway(of id: ClientID) -> (name: String, away: String?)? {
+        guard let slot = slot(of: id), let name = states[slot]?.name else { return nil }
+        return (name, states[slot]?.away ?? nil)
     }
 
     /// The room the client joined last (where its plain lines go), read in place.
-    func currentRoom(of id: ClientID) -> Int? {
-        let slot = Int(id.index)
-        return slot < states.count ? states[slot]?.rooms.last : nil
-    }
+    func currentRoom(of id: ClientID) -> Int? { slot(of: id).flatMap { states[$0]?.rooms.last } }
 
     /// The wire style `id` reads (native for a slot nobody holds).
     func style(of id: ClientID) -> WireStyle {
@@ -116,16 +119,14 @@ struct ClientTable {
     /// What `Hub.receive` needs per line, read in place (no copy of the state): nil for a
     /// slot nobody holds.
     func lineState(of id: ClientID) -> (authInFlight: Bool, authorised: Bool)? {
-        let slot = Int(id.index)
-        guard slot < states.count, let authInFlight = states[slot]?.authInFlight, let authorised = states[slot]?.authorised else { return nil }
+        guard let slot = slot(of: id), let authInFlight = states[slot]?.authInFlight, let authorised = states[slot]?.authorised else { return nil }
         return (authInFlight, authorised)
     }
 
     /// A line was taken: the run of rejected lines ends, and the first line is seen. Returns
     /// whether the first line had been seen before.
     mutating func noteLine(_ id: ClientID) -> Bool {
-        let slot = Int(id.index)
-        guard slot < states.count, let saw = states[slot]?.sawFirstLine else { return true }
+        guard let slot = slot(of: id), let saw = states[slot]?.sawFirstLine else { return true }
         if states[slot]?.rejectedInARow != 0 { states[slot]?.rejectedInARow = 0 }
         if !saw { states[slot]?.sawFirstLine = true }
         return saw
@@ -164,8 +165,7 @@ struct ClientTable {
     /// Whether the client's input waits for a password command. Called per line, so it reads
     /// the one flag in place.
     func isHoldingInput(_ id: ClientID) -> Bool {
-        let slot = Int(id.index)
-        return slot < states.count && states[slot]?.authInFlight == true
+        slot(of: id).map { states[$0]?.authInFlight == true } ?? false
     }
 
     mutating func hold(_ event: LineFramer.Event, cost: Int, _ id: ClientID) {
@@ -214,8 +214,7 @@ struct ClientTable {
     }
 
     private mutating func edit(_ id: ClientID, _ change: (inout ClientState) -> Void) {
-        let slot = Int(id.index)
-        guard slot < states.count, states[slot] != nil else { return }
+        guard let slot = slot(of: id), states[slot] != nil else { return }
         change(&states[slot]!)
     }
 }

@@ -41,11 +41,11 @@ enum TalkCommands {
     }
 
     private static func privateMessage(_ hub: Hub, to name: String, _ text: ArraySlice<UInt8>, from id: ClientID) {
-        guard let state = hub.clients[id] else { return }
-        guard let target = hub.clients.id(named: name), let recipient = hub.clients[target] else {
+        guard let sender = hub.clients.name(of: id) else { return }
+        guard let target = hub.clients.id(named: name), let recipient = hub.clients.nameAndAway(of: target) else {
             return hub.refuse(id, .notOnline(name))
         }
-        hub.send(.privateMessage(from: state.name, text: text), to: target)
+        hub.send(.privateMessage(from: sender, text: text), to: target)
         hub.messagesRelayed &+= 1
         hub.reply(id, "msg", recipient.away.map { "\(recipient.name) (away: \($0))" } ?? recipient.name)
     }
