@@ -68,10 +68,11 @@ struct Router {
 /// render-once rule of every fan-out, kept in one place.
 ///
 /// One slot per wire style, inline (no allocation per message): a new style needs no change
-/// here, only `WireStyle.slots` to stay above its raw value.
+/// here while its raw value stays below `Handles.count` (a unit test holds every style to it).
 struct RenderOnce {
+    typealias Handles = InlineArray<4, Outbox.MessageHandle?>
     private let message: Outgoing
-    private var handles = InlineArray<4, Outbox.MessageHandle?>(repeating: nil)  // 4: WireStyle.slots
+    private var handles = Handles(repeating: nil)
 
     init(_ message: Outgoing) { self.message = message }
 

@@ -17,10 +17,6 @@ public enum WireStyle: UInt8, Sendable, CaseIterable {
     case native
     case seed
 
-    /// Room for styles in per-message caches (`RenderOnce`): every raw value is below it
-    /// (a unit test holds it to that).
-    public static let slots = 4
-
     /// Appends the rendering of `message`, newline included, to `out`.
     public func render(_ message: Outgoing, into out: inout [UInt8]) {
         switch self {

@@ -5,7 +5,11 @@ import Testing
 /// whatever the number of recipients, and every style has a slot in the cache.
 @Suite struct RenderOnceTests {
     @Test func everyWireStyleHasASlot() {
-        #expect(WireStyle.allCases.allSatisfy { Int($0.rawValue) < WireStyle.slots })
+        #expect(WireStyle.allCases.allSatisfy { Int($0.rawValue) < RenderOnce.Handles.count })
+        var outbox = Outbox()
+        var rendered = RenderOnce(.notice(.joined(name: "alice", room: "#dev")))
+        for style in WireStyle.allCases { _ = rendered.handle(style, in: &outbox) }
+        #expect(outbox.renderedBytes > 0)
     }
 
     @Test func eachStyleIsRenderedOnceAndSharedByItsRecipients() {
