@@ -18,7 +18,11 @@ public enum ConfigFile {
     }
 
     /// Keys that can change while running: the reloadable entries of `Setting.table`.
-    public static var keys: Set<String> { Set(Setting.table.compactMap(\.configKey)) }
+    public static var keys: Set<String> { Set(Setting.table.filter(\.reloadable).map(\.name)) }
+
+    private static func unknownKey(_ key: String, line: Int) -> Problem {
+        Problem(line: line, text: "unknown or not reloadable key \"\(key)\"")
+    }
 
     /// Parses the file's text into key/value pairs, in order.
     public static func parse(_ text: String) throws -> [(key: String, value: String)] {
@@ -31,7 +35,7 @@ public enum ConfigFile {
             guard let equals = trimmed.firstIndex(of: "=") else { throw Problem(line: index + 1, text: "expected key = value") }
             let key = trimmed[..<equals].trimmingSpaces
             let value = trimmed[trimmed.index(after: equals)...].trimmingSpaces
-            guard Setting.named(key)?.configKey != nil else { throw Problem(line: index + 1, text: "unknown or not reloadable key \"\(key)\"") }
+            guard Setting.named(key)?.reloadable == true else { throw unknownKey(key, line: index + 1) }
             pairs.append((key, value))
         }
         return pairs
@@ -43,8 +47,8 @@ public enum ConfigFile {
     public static func apply(_ pairs: [(key: String, value: String)], to settings: inout DaemonSettings) throws {
         var updated = settings
         for (key, value) in pairs {
-            guard let setting = Setting.named(key), setting.configKey != nil, case .option(let parse) = setting.form else {
-                throw Problem(line: 0, text: "unknown or not reloadable key \"\(key)\"")
+            guard let setting = Setting.named(key), setting.reloadable, case .option(let parse) = setting.form else {
+                throw unknownKey(key, line: 0)
             }
             do {
                 try parse(value).apply(to: &updated)

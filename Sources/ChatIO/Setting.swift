@@ -33,8 +33,6 @@ public struct Setting: Sendable {
 
     /// `CHATD_MAX_LINE_RATE` for `max-line-rate`.
     public var environmentKey: String { Self.environmentKey(for: name) }
-    /// The key in the `--config` file, or nil when the setting is not reloadable.
-    public var configKey: String? { reloadable ? name : nil }
 
     /// `CHATD_` and the option name, upper-cased with `_` for `-`.
     public static func environmentKey(for name: String) -> String {

@@ -1,5 +1,4 @@
 import ChatCore
-import EventIO
 
 /// The accepted range of every numeric setting, named after its option. The command line (and
 /// with it the `CHATD_*` environment, which becomes command-line arguments) and the `--config`

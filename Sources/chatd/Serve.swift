@@ -25,17 +25,16 @@ struct Serve: ParsableCommand {
     func run() throws {
         // First, before anything can copy it: the secret leaves the environment block too.
         let environmentPassword = SecretEnvironment.take("CHATD_PASSWORD")
-        let level = settings.logLevel
-        settings.logFormat.bootstrap(level: level)
+        // The command line is the base; `loaded()` puts the --config file on top, at start and
+        // on every SIGHUP, so removing a key from the file returns it to the command-line value.
+        let base = settings
+        let level = base.logLevel
+        base.logFormat.bootstrap(level: level)
         var logger = Logger(label: "chatd")
         logger.logLevel = level
         // A write to a client that reset must return EPIPE, not kill the daemon.
         signal(SIGPIPE, SIG_IGN)
         if !MemoryReturn.configure() { logger.warning("mallopt(M_MMAP_THRESHOLD) refused: memory freed after a burst may stay in the process") }
-
-        // The command line is the base; `loaded()` puts the --config file on top, at start and
-        // on every SIGHUP, so removing a key from the file returns it to the command-line value.
-        let base = settings
 
         let server: ChatServer
         let reactor: Reactor

@@ -43,26 +43,14 @@ struct SettingOptions: ParsableArguments, CustomReflectable {
         })
     }
 
-    /// A setting's name as ArgumentParser keys it: camel case (`maxLineRate`), which it turns
-    /// back into the option name `--max-line-rate`.
+    /// A setting's name as ArgumentParser keys it: the option name itself (`max-line-rate`);
+    /// ArgumentParser's own camel-to-kebab conversion leaves a lower-case hyphenated name as it is.
     struct Key: CodingKey {
         let stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
-        init(_ setting: Setting) {
-            var camel = ""
-            var upper = false
-            for character in setting.name {
-                if character == "-" {
-                    upper = true
-                } else {
-                    camel += upper ? character.uppercased() : String(character)
-                    upper = false
-                }
-            }
-            stringValue = camel
-        }
+        init(_ setting: Setting) { stringValue = setting.name }
         /// The property-wrapper label ArgumentParser expects in a mirror.
         var label: String { "_" + stringValue }
     }
