@@ -62,6 +62,16 @@ public final class Daemon: @unchecked Sendable {
         spawned.waitFor(text, inErrors: true, timeout: timeout)
     }
 
+    /// Waits until the log contains `text` at least `times` times.
+    public func waitForLog(_ text: String, times: Int, timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while log.components(separatedBy: text).count - 1 < times {
+            if Date() > deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
     /// Resident memory of the daemon in bytes, from /proc.
     public var residentBytes: Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

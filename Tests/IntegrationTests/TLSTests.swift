@@ -171,7 +171,9 @@ import Testing
         secure.write("/nick secure\n")
         #expect(secure.waitFor("OK nick secure"))
         let listener = try daemon.client(named: "listener")
-        #expect(daemon.waitForLog("TLS_AES_128_GCM_SHA256); 3 connected"), "both TLS clients finished their handshakes")
+        // Whichever finishes last, both TLS clients' handshakes are logged (the plaintext
+        // listener may connect before or after either, so the connected count is not fixed).
+        #expect(daemon.waitForLog("TLS_AES_128_GCM_SHA256);", times: 2), "both TLS clients finished their handshakes")
         let talker = try daemon.client(named: "talker")
         let payload = String(repeating: "z", count: 1000)
         let messages = 6000  // 6 MB: more than the kernel and pipe buffers plus the hard limit
