@@ -56,11 +56,12 @@ enum RoomCommands {
 
     private static func part(_ hub: Hub, _ name: String?, reason: String?, from id: ClientID) {
         guard ArgumentCheck.reasonFits(hub, reason, id), let slot = ArgumentCheck.chosenOrCurrentRoom(hub, name, of: id),
-              let leaver = hub.clients[id]?.name, let room = hub.rooms[slot] else { return }
+              let leaver = hub.clients.name(of: id), let room = hub.rooms.nameAndKey(slot)?.name else { return }
+        // Names only: a copy of the room held across removeMember would make it copy the member list.
         hub.removeMember(id, fromRoom: slot)
-        hub.broadcast(.notice(.left(name: leaver, room: room.name, reason: reason)), toRoom: slot, except: id, isNotice: true)
-        let current = hub.clients.currentRoom(of: id).flatMap { hub.rooms[$0]?.name }
-        hub.reply(id, "part", "\(room.name)" + (current.map { "; current room: \($0)" } ?? "; you are in no room now"))
+        hub.broadcast(.notice(.left(name: leaver, room: room, reason: reason)), toRoom: slot, except: id, isNotice: true)
+        let current = hub.clients.currentRoom(of: id).flatMap { hub.rooms.nameAndKey($0)?.name }
+        hub.reply(id, "part", room + (current.map { "; current room: \($0)" } ?? "; you are in no room now"))
     }
 
     private static func listRooms(_ hub: Hub, for id: ClientID) {

@@ -22,8 +22,8 @@ struct RoomTable {
 
     /// The room's members for fan-out, and how many of them read the seed style.
     func audience(_ slot: Int) -> (members: ContiguousArray<ClientID>, seedMembers: Int)? {
-        guard slot < rooms.count, let room = rooms[slot] else { return nil }
-        return (room.members, room.seedMembers)
+        guard slot < rooms.count, let members = rooms[slot]?.members, let seedMembers = rooms[slot]?.seedMembers else { return nil }
+        return (members, seedMembers)
     }
 
     mutating func create(_ name: String, permanent: Bool = false) -> Int {
