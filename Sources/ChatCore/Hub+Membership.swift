@@ -12,6 +12,7 @@ extension Hub {
     func createRoom(_ name: String, permanent: Bool = false) -> Int {
         let slot = rooms.create(name, permanent: permanent)
         roomHistory.roomCreated(key: NameRules.fold(name))
+        clusterRoomOpened(NameRules.fold(name))
         return slot
     }
 
@@ -26,13 +27,17 @@ extension Hub {
     /// Removes `id` from a room (deleting an emptied room) without any notice.
     func removeMember(_ id: ClientID, fromRoom slot: Int) {
         clients.left(id, room: slot)
-        if let deleted = rooms.remove(id, seed: clients.style(of: id) == .seed, from: slot) { roomHistory.roomDeleted(deleted) }
+        if let deleted = rooms.remove(id, seed: clients.style(of: id) == .seed, from: slot) {
+            roomHistory.roomDeleted(deleted)
+            clusterRoomClosed(deleted.key)
+        }
     }
 
     /// Gives a client a new name, telling the rooms it shares (used by `/nick`, login, logout).
     func rename(_ id: ClientID, to name: String, chosen: Bool) {
         guard let old = clients.rename(id, to: name, chosen: chosen) else { return }
         notifyRoomsOf(id, .notice(.renamed(old: old.name, new: name, firstName: chosen && !old.hasChosenName)))
+        clusterRenamed(id, old: old, to: name, chosen: chosen, firstName: chosen && !old.hasChosenName)
     }
 
     /// The client chose the seed protocol with its first line.
@@ -58,6 +63,7 @@ extension Hub {
     /// The fan-out: queues `message` for every member of the room but `sender`, rendered once
     /// per style present. Notices are skipped in rooms above `noticeRoomLimit`.
     func broadcast(_ message: Outgoing, toRoom slot: Int, except sender: ClientID?, isNotice: Bool = false) {
+        if cluster != nil { clusterRelay(message, toRoom: slot, subject: sender) }
         guard let (members, seedMembers) = rooms.audience(slot) else { return }
         if isNotice && members.count > limits.noticeRoomLimit { return }
         router.broadcast(message, to: members, seedMembers: seedMembers, styles: clients.styles, except: sender)

@@ -46,6 +46,9 @@ public final class Hub {
     /// `takeEffects` hands them to the I/O layer.
     var inputHoldChanges: [ClientID] = []
     var pendingPenalties: [(ClientID, Double)] = []
+    /// The other nodes' clients and what Redis must be told (Hub+Cluster.swift); nil on a
+    /// single node.
+    var cluster: ClusterView?
 
     public convenience init(limits: ChatLimits = ChatLimits(), defaultRoom: String = "#lobby") {
         self.init(limits: limits, defaultRoom: defaultRoom, commands: .standard)
@@ -93,6 +96,7 @@ public final class Hub {
         departures[id] = cause
         if clients.style(of: id) == .seed { counters.seedClients -= 1 }
         notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
+        clusterQuit(state, reason: reason)
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         clients.remove(id)
     }

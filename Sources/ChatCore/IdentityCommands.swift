@@ -12,6 +12,7 @@ enum IdentityCommands {
         guard let state = hub.clients[id] else { return }
         guard NameRules.isValidName(Substring(name)) else { return hub.refuse(id, .invalidName(name)) }
         if let owner = hub.clients.id(named: name), owner != id { return hub.refuse(id, .nameTaken(name)) }
+        if hub.cluster?.client(named: name) != nil { return hub.refuse(id, .nameTaken(name)) }
         let key = NameRules.fold(name)
         let ownAccount = state.account.map(NameRules.fold)
         let book = hub.accountBook
@@ -39,7 +40,11 @@ enum IdentityCommands {
     }
 
     private static func whois(_ hub: Hub, _ name: String, for id: ClientID) {
-        guard let target = hub.clients.id(named: name), let state = hub.clients[target] else { return hub.refuse(id, .notOnline(name)) }
+        guard let target = hub.clients.id(named: name), let state = hub.clients[target] else {
+            guard let remote = hub.cluster?.client(named: name) else { return hub.refuse(id, .notOnline(name)) }
+            let roomNames = remote.rooms.joined(separator: " ")
+            return hub.reply(id, "whois", "\(remote.name) from \(remote.address) in \(roomNames.isEmpty ? "no rooms" : roomNames) (on node \(remote.node))")
+        }
         let roomNames = state.rooms.compactMap { hub.rooms[$0]?.name }.joined(separator: " ")
         var text = "\(state.name) from \(state.address) in \(roomNames.isEmpty ? "no rooms" : roomNames)"
         if let away = state.away { text += " away: \(away)" }

@@ -92,6 +92,7 @@ enum OwnerCommands {
         guard let victim = hub.clients.name(of: target), let room = hub.rooms.nameAndKey(slot)?.name else { return }
         hub.broadcast(.notice(.server("\(victim) was removed from \(room) by \(by) (\(why))")), toRoom: slot, except: target)
         hub.removeMember(target, fromRoom: slot)
+        if hub.isClustered { hub.clusterRelay(.notice(.left(name: victim, room: room, reason: "removed by \(by)")), toRoom: slot, subject: target) }
         hub.send(.notice(.server("you were removed from \(room) by \(by) (\(why))")), to: target)
     }
 

@@ -34,7 +34,7 @@ enum RoomCommands {
         if existing == nil { hub.rooms.setOwner(account: state.account.map(NameRules.fold), client: id, of: slot) }
         hub.addMember(id, toRoom: slot)
         guard let room = hub.rooms[slot] else { return }
-        var text = "\(room.name) \(plural(room.members.count, "member"))"
+        var text = "\(room.name) \(plural(room.members.count + hub.remoteMembers(ofRoom: room.key).count, "member"))"
         if !room.topic.isEmpty { text += ", topic: \(room.topic)" }
         hub.reply(id, "join", text)
         _ = HistoryCommands.replay(hub, room, count: hub.roomHistory.replayLines, to: id, fitting: true)
@@ -66,13 +66,20 @@ enum RoomCommands {
 
     private static func listRooms(_ hub: Hub, for id: ClientID) {
         let shown = hub.rooms.first(hub.limits.maxListedNames)
+        // On a cluster node, rooms whose only members are on other nodes are listed after.
+        let remoteOnly = (hub.cluster?.rooms() ?? []).filter { hub.rooms.slot(named: $0.name) == nil }.sorted { $0.key < $1.key }
         let cost = shown.reduce(0) { $0 + $1.name.utf8.count + $1.topic.utf8.count + Hub.renderedLineOverhead }
+            + remoteOnly.count * (NameRules.maxRoomLength + Hub.renderedLineOverhead)
         guard hub.router.outbox.charge(id, cost) else { return }
         for room in shown {
-            let members = plural(room.members.count, "member")
+            let members = plural(room.members.count + hub.remoteMembers(ofRoom: room.key).count, "member")
             hub.reply(id, "rooms", room.topic.isEmpty ? "\(room.name) \(members)" : "\(room.name) \(members): \(room.topic)", final: false)
         }
-        hub.reply(id, "rooms", plural(hub.rooms.count, "room") + shownSuffix(hub, hub.rooms.count))
+        for room in remoteOnly.prefix(max(0, hub.limits.maxListedNames - shown.count)) {
+            hub.reply(id, "rooms", "\(room.name) \(plural(room.members, "member"))", final: false)
+        }
+        let total = hub.rooms.count + remoteOnly.count
+        hub.reply(id, "rooms", plural(total, "room") + shownSuffix(hub, total))
     }
 
     private static func who(_ hub: Hub, _ name: String?, for id: ClientID) {
@@ -84,14 +91,20 @@ enum RoomCommands {
             guard let state = hub.clients[member] else { continue }
             hub.reply(id, "who", state.away == nil ? "\(room.name) \(state.name)" : "\(room.name) \(state.name) (away)", final: false)
         }
-        hub.reply(id, "who", "\(room.name) \(plural(room.members.count, "member"))" + shownSuffix(hub, room.members.count))
+        let remote = hub.remoteMembers(ofRoom: room.key)
+        for member in remote.prefix(max(0, hub.limits.maxListedNames - room.members.count)) { hub.reply(id, "who", "\(room.name) \(member.name)", final: false) }
+        let total = room.members.count + remote.count
+        hub.reply(id, "who", "\(room.name) \(plural(total, "member"))" + shownSuffix(hub, total))
     }
 
     private static func users(_ hub: Hub, for id: ClientID) {
-        let names = hub.clients.someNames(hub.limits.maxListedNames)
+        var names = hub.clients.someNames(hub.limits.maxListedNames)
+        let remote = hub.cluster?.all
+        if let remote { names += remote.prefix(max(0, hub.limits.maxListedNames - names.count)).map(\.name) }
         guard hub.router.outbox.charge(id, names.count * (NameRules.maxNameLength + Hub.renderedLineOverhead)) else { return }
         for name in names { hub.reply(id, "users", name, final: false) }
-        hub.reply(id, "users", "\(hub.authorisedCount) online" + shownSuffix(hub, hub.authorisedCount))
+        let total = hub.authorisedCount + (remote?.count ?? 0)
+        hub.reply(id, "users", "\(total) online" + shownSuffix(hub, total))
     }
 
     private static func shownSuffix(_ hub: Hub, _ count: Int) -> String {

@@ -31,8 +31,8 @@ struct Router {
     }
 
     /// Queues `message` once for each member of the rooms `forEachRoom` names (member lists)
-    /// but `subject`, however many of those rooms each is in.
-    mutating func notifyOnce(_ message: Outgoing, about subject: ClientID, styles: ContiguousArray<WireStyle>,
+    /// but `subject` (nil: a client of another node), however many of those rooms each is in.
+    mutating func notifyOnce(_ message: Outgoing, about subject: ClientID?, styles: ContiguousArray<WireStyle>,
                              _ forEachRoom: ((ContiguousArray<ClientID>) -> Void) -> Void) {
         if visitStamps.count < styles.count { visitStamps.append(contentsOf: repeatElement(0, count: styles.count - visitStamps.count)) }
         stamp &+= 1
@@ -40,7 +40,7 @@ struct Router {
             for index in visitStamps.indices { visitStamps[index] = 0 }
             stamp = 1
         }
-        visitStamps[Int(subject.index)] = stamp
+        if let subject { visitStamps[Int(subject.index)] = stamp }
         var rendered = RenderOnce(message)
         forEachRoom { members in
             for member in members where visitStamps[Int(member.index)] != stamp {

@@ -43,7 +43,9 @@ enum TalkCommands {
     private static func privateMessage(_ hub: Hub, to name: String, _ text: ArraySlice<UInt8>, from id: ClientID) {
         guard let sender = hub.clients.name(of: id) else { return }
         guard let target = hub.clients.id(named: name), let recipient = hub.clients.nameAndAway(of: target) else {
-            return hub.refuse(id, .notOnline(name))
+            guard let remote = hub.clusterPrivateMessage(to: name, from: sender, text) else { return hub.refuse(id, .notOnline(name)) }
+            hub.messagesRelayed &+= 1
+            return hub.reply(id, "msg", remote)
         }
         hub.send(.privateMessage(from: sender, text: text), to: target)
         hub.messagesRelayed &+= 1

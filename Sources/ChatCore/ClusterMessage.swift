@@ -1,0 +1,167 @@
+/// What one chatd node tells the others through Redis pub/sub, and its bytes on the wire.
+///
+/// The encoding is tab-separated UTF-8 with a one-letter kind first, the sending node second
+/// and the one free-text field (a chat line, a reason, a topic) last, so a tab inside that
+/// text needs no escaping: names, rooms, addresses and node names never hold a tab (strict
+/// character sets), and decoding splits off only as many fields as the kind has. A published
+/// room line is on the hot path: no JSON, no allocation beyond the one payload array.
+///
+/// A payload is another process's bytes that crossed a network: `decode` checks every field
+/// and returns nil for anything malformed instead of trapping.
+public enum ClusterMessage: Equatable {
+    /// A line said in a room (room channel).
+    case chat(node: String, room: String, from: String, text: ArraySlice<UInt8>)
+    /// `/me` in a room (room channel).
+    case action(node: String, room: String, from: String, text: ArraySlice<UInt8>)
+    /// A room's topic was set (room channel).
+    case topic(node: String, room: String, by: String, text: String)
+    /// A server notice to a room's members (a kick, a new owner) (room channel).
+    case roomNotice(node: String, room: String, text: String)
+    /// A client of `node` joined a room (events channel: every node keeps the membership).
+    case joined(node: String, address: String, name: String, room: String)
+    /// A client of `node` left a room; an empty reason is none (events channel).
+    case left(node: String, address: String, name: String, room: String, reason: String)
+    /// A client of `node` changed its name (events channel).
+    case renamed(node: String, address: String, old: String, new: String, firstName: Bool)
+    /// A client of `node` quit (events channel).
+    case quit(node: String, address: String, name: String, reason: String)
+    /// `node` (re)joined the cluster: the others read its client records again (events channel).
+    case hello(node: String)
+    /// A private message from a client of `node` to the client called `to` on the node whose
+    /// channel carries it.
+    case privateMessage(node: String, from: String, to: String, text: ArraySlice<UInt8>)
+
+    /// The node that sent it; a node ignores its own messages coming back.
+    public var node: String {
+        switch self {
+        case .chat(let node, _, _, _), .action(let node, _, _, _), .topic(let node, _, _, _), .roomNotice(let node, _, _),
+             .joined(let node, _, _, _), .left(let node, _, _, _, _), .renamed(let node, _, _, _, _), .quit(let node, _, _, _),
+             .hello(let node), .privateMessage(let node, _, _, _):
+            return node
+        }
+    }
+
+    private static let tab: UInt8 = 0x09
+
+    /// The payload bytes.
+    public func encoded() -> [UInt8] {
+        switch self {
+        case .chat(let node, let room, let from, let text): return Self.join("c", [node, room, from], text)
+        case .action(let node, let room, let from, let text): return Self.join("a", [node, room, from], text)
+        case .topic(let node, let room, let by, let text): return Self.join("t", [node, room, by], ArraySlice(text.utf8))
+        case .roomNotice(let node, let room, let text): return Self.join("n", [node, room], ArraySlice(text.utf8))
+        case .joined(let node, let address, let name, let room): return Self.join("j", [node, address, name], ArraySlice(room.utf8))
+        case .left(let node, let address, let name, let room, let reason):
+            return Self.join("l", [node, address, name, room], ArraySlice(reason.utf8))
+        case .renamed(let node, let address, let old, let new, let firstName):
+            return Self.join("r", [node, address, old, new], ArraySlice((firstName ? "1" : "0").utf8))
+        case .quit(let node, let address, let name, let reason): return Self.join("q", [node, address, name], ArraySlice(reason.utf8))
+        case .hello(let node): return Self.join("h", [], ArraySlice(node.utf8))
+        case .privateMessage(let node, let from, let to, let text): return Self.join("p", [node, from, to], text)
+        }
+    }
+
+    private static func join(_ kind: String, _ fields: [String], _ last: ArraySlice<UInt8>) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 + fields.reduce(0) { $0 + $1.utf8.count + 1 } + last.count)
+        bytes.append(contentsOf: kind.utf8)
+        for field in fields {
+            bytes.append(tab)
+            bytes.append(contentsOf: field.utf8)
+        }
+        bytes.append(tab)
+        bytes.append(contentsOf: last)
+        return bytes
+    }
+
+    /// Parses a payload; nil if it is not one this version writes (unknown kind, missing
+    /// fields, a tab where none may be, invalid UTF-8, an empty node).
+    public static func decode(_ payload: ArraySlice<UInt8>) -> ClusterMessage? {
+        guard let kind = payload.first, payload.count >= 2, payload[payload.startIndex + 1] == tab else { return nil }
+        let body = payload[(payload.startIndex + 2)...]
+        func fields(_ count: Int) -> (names: [String], last: ArraySlice<UInt8>)? {
+            let parts = body.split(separator: tab, maxSplits: count, omittingEmptySubsequences: false)
+            guard parts.count == count + 1 else { return nil }
+            var names: [String] = []
+            for part in parts.dropLast() {
+                guard !part.isEmpty, let text = String(validating: part, as: UTF8.self) else { return nil }
+                names.append(text)
+            }
+            // No control bytes but TAB anywhere: a line break from a peer would forge lines.
+            guard !body.contains(where: { ($0 < 0x20 && $0 != tab) || $0 == 0x7F }),
+                  String(validating: parts[count], as: UTF8.self) != nil else { return nil }
+            return (names, parts[count])
+        }
+        func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+        switch kind {
+        case UInt8(ascii: "c"):
+            guard let f = fields(3) else { return nil }
+            return .chat(node: f.names[0], room: f.names[1], from: f.names[2], text: f.last)
+        case UInt8(ascii: "a"):
+            guard let f = fields(3) else { return nil }
+            return .action(node: f.names[0], room: f.names[1], from: f.names[2], text: f.last)
+        case UInt8(ascii: "t"):
+            guard let f = fields(3) else { return nil }
+            return .topic(node: f.names[0], room: f.names[1], by: f.names[2], text: text(f.last))
+        case UInt8(ascii: "n"):
+            guard let f = fields(2) else { return nil }
+            return .roomNotice(node: f.names[0], room: f.names[1], text: text(f.last))
+        case UInt8(ascii: "j"):
+            guard let f = fields(3), !f.last.isEmpty, !f.last.contains(tab) else { return nil }
+            return .joined(node: f.names[0], address: f.names[1], name: f.names[2], room: text(f.last))
+        case UInt8(ascii: "l"):
+            guard let f = fields(4) else { return nil }
+            return .left(node: f.names[0], address: f.names[1], name: f.names[2], room: f.names[3], reason: text(f.last))
+        case UInt8(ascii: "r"):
+            guard let f = fields(4), f.last.elementsEqual("0".utf8) || f.last.elementsEqual("1".utf8) else { return nil }
+            return .renamed(node: f.names[0], address: f.names[1], old: f.names[2], new: f.names[3], firstName: f.last.first == UInt8(ascii: "1"))
+        case UInt8(ascii: "q"):
+            guard let f = fields(3) else { return nil }
+            return .quit(node: f.names[0], address: f.names[1], name: f.names[2], reason: text(f.last))
+        case UInt8(ascii: "h"):
+            guard let f = fields(0), !f.last.isEmpty, !f.last.contains(tab) else { return nil }
+            return .hello(node: text(f.last))
+        case UInt8(ascii: "p"):
+            guard let f = fields(3) else { return nil }
+            return .privateMessage(node: f.names[0], from: f.names[1], to: f.names[2], text: f.last)
+        default:
+            return nil
+        }
+    }
+}
+
+/// Redis channel and key names, in one place (the README's "Redis layout" lists them).
+public enum ClusterKeys {
+    /// Room lines of one room (folded name): only nodes with members there subscribe.
+    public static func roomChannel(_ roomKey: String) -> String { "chatd:room:" + roomKey }
+    /// Membership, renames, quits and hellos: every node subscribes.
+    public static let eventsChannel = "chatd:events"
+    /// Messages for one node's clients (private messages).
+    public static func nodeChannel(_ node: String) -> String { "chatd:node:" + node }
+    /// Hash of one node's clients: address → `ClientRecord` (read when the node is met).
+    public static func clientsHash(_ node: String) -> String { "chatd:clients:" + node }
+}
+
+/// One client as its node stores it in Redis (`ClusterKeys.clientsHash`), so a node that
+/// joins the cluster, or comes back to it, learns who is where: `name TAB rooms` with the
+/// rooms space-separated (neither a name nor a room holds a space or a tab).
+public struct ClientRecord: Equatable, Sendable {
+    public var name: String
+    public var rooms: [String]
+
+    public init(name: String, rooms: [String]) {
+        self.name = name
+        self.rooms = rooms
+    }
+
+    public var encoded: String { name + "\t" + rooms.joined(separator: " ") }
+
+    public init?(decoding text: String) {
+        let parts = text.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, NameRules.isValidName(parts[0]) || parts[0].contains(":") else { return nil }
+        let rooms = parts[1].split(separator: " ")
+        guard rooms.allSatisfy({ NameRules.isValidRoom($0) }) else { return nil }
+        name = String(parts[0])
+        self.rooms = rooms.map(String.init)
+    }
+}

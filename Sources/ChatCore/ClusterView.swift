@@ -1,0 +1,153 @@
+/// Where one node keeps what it knows of the other nodes' clients: who is connected where,
+/// under which name, in which rooms. Built from the events channel (`ClusterMessage`) and the
+/// nodes' client records in Redis, and dropped node by node when a node's lease lapses.
+///
+/// One owner per fact: a local client's name and rooms live in the hub's own tables; a remote
+/// client's live here, and nowhere is the same client kept twice. Name *ownership* lives in
+/// Redis (`ClusterCommand.claim`); this view only answers "who is called that" for routing and
+/// listings, and the claim decides a race.
+public struct ClusterView {
+    /// A client connected to another node.
+    public struct RemoteClient: Equatable {
+        public var node: String
+        public var address: String
+        public var name: String
+        /// Room display names, in join order.
+        public var rooms: [String]
+    }
+
+    /// This node's name (`--node-name`).
+    public let node: String
+    /// Remote clients by `node SPACE address`.
+    private(set) var clients: [String: RemoteClient] = [:]
+    /// Folded name → client key.
+    private var byName: [String: String] = [:]
+    /// Folded room → client keys of remote members, in join order.
+    private(set) var roomMembers: [String: [String]] = [:]
+    /// What the I/O layer must do in Redis, in order (`Hub.takeClusterCommands`).
+    var commands: [ClusterCommand] = []
+    /// Payloads that did not decode (another version, or not chatd's): dropped and counted.
+    public internal(set) var malformed: UInt64 = 0
+    /// Nodes heard from (events or records), so a lapse can be noticed.
+    private(set) var nodes: Set<String> = []
+
+    public init(node: String) { self.node = node }
+
+    static func key(_ node: String, _ address: String) -> String { node + " " + address }
+
+    /// The remote client called `name` (folded compare), if any.
+    func client(named name: String) -> RemoteClient? { byName[NameRules.fold(name)].flatMap { clients[$0] } }
+
+    /// Remote members of a room (folded key), in join order.
+    func members(ofRoom key: String) -> [RemoteClient] { (roomMembers[key] ?? []).compactMap { clients[$0] } }
+
+    /// Every remote client, for `/users`.
+    var all: Dictionary<String, RemoteClient>.Values { clients.values }
+
+    var count: Int { clients.count }
+
+    /// Remote rooms (folded key → display name and remote member count), for `/rooms`.
+    func rooms() -> [(key: String, name: String, members: Int)] {
+        roomMembers.compactMap { key, members in
+            guard let first = members.first, let client = clients[first],
+                  let name = client.rooms.first(where: { NameRules.fold($0) == key }) else { return nil }
+            return (key, name, members.count)
+        }
+    }
+
+    // MARK: Changes
+
+    mutating func joined(node: String, address: String, name: String, room: String) {
+        nodes.insert(node)
+        let key = Self.key(node, address)
+        if clients[key] == nil { add(RemoteClient(node: node, address: address, name: name, rooms: [])) }
+        guard var client = clients[key], !client.rooms.contains(where: { NameRules.fold($0) == NameRules.fold(room) }) else { return }
+        client.rooms.append(room)
+        clients[key] = client
+        roomMembers[NameRules.fold(room), default: []].append(key)
+    }
+
+    mutating func left(node: String, address: String, room: String) {
+        let key = Self.key(node, address)
+        guard var client = clients[key] else { return }
+        let roomKey = NameRules.fold(room)
+        client.rooms.removeAll { NameRules.fold($0) == roomKey }
+        clients[key] = client
+        removeMembership(key, roomKey)
+    }
+
+    /// Returns the client as it was, or nil when unknown.
+    @discardableResult
+    mutating func renamed(node: String, address: String, to name: String) -> RemoteClient? {
+        let key = Self.key(node, address)
+        guard let old = clients[key] else {
+            add(RemoteClient(node: node, address: address, name: name, rooms: []))
+            return nil
+        }
+        if byName[NameRules.fold(old.name)] == key { byName[NameRules.fold(old.name)] = nil }
+        clients[key]?.name = name
+        byName[NameRules.fold(name)] = key
+        return old
+    }
+
+    /// Removes a client; returns it as it was.
+    @discardableResult
+    mutating func quit(node: String, address: String) -> RemoteClient? {
+        let key = Self.key(node, address)
+        guard let client = clients.removeValue(forKey: key) else { return nil }
+        if byName[NameRules.fold(client.name)] == key { byName[NameRules.fold(client.name)] = nil }
+        for room in client.rooms { removeMembership(key, NameRules.fold(room)) }
+        return client
+    }
+
+    /// Forgets every client of `node`; returns them (for their quit notices).
+    mutating func dropNode(_ node: String) -> [RemoteClient] {
+        nodes.remove(node)
+        let gone = clients.values.filter { $0.node == node }
+        for client in gone { quit(node: node, address: client.address) }
+        return gone
+    }
+
+    /// Replaces everything known of `node` with its records (address → record), silently.
+    mutating func replace(node: String, records: [(address: String, record: ClientRecord)]) {
+        _ = dropNode(node)
+        nodes.insert(node)
+        for (address, record) in records {
+            add(RemoteClient(node: node, address: address, name: record.name, rooms: []))
+            for room in record.rooms { joined(node: node, address: address, name: record.name, room: room) }
+        }
+    }
+
+    private mutating func add(_ client: RemoteClient) {
+        let key = Self.key(client.node, client.address)
+        clients[key] = client
+        byName[NameRules.fold(client.name)] = key
+        nodes.insert(client.node)
+    }
+
+    private mutating func removeMembership(_ key: String, _ roomKey: String) {
+        roomMembers[roomKey]?.removeAll { $0 == key }
+        if roomMembers[roomKey]?.isEmpty == true { roomMembers[roomKey] = nil }
+    }
+}
+
+/// What the hub asks of Redis, taken once per loop iteration by the cluster link
+/// (`Hub.takeClusterCommands`). Nothing per recipient: one publish per line, whatever the
+/// number of members or nodes.
+public enum ClusterCommand: Equatable {
+    /// PUBLISH a message on a channel.
+    case publish(channel: String, payload: [UInt8])
+    /// This node now has local members in a room (folded): SUBSCRIBE its channel.
+    case subscribe(room: String)
+    /// This node has no local member left in a room: UNSUBSCRIBE.
+    case unsubscribe(room: String)
+    /// Claim a chosen name (folded) for this node, atomically; a refusal comes back as
+    /// `Hub.clusterClaimRefused`.
+    case claim(name: String)
+    /// Give up a name (folded) this node claimed.
+    case release(name: String)
+    /// Store (or, nil, delete) this node's record of the client at `address`.
+    case record(address: String, ClientRecord?)
+    /// Read a node's client records (it said hello) and hand them to `Hub.clusterRecords`.
+    case fetchRecords(node: String)
+}
