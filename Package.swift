@@ -34,6 +34,9 @@ let package = Package(
         /// OpenSSL 3 (Debian libssl-dev): TLS on the reactor. Not swift-nio-ssl: it brings
         /// BoringSSL and NIO channels this reactor does not use.
         .systemLibrary(name: "COpenSSL"),
+        /// hiredis 0.14 (Debian libhiredis-dev): the cluster's Redis link, on the loop through
+        /// hiredis's libev adapter.
+        .systemLibrary(name: "CHiredis"),
         .target(name: "ChatCore", swiftSettings: crossModule),
         .target(name: "ChatStore", dependencies: ["ChatCore", "CSQLite"]),
         /// The reusable event-I/O toolkit: what a libev program needs whatever it serves.
@@ -41,7 +44,7 @@ let package = Package(
         .target(
             name: "ChatIO",
             dependencies: [
-                "ChatCore", "ChatStore", "EventIO", "CLibEv", "CSodium", "COpenSSL",
+                "ChatCore", "ChatStore", "EventIO", "CLibEv", "CSodium", "COpenSSL", "CHiredis",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: crossModule

@@ -9,7 +9,7 @@ extension Hub {
     /// Makes this hub a node called `node`: every room it has from now on is subscribed.
     public func joinCluster(node: String) {
         cluster = ClusterView(node: node)
-        cluster?.commands = resyncCommands()
+        clusterResync()
     }
 
     /// Whether the hub is a cluster node.
@@ -26,7 +26,10 @@ extension Hub {
     /// Everything Redis must hold for this node, for (re)connecting: its room subscriptions,
     /// its clients' names and records, and a hello so the others read them. Queued at once;
     /// the link sends them on its new connection.
-    public func clusterResync() { cluster?.commands = resyncCommands() }
+    public func clusterResync() {
+        let commands = resyncCommands()  // computed first: it reads the view it is stored in
+        cluster?.commands = commands
+    }
 
     private func resyncCommands() -> [ClusterCommand] {
         guard let node = cluster?.node else { return [] }

@@ -23,6 +23,10 @@ public struct DaemonSettings: Sendable {
     public var operatorsFile: String?
     /// `HOST:PORT` of the metrics endpoint; nil: no endpoint.
     public var metrics: String?
+    /// `redis://…` of the cluster's Redis (`--cluster`); nil: a single node.
+    public var cluster: String?
+    /// This node's name in the cluster (`--node-name`); nil: host name and port.
+    public var nodeName: String?
 
     public init() {}
 
@@ -58,6 +62,8 @@ public struct DaemonSettings: Sendable {
     public func conflict(spelling spell: (String) -> String = { $0 }) -> String? {
         if server.outputSoftLimit > server.outputHardLimit { return "\(spell("output-soft-limit")) must not exceed \(spell("output-hard-limit"))" }
         if let metrics, HostPort.parse(metrics) == nil { return "\(spell("metrics")) must be HOST:PORT, e.g. 127.0.0.1:9878 or [::1]:9878" }
+        if let cluster, RedisURL(cluster) == nil { return "\(spell("cluster")) must be redis://[:password@]HOST:PORT[/db]" }
+        if let nodeName, !RedisURL.isValidNodeName(nodeName) { return "\(spell("node-name")) must be 1-64 of A-Z a-z 0-9 . _ : -" }
         if !server.listensInPlaintext && server.tls.port == nil {
             return "\(spell("no-plain")) needs \(spell("tls-port")): the server would listen nowhere"
         }

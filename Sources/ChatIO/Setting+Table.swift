@@ -74,6 +74,10 @@ extension Setting {
         .text("operators-file", \.operatorsFile,
               help: "A file of `NAME HASH` lines, one per operator, HASH from `chatd hash-password`; re-read on SIGHUP. Those names are reserved: nobody else can register or take them."),
         .text("metrics", \.metrics, help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9878 (off by default)."),
+        .text("cluster", \.cluster,
+              help: "Run as one node of a cluster sharing rooms and names through Redis: redis://[:password@]HOST:PORT[/db]. The password may come from CHATD_REDIS_PASSWORD instead. Off: a single node."),
+        .text("node-name", \.nodeName,
+              help: "This node's name in the cluster, unique among its nodes: 1-64 of A-Z a-z 0-9 . _ : - (default: the machine's host name and the port)."),
         .choice("log-format", \.logFormat,
                 help: "Log format on stderr: text, or json (one object per line: time, level, message and fields)."),
     ]

@@ -25,6 +25,7 @@ struct Serve: ParsableCommand {
     func run() throws {
         // First, before anything can copy it: the secret leaves the environment block too.
         let environmentPassword = SecretEnvironment.take("CHATD_PASSWORD")
+        let redisPassword = SecretEnvironment.take("CHATD_REDIS_PASSWORD")
         // The command line is the base; `loaded()` puts the --config file on top, at start and
         // on every SIGHUP, so removing a key from the file returns it to the command-line value.
         let base = settings
@@ -40,6 +41,7 @@ struct Serve: ParsableCommand {
         let reactor: Reactor
         let limit: Int
         let notifier: SystemdNotifier?
+        let cluster: ClusterLink?
         do {
             let settings = try base.loaded()
             logger.logLevel = settings.logLevel
@@ -71,6 +73,7 @@ struct Serve: ParsableCommand {
                 logger.notice("history off: accounts and bans are kept in memory only, until exit")
             }
             try server.enableAccounts(serverPassword: try readServerPassword(file: settings.passwordFile, environment: environmentPassword))
+            cluster = try makeClusterLink(settings, server: server, reactor: reactor, logger: logger, environmentPassword: redisPassword)
             logger.notice("descriptor limit \(limit): up to \(server.maxClients) clients")
         } catch {
             writeLineToStandardError("chatd: \(error)")
@@ -101,6 +104,7 @@ struct Serve: ParsableCommand {
         ]
         signals.forEach { $0.start() }
         server.start()
+        cluster?.start()
         if server.config.listensInPlaintext { logger.notice("chatd listening on \(server.boundAddress)") }
         if let address = server.tlsBoundAddress {
             logger.notice("chatd listening for TLS on \(address) (certificate \(server.tlsCertificateSummary ?? "?"))")
@@ -110,6 +114,8 @@ struct Serve: ParsableCommand {
         notifier?.stop()
         signals.forEach { $0.stop() }
         server.stopWatchers()
+        cluster?.stop()
+        cluster?.leave()
         server.closeAccounts()
         server.closeStore()
         logger.notice("chatd stopped")

@@ -1,0 +1,368 @@
+import CHiredis
+import ChatCore
+import EventIO
+import Glibc
+import Logging
+
+/// This node's link to the cluster's Redis: two hiredis connections on the reactor's loop (one
+/// for commands and publishes, one subscribed to the events channel, this node's channel and
+/// the channel of every room with a local member), a heartbeat that renews the node's lease and
+/// learns which nodes are alive, and reconnection with backoff when Redis goes away.
+///
+/// The hub never sees Redis: once per loop iteration a prepare watcher takes its
+/// `ClusterCommand`s and sends them; pushes and replies come back through the hub's cluster
+/// entry points (`clusterReceived`, `clusterNodesAlive`, `clusterRecords`,
+/// `clusterClaimRefused`). While Redis is down the node serves its own clients; what it would
+/// have published is dropped and counted (pub/sub is at most once across a fault), and on
+/// reconnection it subscribes, claims its names and writes its records again
+/// (`Hub.clusterResync`).
+public final class ClusterLink {
+    /// Seconds a node's lease lasts without a heartbeat: a node killed outright is declared
+    /// lost this long after its last heartbeat (plus one heartbeat interval at most). Longer
+    /// than a 5 s Redis stall, so a paused Redis does not make every node look dead.
+    public static let leaseSeconds = 7.0
+    /// Seconds between heartbeats (and between checks of the link's health).
+    public static let heartbeatSeconds = 1.0
+    /// Seconds without a heartbeat answer after which Redis counts as not answering (logged once).
+    static let unresponsiveSeconds = 3.0
+    /// Commands sent and unanswered beyond which the link is cut and re-made: what a stalled
+    /// Redis may make this node buffer (hiredis's output buffer grows with them).
+    static let maxCommandsInFlight = 200_000
+    /// First and longest wait before reconnecting; the wait doubles between.
+    static let firstRetrySeconds = 0.1
+    static let longestRetrySeconds = 5.0
+
+    public let url: RedisURL
+    public let node: String
+    private let hub: Hub
+    private let reactor: Reactor
+    private let logger: Logger
+
+    private var commands: RedisConnection?
+    private var subscriber: RedisConnection?
+    /// Connections that went down, kept until the next retry: never released inside their
+    /// own hiredis callback.
+    private var retired: [RedisConnection] = []
+    private var connectedCount = 0
+    public private(set) var isUp = false
+    private var downSince: Double?
+    private var downReason = ""
+    private var retryDelay = ClusterLink.firstRetrySeconds
+    private var heartbeatSentAt: Double?
+    private var heartbeatsSinceUp = 0
+    private var reportedUnresponsive = false
+    /// Nodes whose records this connection has read.
+    private var metNodes: Set<String> = []
+    /// Publishes dropped because Redis was down, since the last report.
+    private var unpublished = 0
+
+    private var prepareWatcher: PrepareWatcher!
+    private var heartbeatTimer: TimerWatcher!
+    private var retryTimer: TimerWatcher!
+
+    public init(url: RedisURL, node: String, hub: Hub, reactor: Reactor, logger: Logger) {
+        self.url = url
+        self.node = node
+        self.hub = hub
+        self.reactor = reactor
+        self.logger = logger
+        prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in sendHubCommands() }
+        heartbeatTimer = TimerWatcher(reactor: reactor, after: Self.heartbeatSeconds, repeat: Self.heartbeatSeconds) { [unowned self] in tick() }
+        retryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in connect() }
+    }
+
+    deinit { stop() }
+
+    /// Checks, blocking, that Redis answers (AUTH and SELECT included): start-up refuses to run
+    /// a cluster node that cannot reach its Redis.
+    public static func checkReachable(_ url: RedisURL, timeout: Double = 3) throws {
+        var limit = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        guard let context = redisConnectWithTimeout(url.host, Int32(url.port), limit) else { throw ClusterError("Redis at \(url.shown): out of memory") }
+        defer { redisFree(context) }
+        if context.pointee.err != 0 {
+            throw ClusterError("Redis at \(url.shown) is unreachable: \(Self.errorText(context))")
+        }
+        limit = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        redisSetTimeout(context, limit)
+        var commands: [[String]] = []
+        if let password = url.password { commands.append(["AUTH", password]) }
+        if url.database != 0 { commands.append(["SELECT", String(url.database)]) }
+        commands.append(["PING"])
+        for command in commands {
+            let reply = command.withCStringArray { argv, lengths in redisCommandArgv(context, Int32(command.count), argv, lengths) }
+            guard let reply else { throw ClusterError("Redis at \(url.shown): \(command[0]) failed: \(Self.errorText(context))") }
+            let answer = RedisReply(reply.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(reply)
+            if case .error(let text) = answer { throw ClusterError("Redis at \(url.shown) refused \(command[0]): \(text)") }
+        }
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// Connects and starts the heartbeat; the hub's commands go out from the next iteration.
+    public func start() {
+        hub.joinCluster(node: node)
+        prepareWatcher.start()
+        heartbeatTimer.start()
+        connect()
+    }
+
+    /// Stops every watcher, closes both connections and, with a short blocking connection,
+    /// gives up this node's lease, names and records so the others see it leave at once.
+    public func stop() {
+        prepareWatcher.stop()
+        heartbeatTimer.stop()
+        retryTimer.stop()
+        commands?.close()
+        subscriber?.close()
+        commands = nil
+        subscriber = nil
+        retired.removeAll()
+    }
+
+    /// Best effort on the way out (blocking, after the loop stopped).
+    public func leave() {
+        guard let context = redisConnectWithTimeout(url.host, Int32(url.port), timeval(tv_sec: 1, tv_usec: 0)) else { return }
+        defer { redisFree(context) }
+        guard context.pointee.err == 0 else { return }
+        var commands: [[String]] = []
+        if let password = url.password { commands.append(["AUTH", password]) }
+        if url.database != 0 { commands.append(["SELECT", String(url.database)]) }
+        commands.append(["EVAL", ClusterScripts.leave, "0", node])
+        for command in commands {
+            if let reply = command.withCStringArray({ argv, lengths in redisCommandArgv(context, Int32(command.count), argv, lengths) }) { freeReplyObject(reply) }
+        }
+    }
+
+    // MARK: Connecting
+
+    private func connect() {
+        retired.removeAll()
+        connectedCount = 0
+        do {
+            let commands = try RedisConnection(host: url.host, port: url.port, reactor: reactor)
+            let subscriber = try RedisConnection(host: url.host, port: url.port, reactor: reactor)
+            for connection in [commands, subscriber] {
+                connection.connected = { [unowned self] error in
+                    if let error { return lost(error) }
+                    connectedCount += 1
+                    if connectedCount == 2 { up() }
+                }
+                connection.disconnected = { [unowned self] reason in lost(reason) }
+                prepare(connection)
+            }
+            subscriber.pushed = { [unowned self] push in received(push) }
+            self.commands = commands
+            self.subscriber = subscriber
+        } catch {
+            lost("\(error)")
+        }
+    }
+
+    /// AUTH and SELECT go first on a new connection; a refusal is a fault like any other.
+    private func prepare(_ connection: RedisConnection) {
+        if let password = url.password {
+            connection.send([Array("AUTH".utf8), Array(password.utf8)]) { [unowned self] reply in
+                if case .error(let text) = reply { lost("AUTH refused: \(text)") }
+            }
+        }
+        if url.database != 0 {
+            connection.send([Array("SELECT".utf8), Array(String(url.database).utf8)]) { [unowned self] reply in
+                if case .error(let text) = reply { lost("SELECT refused: \(text)") }
+            }
+        }
+    }
+
+    private func up() {
+        isUp = true
+        retryDelay = Self.firstRetrySeconds
+        heartbeatsSinceUp = 0
+        heartbeatSentAt = nil
+        reportedUnresponsive = false
+        metNodes = []
+        if let downSince {
+            let seconds = (reactor.now - downSince).formatted1
+            logger.notice("cluster: Redis at \(url.shown) reachable again after \(seconds) s; \(unpublished) lines and notices were not published meanwhile; resubscribing and reclaiming names",
+                          metadata: ["node": "\(node)", "unpublished": "\(unpublished)"])
+            unpublished = 0
+        } else {
+            logger.notice("cluster: node \(node) joined through \(url.shown)")
+        }
+        downSince = nil
+        subscriber?.subscription([ClusterKeys.eventsChannel, ClusterKeys.nodeChannel(node)].map { Array($0.utf8) }.prepending(Array("SUBSCRIBE".utf8)))
+        heartbeat()
+        hub.clusterResync()
+    }
+
+    /// A connection failed or went down: log once per outage, close the other, retry later.
+    private func lost(_ reason: String) {
+        if downSince == nil {
+            downSince = reactor.now
+            downReason = reason
+            logger.error("cluster: lost Redis at \(url.shown) (\(reason)); serving this node's clients only, reconnecting",
+                         metadata: ["node": "\(node)"])
+        }
+        isUp = false
+        for connection in [commands, subscriber].compactMap({ $0 }) {
+            connection.connected = nil
+            connection.disconnected = nil
+            connection.pushed = nil
+            connection.close()
+            retired.append(connection)
+        }
+        commands = nil
+        subscriber = nil
+        retryTimer.schedule(after: retryDelay)
+        retryDelay = min(retryDelay * 2, Self.longestRetrySeconds)
+    }
+
+    // MARK: Heartbeat
+
+    private func tick() {
+        guard isUp, let commands else { return }
+        if let sent = heartbeatSentAt {
+            let waited = reactor.now - sent
+            if waited >= Self.unresponsiveSeconds && !reportedUnresponsive {
+                reportedUnresponsive = true
+                logger.warning("cluster: Redis at \(url.shown) has not answered for \(waited.formatted1) s; serving this node's clients, lines for other nodes wait (\(commands.inFlight) commands unanswered)",
+                               metadata: ["node": "\(node)"])
+            }
+            if commands.inFlight > Self.maxCommandsInFlight { lost("\(commands.inFlight) commands unanswered") }
+            return
+        }
+        heartbeat()
+    }
+
+    private func heartbeat() {
+        guard let commands else { return }
+        heartbeatSentAt = reactor.now
+        let arguments = ["EVAL", ClusterScripts.heartbeat, "0", node, String(Int(Self.leaseSeconds * 1000))].map { Array($0.utf8) }
+        commands.send(arguments) { [weak self] reply in self?.heartbeatAnswered(reply) }
+    }
+
+    private func heartbeatAnswered(_ reply: RedisReply?) {
+        guard let reply else { return }  // the link went down; `lost` handles it
+        if reportedUnresponsive, let sent = heartbeatSentAt {
+            logger.notice("cluster: Redis at \(url.shown) answering again after \((reactor.now - sent).formatted1) s", metadata: ["node": "\(node)"])
+        }
+        reportedUnresponsive = false
+        heartbeatSentAt = nil
+        guard case .array(let items) = reply, let rejoined = items.first?.text else {
+            logger.error("cluster: unexpected heartbeat answer from Redis: \(reply)")
+            return
+        }
+        let live = Set(items.dropFirst().compactMap(\.text))
+        hub.now = reactor.now
+        if rejoined == "1" && heartbeatsSinceUp > 0 {
+            logger.warning("cluster: this node's lease had lapsed (the others declared it lost); claiming its names again", metadata: ["node": "\(node)"])
+            hub.clusterResync()
+        }
+        heartbeatsSinceUp += 1
+        hub.clusterNodesAlive(live)
+        for other in live where other != node && !metNodes.contains(other) { fetchRecords(of: other) }
+    }
+
+    private func fetchRecords(of other: String) {
+        metNodes.insert(other)
+        commands?.send([Array("HGETALL".utf8), Array(ClusterKeys.clientsHash(other).utf8)]) { [weak self] reply in
+            guard let self, case .array(let items) = reply else { return }
+            var records: [(address: String, record: ClientRecord)] = []
+            var index = 0
+            while index + 1 < items.count {
+                if let address = items[index].text, let text = items[index + 1].text, let record = ClientRecord(decoding: text) {
+                    records.append((address, record))
+                }
+                index += 2
+            }
+            hub.now = reactor.now
+            hub.clusterRecords(node: other, records)
+        }
+    }
+
+    // MARK: Traffic
+
+    /// A pub/sub push: `["message", channel, payload]` goes to the hub; subscribe and
+    /// unsubscribe confirmations are ignored.
+    private func received(_ push: RedisReply) {
+        guard case .array(let parts) = push, parts.count == 3, case .string(let kind) = parts[0],
+              kind.elementsEqual("message".utf8), case .string(let payload) = parts[2] else { return }
+        hub.now = reactor.now
+        hub.clusterReceived(payload[...])
+    }
+
+    /// The prepare watcher: everything the hub asked for this iteration goes out now.
+    private func sendHubCommands() {
+        let pending = hub.takeClusterCommands()
+        guard !pending.isEmpty else { return }
+        guard isUp, let commands, let subscriber else {
+            unpublished += pending.reduce(0) { if case .publish = $1 { $0 + 1 } else { $0 } }
+            return
+        }
+        for command in pending {
+            switch command {
+            case .publish(let channel, let payload):
+                commands.send([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+            case .subscribe(let room):
+                subscriber.subscription([Array("SUBSCRIBE".utf8), Array(ClusterKeys.roomChannel(room).utf8)])
+            case .unsubscribe(let room):
+                subscriber.subscription([Array("UNSUBSCRIBE".utf8), Array(ClusterKeys.roomChannel(room).utf8)])
+            case .claim(let name):
+                commands.send(["EVAL", ClusterScripts.claim, "0", name, node].map { Array($0.utf8) }) { [weak self] reply in
+                    guard let self, let reply else { return }
+                    switch reply {
+                    case .integer(0):
+                        hub.now = reactor.now
+                        hub.clusterClaimRefused(name)
+                    case .error(let text): logger.error("cluster: claiming a name failed: \(text)")
+                    default: break
+                    }
+                }
+            case .release(let name):
+                commands.send(["EVAL", ClusterScripts.release, "0", name, node].map { Array($0.utf8) })
+            case .record(let address, let record):
+                let key = ClusterKeys.clientsHash(node)
+                if let record {
+                    commands.send(["HSET", key, address, record.encoded].map { Array($0.utf8) })
+                } else {
+                    commands.send(["HDEL", key, address].map { Array($0.utf8) })
+                }
+            case .fetchRecords(let other):
+                if other != node { fetchRecords(of: other) }
+            }
+        }
+    }
+}
+
+private extension Array {
+    func prepending(_ element: Element) -> [Element] { [element] + self }
+}
+
+private extension Double {
+    var formatted1: String { String(Int(self * 10) / 10) + "." + String(Int(self * 10) % 10) }
+}
+
+extension Array where Element == String {
+    /// Lends the strings to a C call as `argv` and lengths (for the call only).
+    func withCStringArray<Result>(_ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> Result) -> Result {
+        let bytes: [[UInt8]] = map { [UInt8]($0.utf8) }
+        let joined: [UInt8] = [UInt8](bytes.joined()) + [0]
+        return joined.withUnsafeBufferPointer { all in
+            // `all` is never empty (the trailing 0), so it has a base address.
+            let base = UnsafeRawPointer(all.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var pointers: [UnsafePointer<CChar>?] = []
+            var lengths: [Int] = []
+            var offset = 0
+            for argument in bytes {
+                pointers.append(base + offset)
+                lengths.append(argument.count)
+                offset += argument.count
+            }
+            pointers.append(nil)
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { body(argv.baseAddress!, $0.baseAddress!) }
+            }
+        }
+    }
+}

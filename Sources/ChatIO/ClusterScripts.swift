@@ -1,0 +1,61 @@
+/// The Lua scripts the cluster runs in Redis, each atomic there: a name claim cannot interleave
+/// with another node's claim, and a lapsed node's names are freed in the same step that
+/// declares it gone. They name their keys themselves (not through KEYS), so they assume one
+/// Redis, not a Redis Cluster (README, "Running a cluster").
+enum ClusterScripts {
+    /// Key layout (README, "Redis layout"): `chatd:nodes` (sorted set node → lease deadline in
+    /// Redis's own milliseconds), `chatd:names` (hash folded name → node), `chatd:node-names:N`
+    /// (set of the names node N holds), `chatd:clients:N` (hash address → client record).
+
+    /// ARGV: node, lease ms. Renews this node's lease by Redis's clock (no clock skew between
+    /// nodes matters), removes every node whose lease lapsed together with its names and
+    /// records, and returns `{rejoined, live nodes...}`: rejoined is 1 when this node's own
+    /// lease had lapsed or was missing (it must claim its names again).
+    static let heartbeat = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local node = ARGV[1]
+        local known = redis.call('ZSCORE', 'chatd:nodes', node)
+        local rejoined = 0
+        if (not known) or tonumber(known) < now then rejoined = 1 end
+        redis.call('ZADD', 'chatd:nodes', now + tonumber(ARGV[2]), node)
+        local dead = redis.call('ZRANGEBYSCORE', 'chatd:nodes', '-inf', '(' .. now)
+        for _, gone in ipairs(dead) do
+            for _, name in ipairs(redis.call('SMEMBERS', 'chatd:node-names:' .. gone)) do
+                if redis.call('HGET', 'chatd:names', name) == gone then redis.call('HDEL', 'chatd:names', name) end
+            end
+            redis.call('DEL', 'chatd:node-names:' .. gone, 'chatd:clients:' .. gone)
+            redis.call('ZREM', 'chatd:nodes', gone)
+        end
+        local live = redis.call('ZRANGE', 'chatd:nodes', 0, -1)
+        table.insert(live, 1, tostring(rejoined))
+        return live
+        """
+
+    /// ARGV: folded name, node. 1: the name is this node's (newly, or already); 0: another
+    /// node holds it.
+    static let claim = """
+        local holder = redis.call('HGET', 'chatd:names', ARGV[1])
+        if holder and holder ~= ARGV[2] then return 0 end
+        redis.call('HSET', 'chatd:names', ARGV[1], ARGV[2])
+        redis.call('SADD', 'chatd:node-names:' .. ARGV[2], ARGV[1])
+        return 1
+        """
+
+    /// ARGV: folded name, node. Frees the name only if this node holds it.
+    static let release = """
+        if redis.call('HGET', 'chatd:names', ARGV[1]) == ARGV[2] then redis.call('HDEL', 'chatd:names', ARGV[1]) end
+        redis.call('SREM', 'chatd:node-names:' .. ARGV[2], ARGV[1])
+        return 1
+        """
+
+    /// ARGV: node. A node leaving on purpose: its lease, names and records go at once.
+    static let leave = """
+        for _, name in ipairs(redis.call('SMEMBERS', 'chatd:node-names:' .. ARGV[1])) do
+            if redis.call('HGET', 'chatd:names', name) == ARGV[1] then redis.call('HDEL', 'chatd:names', name) end
+        end
+        redis.call('DEL', 'chatd:node-names:' .. ARGV[1], 'chatd:clients:' .. ARGV[1])
+        redis.call('ZREM', 'chatd:nodes', ARGV[1])
+        return 1
+        """
+}
