@@ -8,7 +8,7 @@
 ///
 /// A payload is another process's bytes that crossed a network: `decode` checks every field
 /// and returns nil for anything malformed instead of trapping.
-public enum ClusterMessage: Equatable {
+public enum ClusterMessage: Equatable, Sendable {
     /// A line said in a room (room channel).
     case chat(node: String, room: String, from: String, text: ArraySlice<UInt8>)
     /// `/me` in a room (room channel).

@@ -134,7 +134,7 @@ public struct ClusterView {
 /// What the hub asks of Redis, taken once per loop iteration by the cluster link
 /// (`Hub.takeClusterCommands`). Nothing per recipient: one publish per line, whatever the
 /// number of members or nodes.
-public enum ClusterCommand: Equatable {
+public enum ClusterCommand: Equatable, Sendable {
     /// PUBLISH a message on a channel.
     case publish(channel: String, payload: [UInt8])
     /// This node now has local members in a room (folded): SUBSCRIBE its channel.

@@ -60,22 +60,26 @@ extension Hub {
     func clusterRoomClosed(_ key: String) { cluster?.commands.append(.unsubscribe(room: key)) }
 
     /// A room heard `message` from a local client (or the server): the other nodes hear it too.
+    /// The room is named by the message where it has one: a `/part` that emptied the room
+    /// here has already deleted its slot.
     func clusterRelay(_ message: Outgoing, toRoom slot: Int, subject: ClientID?) {
-        guard let node = cluster?.node, let room = rooms.nameAndKey(slot) else { return }
-        let channel = ClusterKeys.roomChannel(room.key)
+        guard let node = cluster?.node else { return }
+        func channel(_ room: String) -> String { ClusterKeys.roomChannel(NameRules.fold(room)) }
         switch message {
-        case .chat(_, let from, let text): publish(channel, .chat(node: node, room: room.name, from: from, text: text))
-        case .action(_, let from, let text): publish(channel, .action(node: node, room: room.name, from: from, text: text))
-        case .notice(.topic(_, let by, let text)): publish(channel, .topic(node: node, room: room.name, by: by, text: text))
-        case .notice(.server(let text)): publish(channel, .roomNotice(node: node, room: room.name, text: text))
-        case .notice(.joined(let name, _)):
+        case .chat(let room, let from, let text): publish(channel(room), .chat(node: node, room: room, from: from, text: text))
+        case .action(let room, let from, let text): publish(channel(room), .action(node: node, room: room, from: from, text: text))
+        case .notice(.topic(let room, let by, let text)): publish(channel(room), .topic(node: node, room: room, by: by, text: text))
+        case .notice(.server(let text)):
+            guard let room = rooms.nameAndKey(slot)?.name else { return }
+            publish(channel(room), .roomNotice(node: node, room: room, text: text))
+        case .notice(.joined(let name, let room)):
             guard let subject, let state = clients[subject] else { return }
             cluster?.commands.append(.record(address: state.address, record(of: state)))
-            publish(ClusterKeys.eventsChannel, .joined(node: node, address: state.address, name: name, room: room.name))
-        case .notice(.left(let name, _, let reason)):
+            publish(ClusterKeys.eventsChannel, .joined(node: node, address: state.address, name: name, room: room))
+        case .notice(.left(let name, let room, let reason)):
             guard let subject, let state = clients[subject] else { return }
             cluster?.commands.append(.record(address: state.address, record(of: state)))
-            publish(ClusterKeys.eventsChannel, .left(node: node, address: state.address, name: name, room: room.name, reason: reason ?? ""))
+            publish(ClusterKeys.eventsChannel, .left(node: node, address: state.address, name: name, room: room, reason: reason ?? ""))
         default: break
         }
     }

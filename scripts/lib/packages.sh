@@ -23,6 +23,6 @@ ensure_packages() {
 # What building chatd needs.
 ensure_build_dependencies() {
     ensure_packages libev-dev:/usr/include/ev.h libsqlite3-dev:/usr/include/sqlite3.h libsodium-dev:/usr/include/sodium.h \
-        libssl-dev:/usr/include/openssl/ssl.h
+        libssl-dev:/usr/include/openssl/ssl.h libhiredis-dev:/usr/include/hiredis/adapters/libev.h
     command -v swift >/dev/null || { echo "swift is not on PATH (the toolchain is expected at /opt/swift)" >&2; return 1; }
 }

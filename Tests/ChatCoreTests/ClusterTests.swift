@@ -1,0 +1,185 @@
+import Testing
+@testable import ChatCore
+
+/// The cluster's pure parts: the message encoding (another node's bytes are untrusted), the
+/// Redis URL, the view of remote clients, and a hub as a node fed by a second hub's commands.
+@Suite struct ClusterMessageTests {
+    static let samples: [ClusterMessage] = [
+        .chat(node: "a", room: "#dev", from: "alice", text: ArraySlice("hello\tworld".utf8)),
+        .action(node: "a", room: "#dev", from: "alice", text: ArraySlice("waves".utf8)),
+        .topic(node: "host:7878", room: "#dev", by: "bob", text: "ship it\tfriday"),
+        .roomNotice(node: "a", room: "#dev", text: "bob was removed from #dev by alice (spam)"),
+        .joined(node: "a", address: "127.0.0.1:5555", name: "alice", room: "#dev"),
+        .left(node: "a", address: "127.0.0.1:5555", name: "alice", room: "#dev", reason: ""),
+        .left(node: "a", address: "[::1]:5555", name: "alice", room: "#dev", reason: "gone fishing"),
+        .renamed(node: "a", address: "127.0.0.1:5555", old: "127.0.0.1:5555", new: "alice", firstName: true),
+        .quit(node: "a", address: "127.0.0.1:5555", name: "alice", reason: "bye"),
+        .hello(node: "b"),
+        .privateMessage(node: "a", from: "alice", to: "bob", text: ArraySlice("psst".utf8)),
+    ]
+
+    @Test func everyMessageSurvivesTheRoundTrip() {
+        for message in Self.samples {
+            let bytes = message.encoded()
+            #expect(ClusterMessage.decode(bytes[...]) == message, "\(message)")
+        }
+    }
+
+    @Test func malformedPayloadsAreRefusedNotTrapped() {
+        let bad: [[UInt8]] = [
+            [], Array("c".utf8), Array("c\t".utf8), Array("x\ta\tb".utf8), Array("c\ta\t#dev".utf8),
+            Array("c\t\t#dev\talice\thi".utf8),  // empty node
+            Array("c\ta\t#dev\talice\thi\nforged line".utf8),  // a line break from a peer
+            [0x63, 0x09, 0x61, 0x09, 0xFF, 0x09, 0x61, 0x09, 0x62],  // invalid UTF-8
+            Array("r\ta\t1.2.3.4:5\told\tnew\tmaybe".utf8),
+            Array("h\t".utf8),
+        ]
+        for payload in bad { #expect(ClusterMessage.decode(payload[...]) == nil, "\(payload)") }
+    }
+
+    @Test func aSliceInTheMiddleOfABufferDecodes() {
+        let bytes = Array("xx".utf8) + ClusterMessage.hello(node: "n1").encoded() + Array("yy".utf8)
+        #expect(ClusterMessage.decode(bytes[2..<(bytes.count - 2)]) == .hello(node: "n1"))
+    }
+
+    @Test func clientRecordsRoundTripAndRefuseJunk() {
+        let record = ClientRecord(name: "alice", rooms: ["#lobby", "#dev"])
+        #expect(ClientRecord(decoding: record.encoded) == record)
+        #expect(ClientRecord(decoding: "127.0.0.1:5\t") == ClientRecord(name: "127.0.0.1:5", rooms: []))
+        #expect(ClientRecord(decoding: "alice") == nil)
+        #expect(ClientRecord(decoding: "alice\tnot-a-room") == nil)
+    }
+}
+
+@Suite struct RedisURLTests {
+    @Test func theFormsOfTheURL() {
+        #expect(RedisURL("redis://127.0.0.1:6380") == RedisURL(host: "127.0.0.1", port: 6380, password: nil, database: 0))
+        #expect(RedisURL("redis://:s3cret@redis.example:6379/2") == RedisURL(host: "redis.example", port: 6379, password: "s3cret", database: 2))
+        #expect(RedisURL("redis://user:pw@host")?.password == "pw")
+        #expect(RedisURL("redis://[::1]:7000")?.host == "::1")
+        #expect(RedisURL("redis://host")?.port == 6379)
+        for bad in ["http://host:1", "redis://", "redis://host:0", "redis://host:99999", "redis://host:1/x", "redis://@host", "redis://[::1"] {
+            #expect(RedisURL(bad) == nil, "\(bad)")
+        }
+        #expect(RedisURL("redis://:pw@h:1")?.shown == "redis://h:1/0", "the password is never shown")
+    }
+
+    @Test func nodeNames() {
+        #expect(RedisURL.isValidNodeName("web-1.example:7878"))
+        #expect(!RedisURL.isValidNodeName(""))
+        #expect(!RedisURL.isValidNodeName("a b"))
+        #expect(!RedisURL.isValidNodeName("a\tb"))
+        #expect(!RedisURL.isValidNodeName(String(repeating: "x", count: 65)))
+    }
+}
+
+extension RedisURL {
+    init(host: String, port: Int, password: String?, database: Int) {
+        self = RedisURL("redis://x")!
+        self.host = host
+        self.port = port
+        self.password = password
+        self.database = database
+    }
+}
+
+/// Two hubs wired by hand: every publish of one is handed to the other, as Redis would.
+@Suite struct HubAsClusterNodeTests {
+    final class Node {
+        let hub = Hub()
+        let name: String
+        init(_ name: String) {
+            self.name = name
+            hub.joinCluster(node: name)
+        }
+        /// What `slot` was sent since the last `clear` (the outbox is kept for other slots).
+        func lines(_ slot: Int) -> [String] {
+            hub.outbox.bytes(for: ClientID(slot)).split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+        }
+        func clear() { hub.outbox.reset() }
+    }
+
+    /// Delivers `from`'s publishes to `to`; returns the commands that were not publishes.
+    @discardableResult
+    static func relay(_ from: Node, to: Node) -> [ClusterCommand] {
+        var rest: [ClusterCommand] = []
+        for command in from.hub.takeClusterCommands() {
+            if case .publish(_, let payload) = command { to.hub.clusterReceived(payload[...]) } else { rest.append(command) }
+        }
+        return rest
+    }
+
+    @Test func aLineCrossesOnePublishAndIsRenderedForLocalMembers() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        b.hub.connect(ClientID(1), address: "10.0.0.2:2", at: 0)
+        Self.relay(a, to: b)
+        Self.relay(b, to: a)
+        a.clear()
+        b.clear()
+        a.hub.receive(Array("hello".utf8), from: ClientID(0))
+        let commands = a.hub.takeClusterCommands().filter { if case .publish = $0 { true } else { false } }
+        #expect(commands.count == 1, "one publish per line, whatever the members: \(commands.map { if case .publish(let c, let p) = $0 { c + String(decoding: p, as: UTF8.self) } else { "\($0)" } })")
+        for case .publish(let channel, let payload) in commands {
+            #expect(channel == "chatd:room:#lobby")
+            b.hub.clusterReceived(payload[...])
+        }
+        #expect(b.lines(0) == ["#lobby <10.0.0.1:1> hello"])
+        #expect(b.lines(1) == ["#lobby <10.0.0.1:1> hello"])
+    }
+
+    @Test func ownMessagesComingBackAreIgnored() {
+        let a = Node("a")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        a.clear()
+        a.hub.clusterReceived(ClusterMessage.chat(node: "a", room: "#lobby", from: "x", text: ArraySlice("echo".utf8)).encoded()[...])
+        #expect(a.lines(0).isEmpty)
+    }
+
+    @Test func aLostNodesMembersQuitOnceEvenInSeveralSharedRooms() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        a.hub.receive(Array("/join #dev".utf8), from: ClientID(0))
+        b.hub.receive(Array("/join #dev".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        Self.relay(b, to: a)
+        a.clear()
+        a.hub.clusterNodesAlive(["a", "b"])
+        #expect(a.lines(0).isEmpty)
+        a.clear()
+        a.hub.clusterNodesAlive(["a"])
+        #expect(a.lines(0) == ["*** 10.0.0.2:1 quit (node lost)"])
+        a.clear()
+        a.hub.receive(Array("/users".utf8), from: ClientID(0))
+        #expect(a.lines(0).last == "OK users 1 online")
+    }
+
+    @Test func aRefusedClaimRenamesTheLoserToItsAddress() {
+        let a = Node("a")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        a.hub.receive(Array("/nick alice".utf8), from: ClientID(0))
+        #expect(a.hub.takeClusterCommands().contains(.claim(name: "alice")))
+        a.clear()
+        a.hub.clusterClaimRefused("alice")
+        #expect(a.lines(0) == ["ERROR NICK_IN_USE: alice is taken on another node; you are 10.0.0.1:1 again"])
+        #expect(a.hub.name(of: ClientID(0)) == "10.0.0.1:1")
+    }
+
+    @Test func aPrivateMessageGoesToTheNodeOfItsRecipient() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        b.hub.receive(Array("/nick bob".utf8), from: ClientID(0))
+        Self.relay(b, to: a)
+        _ = a.hub.takeClusterCommands()
+        a.clear()
+        a.hub.receive(Array("/msg bob hi".utf8), from: ClientID(0))
+        #expect(a.lines(0) == ["OK msg bob"])
+        let publishes = a.hub.takeClusterCommands().compactMap { command -> String? in
+            if case .publish(let channel, _) = command { return channel } else { return nil }
+        }
+        #expect(publishes == ["chatd:node:b"])
+    }
+}

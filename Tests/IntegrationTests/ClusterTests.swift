@@ -1,0 +1,243 @@
+import ChatTestSupport
+import Foundation
+import Testing
+
+/// Several chatd nodes sharing one real `redis-server` (started on a free port, stopped by PID):
+/// every cross-node behaviour, end to end over real sockets.
+@Suite(.serialized) struct ClusterTests {
+    /// A node of the cluster, once its link to Redis is up.
+    static func node(_ redis: RedisServer, _ name: String, _ arguments: [String] = []) throws -> Daemon {
+        let daemon = try Daemon(["--cluster", redis.url, "--node-name", name] + arguments)
+        guard daemon.waitForLog("cluster: node \(name) joined") else { throw TestError("node \(name) did not join: \(daemon.log)") }
+        return daemon
+    }
+
+    /// Waits until `client` sees `line` (exactly).
+    static func sees(_ client: TestClient, _ line: String, timeout: Double = 10) -> Bool {
+        client.waitFor(timeout: timeout) { $0 == line } != nil
+    }
+
+    /// Joins `room` and waits for the reply, so the node has subscribed before anyone speaks
+    /// (a sync round trip: the reply comes after the join was handed to Redis).
+    static func join(_ client: TestClient, _ room: String) throws {
+        client.send("/join \(room)")
+        guard client.waitFor({ $0.hasPrefix("OK join \(room)") }) != nil else { throw TestError("join \(room) failed") }
+        client.send("/ping sync")
+        guard client.waitFor({ $0 == "OK pong sync" }) != nil else { throw TestError("no pong") }
+        usleep(200_000)  // the SUBSCRIBE reaches Redis on the next loop iteration
+    }
+
+    @Test func twoNodesShareARoomBothWays() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a")
+        let b = try Self.node(redis, "b")
+        let alice = try a.client(named: "alice")
+        let bob = try b.client(named: "bob")
+        try Self.join(alice, "#dev")
+        try Self.join(bob, "#dev")
+        #expect(Self.sees(alice, "*** bob joined #dev"))
+        alice.send("hello from a")
+        #expect(Self.sees(bob, "#dev <alice> hello from a"))
+        bob.send("hello from b")
+        #expect(Self.sees(alice, "#dev <bob> hello from b"))
+        alice.send("/me waves")
+        #expect(Self.sees(bob, "#dev * alice waves"))
+        bob.send("/topic #dev shipping friday")
+        #expect(Self.sees(alice, "*** bob set the topic of #dev: shipping friday"))
+        alice.send("/topic #dev")
+        #expect(Self.sees(alice, "OK topic #dev: shipping friday"))
+        bob.send("/nick robert")
+        #expect(Self.sees(alice, "*** bob is now known as robert"))
+        alice.send("/msg robert psst")
+        #expect(Self.sees(alice, "OK msg robert"))
+        #expect(Self.sees(bob, "PM <alice> psst"))
+        bob.send("/part #dev gone fishing")
+        #expect(Self.sees(alice, "*** robert left #dev (gone fishing)"))
+        bob.send("/quit bye")
+        #expect(Self.sees(alice, "*** robert quit (bye)"))
+        alice.send("/msg robert hello?")
+        #expect(alice.waitFor { $0.hasPrefix("ERROR") }?.contains("robert") == true)
+    }
+
+    @Test func perSenderOrderHoldsAcrossNodes() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a", ["--max-line-rate", "0"])
+        let b = try Self.node(redis, "b")
+        let sender = try a.client(named: "sender")
+        let reader = try b.client(named: "reader")
+        try Self.join(reader, "#order")
+        try Self.join(sender, "#order")
+        for index in 0..<200 { sender.send("line \(index)") }
+        var seen: [Int] = []
+        while seen.count < 200, let line = reader.readLine(timeout: 10) {
+            if line.hasPrefix("#order <sender> line "), let value = Int(line.dropFirst("#order <sender> line ".count)) { seen.append(value) }
+        }
+        #expect(seen == Array(0..<200))
+    }
+
+    @Test func listingsAnswerForTheWholeCluster() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a")
+        let b = try Self.node(redis, "b")
+        let alice = try a.client(named: "alice")
+        let bob = try b.client(named: "bob")
+        try Self.join(alice, "#dev")
+        try Self.join(bob, "#dev")
+        try Self.join(bob, "#ops")
+        alice.send("/who #dev")
+        let who = alice.drain(seconds: 1)
+        #expect(who.contains("OK-who #dev alice") && who.contains("OK-who #dev bob") && who.contains("OK who #dev 2 members"))
+        alice.send("/users")
+        let users = alice.drain(seconds: 1)
+        #expect(users.contains("OK-users bob") && users.contains("OK users 2 online"))
+        alice.send("/whois bob")
+        #expect(alice.waitFor { $0.hasPrefix("OK whois bob from 127.0.0.1:") && $0.hasSuffix("in #lobby #dev #ops (on node b)") } != nil)
+        alice.send("/rooms")
+        let rooms = alice.drain(seconds: 1)
+        #expect(rooms.contains("OK-rooms #dev 2 members") && rooms.contains("OK-rooms #ops 1 member") && rooms.contains("OK rooms 3 rooms"))
+    }
+
+    @Test func aLateNodeLearnsWhoIsAlreadyThere() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a")
+        let alice = try a.client(named: "alice")
+        try Self.join(alice, "#dev")
+        let b = try Self.node(redis, "b")
+        let bob = try b.client(named: "bob")
+        usleep(500_000)
+        bob.send("/whois alice")
+        #expect(bob.waitFor { $0.hasPrefix("OK whois alice") && $0.hasSuffix("(on node a)") } != nil)
+        bob.send("/nick alice")
+        #expect(bob.waitFor { $0.hasPrefix("ERROR NICK_IN_USE") } != nil)
+    }
+
+    @Test func threeNodesOneRoom() throws {
+        let redis = try RedisServer()
+        let nodes = try ["a", "b", "c"].map { try Self.node(redis, $0) }
+        let clients = try nodes.enumerated().map { try $1.client(named: "user\($0)") }
+        for client in clients { try Self.join(client, "#all") }
+        clients[0].send("from the first node")
+        #expect(Self.sees(clients[1], "#all <user0> from the first node"))
+        #expect(Self.sees(clients[2], "#all <user0> from the first node"))
+        clients[2].send("from the third node")
+        #expect(Self.sees(clients[0], "#all <user2> from the third node"))
+        #expect(Self.sees(clients[1], "#all <user2> from the third node"))
+    }
+
+    /// Two nodes, one name, sent at once: Redis's atomic claim lets exactly one keep it; the
+    /// other is refused (or, if it renamed first, told and renamed back to its address).
+    @Test func aNameRaceHasExactlyOneWinner() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a")
+        let b = try Self.node(redis, "b")
+        for round in 0..<5 {
+            let first = try a.client()
+            let second = try b.client()
+            let name = "racer\(round)"
+            first.send("/nick \(name)")
+            second.send("/nick \(name)")
+            let one = first.drain(seconds: 1.5), two = second.drain(seconds: 0.1)
+            let losers = [one, two].filter { lines in lines.contains { $0.hasPrefix("ERROR NICK_IN_USE") } }
+            #expect(losers.count == 1, "round \(round): \(one) / \(two)")
+            let winnerNode = losers.first == one ? "b" : "a"
+            #expect(try redis.cli(["HGET", "chatd:names", name]).trimmingCharacters(in: .whitespacesAndNewlines) == winnerNode)
+            first.close()
+            second.close()
+        }
+    }
+
+    @Test func aKilledNodesMembersQuitWithNodeLostWithinTheLease() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a")
+        let b = try Self.node(redis, "b")
+        let alice = try a.client(named: "alice")
+        let bob = try b.client(named: "bob")
+        try Self.join(alice, "#dev")
+        try Self.join(bob, "#dev")
+        #expect(Self.sees(alice, "*** bob joined #dev"))
+        let killed = now()
+        b.signal(SIGKILL)
+        #expect(Self.sees(alice, "*** bob quit (node lost)", timeout: 12))
+        let seconds = now() - killed
+        #expect(seconds <= 10, "node lost after \(seconds) s")
+        // Its name is free again, cluster-wide.
+        let again = try a.client()
+        again.send("/nick bob")
+        #expect(Self.sees(again, "OK nick bob"))
+    }
+
+    /// Redis frozen for 5 s under chat: both nodes go on serving their own clients, and every
+    /// line said meanwhile reaches the other node once, late (the link held it), or is counted
+    /// as not published: never twice.
+    @Test func redisStoppedFiveSecondsUnderLoad() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a", ["--max-line-rate", "0"])
+        let b = try Self.node(redis, "b")
+        let sender = try a.client(named: "sender")
+        let local = try a.client(named: "local")
+        let reader = try b.client(named: "reader")
+        for client in [sender, local, reader] { try Self.join(client, "#load") }
+        redis.pause()
+        let started = now()
+        var sent = 0
+        while now() - started < 5 {
+            sender.send("tick \(sent)")
+            sent += 1
+            usleep(20_000)
+        }
+        // Local clients were served all along.
+        #expect(Self.sees(local, "#load <sender> tick \(sent - 1)"))
+        #expect(a.waitForLog("has not answered"))
+        redis.resume()
+        var counts: [Int: Int] = [:]
+        let deadline = now() + 15
+        while now() < deadline, counts.count < sent, let line = reader.readLine(timeout: 5) {
+            if line.hasPrefix("#load <sender> tick "), let value = Int(line.dropFirst("#load <sender> tick ".count)) { counts[value, default: 0] += 1 }
+        }
+        #expect(counts.values.allSatisfy { $0 == 1 }, "no line twice")
+        let unpublished = a.log.components(separatedBy: "lines and notices were not published").count - 1 > 0
+        #expect(counts.count == sent || unpublished, "\(counts.count) of \(sent) delivered and no loss reported")
+        #expect(a.waitForLog("answering again"))
+        sender.send("after the stall")
+        #expect(Self.sees(reader, "#load <sender> after the stall"))
+    }
+
+    /// Redis restarted (its data gone): each node logs the outage once, keeps serving, and when
+    /// Redis is back subscribes and claims its names again.
+    @Test func redisRestartedNodesReconnectAndReclaim() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a")
+        let b = try Self.node(redis, "b")
+        let alice = try a.client(named: "alice")
+        let bob = try b.client(named: "bob")
+        try Self.join(alice, "#dev")
+        try Self.join(bob, "#dev")
+        try redis.restart()
+        #expect(a.waitForLog("cluster: lost Redis"))
+        #expect(a.waitForLog("reachable again", timeout: 15))
+        #expect(b.waitForLog("reachable again", timeout: 15))
+        #expect(a.log.components(separatedBy: "cluster: lost Redis").count - 1 == 1, "logged once")
+        usleep(500_000)
+        alice.send("back again")
+        #expect(Self.sees(bob, "#dev <alice> back again"))
+        #expect(try redis.cli(["HGET", "chatd:names", "alice"]).trimmingCharacters(in: .whitespacesAndNewlines) == "a")
+        let carol = try b.client()
+        carol.send("/nick alice")
+        #expect(carol.waitFor { $0.hasPrefix("ERROR NICK_IN_USE") } != nil)
+    }
+
+    @Test func unreachableRedisAtStartIsOneLineAndExitOne() throws {
+        let port = try RedisServer.freePort()
+        let spawned = try Spawned(Daemon.binary, ["--port", "0", "--no-history", "--cluster", "redis://127.0.0.1:\(port)"])
+        #expect(spawned.waitForExit() == 1)
+        let lines = spawned.errorOutput.split(separator: "\n").filter { $0.hasPrefix("chatd:") }
+        #expect(lines.count == 1 && lines[0].contains("unreachable"), "\(spawned.errorOutput)")
+    }
+
+    @Test func aBadClusterURLIsRefused() throws {
+        let spawned = try Spawned(Daemon.binary, ["--port", "0", "--no-history", "--cluster", "http://example"])
+        #expect(spawned.waitForExit() != 0)
+        #expect(spawned.errorOutput.contains("--cluster must be redis://"))
+    }
+}
+
