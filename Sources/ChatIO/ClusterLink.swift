@@ -55,6 +55,10 @@ public final class ClusterLink {
     private var metNodes: Set<String> = []
     /// Publishes dropped because Redis was down, since the last report.
     private var unpublished = 0
+    /// `node` and a tab: the second field of every message this node sends.
+    private let ownPrefix: [UInt8]
+    /// Where a received payload is copied for the hub (capacity kept between messages).
+    private var scratch: [UInt8] = []
 
     private var prepareWatcher: PrepareWatcher!
     private var heartbeatTimer: TimerWatcher!
@@ -66,6 +70,7 @@ public final class ClusterLink {
         self.hub = hub
         self.reactor = reactor
         self.logger = logger
+        ownPrefix = Array(node.utf8) + [0x09]
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in sendHubCommands() }
         heartbeatTimer = TimerWatcher(reactor: reactor, after: Self.heartbeatSeconds, repeat: Self.heartbeatSeconds) { [unowned self] in tick() }
         retryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in connect() }
@@ -153,7 +158,7 @@ public final class ClusterLink {
                 connection.disconnected = { [unowned self] reason in lost(reason) }
                 prepare(connection)
             }
-            subscriber.pushed = { [unowned self] push in received(push) }
+            subscriber.pushed = { [unowned self] payload in received(payload) }
             self.commands = commands
             self.subscriber = subscriber
         } catch {
@@ -283,13 +288,20 @@ public final class ClusterLink {
 
     // MARK: Traffic
 
-    /// A pub/sub push: `["message", channel, payload]` goes to the hub; subscribe and
-    /// unsubscribe confirmations are ignored.
-    private func received(_ push: RedisReply) {
-        guard case .array(let parts) = push, parts.count == 3, case .string(let kind) = parts[0],
-              kind.elementsEqual("message".utf8), case .string(let payload) = parts[2] else { return }
+    /// A pub/sub message's payload (valid for this call only): this node's own messages,
+    /// which Redis sends back on every room channel it subscribes to, are recognised by their
+    /// prefix and skipped before anything is copied; the rest is copied into one reused buffer
+    /// for the hub.
+    private func received(_ payload: UnsafeRawBufferPointer) {
+        guard let base = payload.baseAddress else { return }
+        if payload.count > ownPrefix.count + 1, payload[1] == 0x09,
+           ownPrefix.withUnsafeBytes({ own in own.baseAddress.map { memcmp($0, base + 2, own.count) == 0 } ?? false }) {
+            return
+        }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: payload)
         hub.now = reactor.now
-        hub.clusterReceived(payload[...])
+        hub.clusterReceived(scratch[...])
     }
 
     /// The prepare watcher: everything the hub asked for this iteration goes out now.
@@ -303,7 +315,7 @@ public final class ClusterLink {
         for command in pending {
             switch command {
             case .publish(let channel, let payload):
-                commands.send([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+                commands.publish(channel: channel, payload: payload)
             case .subscribe(let room):
                 subscriber.subscription([Array("SUBSCRIBE".utf8), Array(ClusterKeys.roomChannel(room).utf8)])
             case .unsubscribe(let room):

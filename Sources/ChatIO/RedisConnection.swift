@@ -17,8 +17,15 @@ final class RedisConnection {
     /// Called once when an established connection is lost (the error), after which hiredis
     /// has freed the context.
     var disconnected: ((String) -> Void)?
-    /// Called for every pub/sub push on a subscriber connection.
-    var pushed: ((RedisReply) -> Void)?
+    /// Called for every pub/sub `message` push on a subscriber connection with its payload,
+    /// valid for the call only (hiredis frees the reply after it): the hot receiving path
+    /// copies nothing it does not keep.
+    var pushed: ((UnsafeRawBufferPointer) -> Void)?
+    /// The argument vector of `publish`, allocated once: a published room line is the hot
+    /// sending path. Freed in deinit.
+    private let publishArguments = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: 3)
+    private let publishLengths = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+    private let publishWord: UnsafeMutablePointer<CChar>? = strdup("PUBLISH")
 
     private var context: UnsafeMutablePointer<redisAsyncContext>?
     /// Commands sent and not yet answered: the bound on what a stalled Redis can make us buffer.
@@ -63,7 +70,36 @@ final class RedisConnection {
         }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        publishArguments.deallocate()
+        publishLengths.deallocate()
+        free(publishWord)
+    }
+
+    /// PUBLISH with no reply handler: the answer only counts down `inFlight`. No allocation
+    /// beyond hiredis's own buffer.
+    @discardableResult
+    func publish(channel: String, payload: [UInt8]) -> Bool {
+        guard let context, let publishWord, !payload.isEmpty else { return false }
+        var channel = channel
+        let status = channel.withUTF8 { channelBytes in
+            payload.withUnsafeBufferPointer { payloadBytes -> Int32 in
+                publishArguments[0] = UnsafePointer(publishWord)
+                publishArguments[1] = UnsafeRawPointer(channelBytes.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) }
+                publishArguments[2] = UnsafeRawPointer(payloadBytes.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) }
+                publishLengths[0] = 7
+                publishLengths[1] = channelBytes.count
+                publishLengths[2] = payloadBytes.count
+                return redisAsyncCommandArgv(context, { context, _, _ in
+                    RedisConnection.owner(of: context)?.inFlight -= 1
+                }, nil, 3, publishArguments, publishLengths)
+            }
+        }
+        guard status == REDIS_OK else { return false }
+        inFlight += 1
+        return true
+    }
 
     /// Closes now: pending callbacks run with no reply, and no callback reaches this object again.
     func close() {
@@ -120,8 +156,14 @@ final class RedisConnection {
         guard let context else { return false }
         let status = RedisConnection.withArgv(arguments) { argc, argv, lengths in
             redisAsyncCommandArgv(context, { context, reply, _ in
-                guard let reply, let owner = RedisConnection.owner(of: context) else { return }
-                owner.pushed?(RedisReply(reply.assumingMemoryBound(to: redisReply.self)))
+                guard let reply, let owner = RedisConnection.owner(of: context), let pushed = owner.pushed else { return }
+                // ["message", channel, payload]; subscribe confirmations and anything else are skipped.
+                let push = reply.assumingMemoryBound(to: redisReply.self).pointee
+                guard push.type == REDIS_REPLY_ARRAY, push.elements == 3, let parts = push.element,
+                      let kind = parts[0]?.pointee, kind.type == REDIS_REPLY_STRING, kind.len == 7,
+                      let kindText = kind.str, memcmp(kindText, "message", 7) == 0,
+                      let payload = parts[2]?.pointee, payload.type == REDIS_REPLY_STRING, let bytes = payload.str else { return }
+                pushed(UnsafeRawBufferPointer(start: bytes, count: payload.len))
             }, nil, argc, argv, lengths)
         }
         return status == REDIS_OK

@@ -27,6 +27,8 @@ struct BenchCommand: ParsableCommand {
     var scenario: Scenario = .fanout
     @Option(help: "Server address.") var host = "127.0.0.1"
     @Option(help: "Server port.") var port: UInt16 = 7878
+    @Option(help: "Another server port (a cluster node; repeatable): clients are spread over all the ports round-robin.")
+    var extraPort: [UInt16] = []
     @Option(help: "Connections.") var clients: Int?
     @Option(help: "How many of the clients send.") var senders: Int?
     @Option(help: "Messages per second per sender (0: as fast as --window allows).") var rate: Double?
@@ -58,6 +60,8 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Connect with TLS (certificates are not checked: the server's cost is what is measured). Churn then counts full handshakes.")
     var tls = false
     @Option(help: "The server's pid, to report its CPU time and RSS.") var serverPid: Int32?
+    @Option(help: "Another process whose CPU time counts as the server's (cluster nodes, Redis; repeatable).")
+    var alsoPid: [Int32] = []
     @Option(help: "Name for this run in the report.") var label = "server"
 
     func validate() throws {
@@ -68,7 +72,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let limit = try DescriptorLimit.raiseToHard()
         let reactor = try Reactor.makePrivate()
-        let stats = serverPid.map { ProcessStats(pid: $0) }
+        let stats = serverPid.map { ProcessStats(pid: $0, others: alsoPid) }
         let progress: (String) -> Void = { line in FileHandle.standardError.write(Data("[\(label)] \(line)\n".utf8)) }
         let tlsContext = tls ? try TLSClientContext(verification: .none) : nil
         if scenario == .churn {
@@ -93,6 +97,7 @@ struct BenchCommand: ParsableCommand {
         plan.host = host
         plan.port = port
         plan.window = window
+        plan.extraPorts = extraPort
         plan.warmup = warmup
         plan.message = message
         plan.padding = padding

@@ -7,6 +7,8 @@ import Histogram
 struct LoadPlan {
     var host = "127.0.0.1"
     var port: UInt16 = 7878
+    /// More ports (cluster nodes): client i connects to `[port] + extraPorts` round-robin.
+    var extraPorts: [UInt16] = []
     var clients = 100
     /// Clients 0..<senders send; every client receives.
     var senders = 10
@@ -87,10 +89,10 @@ final class LoadEngine {
 
     /// Connects every client and sends its setup lines.
     func connectAll() throws {
-        let server = try SocketAddress(host: plan.host, port: plan.port)
+        let servers = try ([plan.port] + plan.extraPorts).map { try SocketAddress(host: plan.host, port: $0) }
         for index in 0..<plan.clients {
             let source = plan.sources > 0 ? sourceAddress(net: plan.sourceNet, index: index % plan.sources) : nil
-            let fd = try LoadClient.connect(to: server, from: source)
+            let fd = try LoadClient.connect(to: servers[index % servers.count], from: source)
             let session: TLSClientSession?
             do {
                 session = try plan.tls.map { try LoadClient.handshake(fd, context: $0, host: plan.host) }

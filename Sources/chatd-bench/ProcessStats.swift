@@ -5,9 +5,22 @@ import Glibc
 /// give deliveries per server CPU-second and bytes per connection.
 struct ProcessStats {
     let pid: Int32
+    /// Processes whose CPU time is added to the server's (`--also-pid`: the other nodes and
+    /// Redis of a cluster), so "per server CPU-second" counts everything that served.
+    var others: [Int32] = []
 
-    /// User + system CPU seconds consumed so far, from /proc/PID/stat fields 14 and 15.
+    /// User + system CPU seconds consumed so far by the server and `others`.
     func cpuSeconds() -> Double? {
+        var total = 0.0
+        for process in [pid] + others {
+            guard let seconds = cpuSeconds(of: process) else { return nil }
+            total += seconds
+        }
+        return total
+    }
+
+    /// User + system CPU seconds of one process so far, from /proc/PID/stat fields 14 and 15.
+    func cpuSeconds(of pid: Int32) -> Double? {
         guard let text = read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // After the ")" the fields start at #3 (state), so utime (#14) is index 11.
