@@ -138,6 +138,8 @@ public enum ClusterKeys {
     public static let eventsChannel = "chatd:events"
     /// Messages for one node's clients (private messages).
     public static func nodeChannel(_ node: String) -> String { "chatd:node:" + node }
+    /// Stream of one room's history (folded name), trimmed to about `--history-max-lines`.
+    public static func historyStream(_ roomKey: String) -> String { "chatd:history:" + roomKey }
     /// Hash of one node's clients: address → `ClientRecord` (read when the node is met).
     public static func clientsHash(_ node: String) -> String { "chatd:clients:" + node }
 }

@@ -28,6 +28,8 @@ public struct ClusterView {
     var commands: [ClusterCommand] = []
     /// Payloads that did not decode (another version, or not chatd's): dropped and counted.
     public internal(set) var malformed: UInt64 = 0
+    /// Whether room history lives in Redis streams (`Hub.clusterOwnsHistory`).
+    var keepsHistory = false
     /// Nodes heard from (events or records), so a lapse can be noticed.
     private(set) var nodes: Set<String> = []
 
@@ -148,6 +150,9 @@ public enum ClusterCommand: Equatable, Sendable {
     case release(name: String)
     /// Store (or, nil, delete) this node's record of the client at `address`.
     case record(address: String, ClientRecord?)
+    /// Append a line to its room's history stream (folded room): only the node where it was
+    /// said writes it.
+    case appendHistory(room: String, HistoryEntry)
     /// Read a node's client records (it said hello) and hand them to `Hub.clusterRecords`.
     case fetchRecords(node: String)
 }

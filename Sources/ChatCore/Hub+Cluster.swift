@@ -66,9 +66,15 @@ extension Hub {
         guard let node = cluster?.node else { return }
         func channel(_ room: String) -> String { ClusterKeys.roomChannel(NameRules.fold(room)) }
         switch message {
-        case .chat(let room, let from, let text): publish(channel(room), .chat(node: node, room: room, from: from, text: text))
-        case .action(let room, let from, let text): publish(channel(room), .action(node: node, room: room, from: from, text: text))
-        case .notice(.topic(let room, let by, let text)): publish(channel(room), .topic(node: node, room: room, by: by, text: text))
+        case .chat(let room, let from, let text):
+            publish(channel(room), .chat(node: node, room: room, from: from, text: text))
+            appendHistory(.chat, room, slot, from, text)
+        case .action(let room, let from, let text):
+            publish(channel(room), .action(node: node, room: room, from: from, text: text))
+            appendHistory(.action, room, slot, from, text)
+        case .notice(.topic(let room, let by, let text)):
+            publish(channel(room), .topic(node: node, room: room, by: by, text: text))
+            appendHistory(.topic, room, slot, by, ArraySlice(text.utf8))
         case .notice(.server(let text)):
             guard let room = rooms.nameAndKey(slot)?.name else { return }
             publish(channel(room), .roomNotice(node: node, room: room, text: text))
@@ -82,6 +88,25 @@ extension Hub {
             publish(ClusterKeys.eventsChannel, .left(node: node, address: state.address, name: name, room: room, reason: reason ?? ""))
         default: break
         }
+    }
+
+    /// A line said here goes to its room's stream, unless the room has a key or bans: such a
+    /// room's history must not outlive its access rules (RoomHistory), and a stream would.
+    private func appendHistory(_ kind: HistoryEntry.Kind, _ room: String, _ slot: Int, _ sender: String, _ text: ArraySlice<UInt8>) {
+        guard cluster?.keepsHistory == true, rooms[slot]?.isProtected == false else { return }
+        cluster?.commands.append(.appendHistory(room: NameRules.fold(room), HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text))))
+    }
+
+    /// Cluster mode with history on: Redis streams own room history from now on. Lines are
+    /// no longer queued for the database writer (accounts and bans still are), rooms' lines are
+    /// read through `loader` (folded room → oldest first) as rooms are created, and the rooms
+    /// that exist now are read again at once.
+    public func clusterOwnsHistory(loader: @escaping (String) -> [HistoryEntry]) {
+        guard cluster != nil, roomHistory.book != nil else { return }
+        cluster?.keepsHistory = true
+        roomHistory.stopPersisting()
+        roomHistory.loader = loader
+        for room in rooms.first(Int.max) { roomHistory.book?.load(loader(room.key), key: room.key) }
     }
 
     /// A local client changed its name: claim the new one (a refusal renames it back to its

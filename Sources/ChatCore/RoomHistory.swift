@@ -53,6 +53,15 @@ struct RoomHistory {
         durableBatch = 0
     }
 
+    /// Another store owns history now (a cluster's Redis streams): nothing more is queued for
+    /// the database writer, and every batch counts as durable.
+    mutating func stopPersisting() {
+        persists = false
+        durableBatch = .max
+        pendingLines = []
+        pendingBytes = 0
+    }
+
     /// A room was created: bring its ring back, from memory if it was parked, else from the
     /// store (one indexed read of at most the ring's size).
     ///

@@ -64,7 +64,20 @@ public final class ClusterLink {
     private var heartbeatTimer: TimerWatcher!
     private var retryTimer: TimerWatcher!
 
-    public init(url: RedisURL, node: String, hub: Hub, reactor: Reactor, logger: Logger) {
+    /// Lines a room's history stream keeps (approximately: `MAXLEN ~`); 0: no cap.
+    public let historyMaxLines: Int
+    /// The blocking connection history is read through when a room is created (like the
+    /// SQLite reader's one indexed read on the loop), with a short timeout; nil until needed
+    /// and after a failure.
+    private var historyReader: UnsafeMutablePointer<redisContext>?
+    /// When the history reader last failed: it is not retried for a second, so a Redis
+    /// outage costs room creations no more than one timeout a second.
+    private var historyReaderFailedAt: Double?
+    /// Seconds a history read may block the loop.
+    static let historyReadTimeout = 0.25
+
+    public init(url: RedisURL, node: String, hub: Hub, reactor: Reactor, logger: Logger, historyMaxLines: Int = 0) {
+        self.historyMaxLines = historyMaxLines
         self.url = url
         self.node = node
         self.hub = hub
@@ -109,6 +122,7 @@ public final class ClusterLink {
     /// Connects and starts the heartbeat; the hub's commands go out from the next iteration.
     public func start() {
         hub.joinCluster(node: node)
+        if hub.history != nil { hub.clusterOwnsHistory { [unowned self] key in readHistory(key) } }
         prepareWatcher.start()
         heartbeatTimer.start()
         connect()
@@ -125,6 +139,8 @@ public final class ClusterLink {
         commands = nil
         subscriber = nil
         retired.removeAll()
+        if let historyReader { redisFree(historyReader) }
+        historyReader = nil
     }
 
     /// Best effort on the way out (blocking, after the loop stopped).
@@ -286,6 +302,67 @@ public final class ClusterLink {
         }
     }
 
+    // MARK: History
+
+    /// A room's latest lines from its stream, oldest first: one blocking XREVRANGE of at most
+    /// a ring's worth, when a room is created here. While Redis is unreachable the room starts
+    /// without its history (logged) rather than the loop waiting.
+    private func readHistory(_ key: String) -> [HistoryEntry] {
+        guard let reader = historyConnection() else { return [] }
+        let command = ["XREVRANGE", ClusterKeys.historyStream(key), "+", "-", "COUNT", String(HistorySettings.linesInMemory)]
+        guard let raw = command.withCStringArray({ argv, lengths in redisCommandArgv(reader, Int32(command.count), argv, lengths) }) else {
+            logger.error("history: cannot read \(key) from Redis (\(Self.errorText(reader))); the room starts without its history")
+            redisFree(reader)
+            historyReader = nil
+            historyReaderFailedAt = reactor.now
+            return []
+        }
+        let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+        freeReplyObject(raw)
+        guard case .array(let items) = reply else { return [] }
+        var entries: [HistoryEntry] = []
+        for item in items.reversed() {
+            guard case .array(let pair) = item, pair.count == 2, case .array(let fields) = pair[1] else { continue }
+            let values = fields.compactMap { field -> [UInt8]? in if case .string(let bytes) = field { bytes } else { nil } }
+            if values.count == fields.count, let entry = HistoryEntry(room: key, streamFields: values) { entries.append(entry) }
+        }
+        return entries
+    }
+
+    private func historyConnection() -> UnsafeMutablePointer<redisContext>? {
+        if let historyReader { return historyReader }
+        if let failed = historyReaderFailedAt, reactor.now - failed < 1 { return nil }
+        let timeout = timeval(tv_sec: 0, tv_usec: Int(Self.historyReadTimeout * 1_000_000))
+        guard let context = redisConnectWithTimeout(url.host, Int32(url.port), timeout) else { return nil }
+        var commands: [[String]] = []
+        if let password = url.password { commands.append(["AUTH", password]) }
+        if url.database != 0 { commands.append(["SELECT", String(url.database)]) }
+        var failure: String? = context.pointee.err != 0 ? Self.errorText(context) : nil
+        if failure == nil {
+            redisSetTimeout(context, timeout)
+            for command in commands {
+                guard let reply = command.withCStringArray({ argv, lengths in redisCommandArgv(context, Int32(command.count), argv, lengths) }) else {
+                    failure = Self.errorText(context)
+                    break
+                }
+                let answer = RedisReply(reply.assumingMemoryBound(to: redisReply.self))
+                freeReplyObject(reply)
+                if case .error(let text) = answer {
+                    failure = text
+                    break
+                }
+            }
+        }
+        if let failure {
+            logger.error("history: cannot reach Redis at \(url.shown) (\(failure)); rooms created meanwhile start without their history")
+            redisFree(context)
+            historyReaderFailedAt = reactor.now
+            return nil
+        }
+        historyReader = context
+        return context
+    }
+
     // MARK: Traffic
 
     /// A pub/sub message's payload (valid for this call only): this node's own messages,
@@ -340,6 +417,10 @@ public final class ClusterLink {
                 } else {
                     commands.send(["HDEL", key, address].map { Array($0.utf8) })
                 }
+            case .appendHistory(let room, let entry):
+                var arguments = [Array("XADD".utf8), Array(ClusterKeys.historyStream(room).utf8)]
+                if historyMaxLines > 0 { arguments += [Array("MAXLEN".utf8), Array("~".utf8), Array(String(historyMaxLines).utf8)] }
+                commands.sendWithoutReply(arguments + [Array("*".utf8)] + entry.streamFields)
             case .fetchRecords(let other):
                 if other != node { fetchRecords(of: other) }
             }

@@ -150,6 +150,20 @@ final class RedisConnection {
         return true
     }
 
+    /// Sends a command whose answer only counts down `inFlight` (no box, no closure).
+    @discardableResult
+    func sendWithoutReply(_ arguments: [[UInt8]]) -> Bool {
+        guard let context else { return false }
+        let status = RedisConnection.withArgv(arguments) { argc, argv, lengths in
+            redisAsyncCommandArgv(context, { context, _, _ in
+                RedisConnection.owner(of: context)?.inFlight -= 1
+            }, nil, argc, argv, lengths)
+        }
+        guard status == REDIS_OK else { return false }
+        inFlight += 1
+        return true
+    }
+
     /// Sends SUBSCRIBE or UNSUBSCRIBE: every push for those channels goes to `pushed`.
     @discardableResult
     func subscription(_ arguments: [[UInt8]]) -> Bool {

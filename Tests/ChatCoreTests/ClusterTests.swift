@@ -51,6 +51,20 @@ import Testing
     }
 }
 
+@Suite struct HistoryStreamTests {
+    @Test func aLineSurvivesItsStreamFieldsAndJunkIsRefused() {
+        let entry = HistoryEntry(room: "#Dev", at: 1_700_000_000.25, kind: .action, sender: "alice", text: Array("waves\there".utf8))
+        #expect(HistoryEntry(room: "#dev", streamFields: entry.streamFields) == entry)
+        var forged = entry.streamFields
+        forged[forged.count - 1] = Array("line\r\nforged".utf8)
+        #expect(HistoryEntry(room: "#dev", streamFields: forged) == nil)
+        var badKind = entry.streamFields
+        badKind[3] = Array("9".utf8)
+        #expect(HistoryEntry(room: "#dev", streamFields: badKind) == nil)
+        #expect(HistoryEntry(room: "#dev", streamFields: [Array("k".utf8)]) == nil)
+    }
+}
+
 @Suite struct RedisURLTests {
     @Test func theFormsOfTheURL() {
         #expect(RedisURL("redis://127.0.0.1:6380") == RedisURL(host: "127.0.0.1", port: 6380, password: nil, database: 0))

@@ -226,6 +226,38 @@ import Testing
         #expect(carol.waitFor { $0.hasPrefix("ERROR NICK_IN_USE") } != nil)
     }
 
+    /// History lives in Redis streams: lines said on node A are replayed by node B, after
+    /// both restarted, and neither node's own database is read for them.
+    @Test func historyWrittenOnOneNodeIsReplayedOnAnotherAfterBothRestart() throws {
+        let redis = try RedisServer()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatd-cluster-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let a = try Self.node(redis, "a", ["--db", directory + "/a.db"])
+            let b = try Self.node(redis, "b", ["--db", directory + "/b.db"])
+            let alice = try a.client(named: "alice")
+            try Self.join(alice, "#logs")
+            alice.send("good morning")
+            alice.send("/me pours coffee")
+            alice.send("/topic #logs release day")
+            #expect(alice.waitFor { $0.hasPrefix("OK topic") } != nil)
+            usleep(300_000)
+            for node in [a, b] {
+                node.signal(SIGTERM)
+                #expect(node.waitForExit() == 0)
+            }
+        }
+        let b = try Self.node(redis, "b", ["--db", directory + "/b.db"])
+        let bob = try b.client(named: "bob")
+        bob.send("/join #logs")
+        #expect(bob.waitFor { $0.hasPrefix("HISTORY #logs") && $0.hasSuffix("*** alice set the topic: release day") } != nil)
+        bob.send("/history #logs 10")
+        let replayed = bob.drain(seconds: 1).filter { $0.hasPrefix("HISTORY #logs") }
+        #expect(replayed.count == 3 && replayed[0].hasSuffix("<alice> good morning") && replayed[1].hasSuffix("* alice pours coffee"), "\(replayed)")
+        #expect(try redis.cli(["XLEN", "chatd:history:#logs"]).trimmingCharacters(in: .whitespacesAndNewlines) == "3", "written once, by the node it was said on")
+    }
+
     @Test func unreachableRedisAtStartIsOneLineAndExitOne() throws {
         let port = try RedisServer.freePort()
         let spawned = try Spawned(Daemon.binary, ["--port", "0", "--no-history", "--cluster", "redis://127.0.0.1:\(port)"])
