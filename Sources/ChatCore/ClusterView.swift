@@ -32,6 +32,13 @@ public struct ClusterView {
     var keepsHistory = false
     /// Nodes heard from (events or records), so a lapse can be noticed.
     private(set) var nodes: Set<String> = []
+    /// Counts changes: each remote client remembers the count of its last event (`touched`),
+    /// and a node's hello the count it came at, so records read after a hello can tell a
+    /// client that left (not in the records, no event since the hello) from one whose events
+    /// are newer than the records.
+    private var changes: UInt64 = 0
+    private var touched: [String: UInt64] = [:]
+    private var helloAt: [String: UInt64] = [:]
 
     public init(node: String) { self.node = node }
 
@@ -59,9 +66,21 @@ public struct ClusterView {
 
     // MARK: Changes
 
+    /// `node` said hello (it started, or came back to Redis): its records are read next.
+    mutating func hello(from node: String) {
+        changes += 1
+        helloAt[node] = changes
+    }
+
+    private mutating func touch(_ key: String) {
+        changes += 1
+        touched[key] = changes
+    }
+
     mutating func joined(node: String, address: String, name: String, room: String) {
         nodes.insert(node)
         let key = Self.key(node, address)
+        touch(key)
         if clients[key] == nil { add(RemoteClient(node: node, address: address, name: name, rooms: [])) }
         guard var client = clients[key], !client.rooms.contains(where: { NameRules.fold($0) == NameRules.fold(room) }) else { return }
         client.rooms.append(room)
@@ -71,6 +90,7 @@ public struct ClusterView {
 
     mutating func left(node: String, address: String, room: String) {
         let key = Self.key(node, address)
+        touch(key)
         guard var client = clients[key] else { return }
         let roomKey = NameRules.fold(room)
         client.rooms.removeAll { NameRules.fold($0) == roomKey }
@@ -82,6 +102,7 @@ public struct ClusterView {
     @discardableResult
     mutating func renamed(node: String, address: String, to name: String) -> RemoteClient? {
         let key = Self.key(node, address)
+        touch(key)
         guard let old = clients[key] else {
             add(RemoteClient(node: node, address: address, name: name, rooms: []))
             return nil
@@ -96,6 +117,7 @@ public struct ClusterView {
     @discardableResult
     mutating func quit(node: String, address: String) -> RemoteClient? {
         let key = Self.key(node, address)
+        touched[key] = nil
         guard let client = clients.removeValue(forKey: key) else { return nil }
         if byName[NameRules.fold(client.name)] == key { byName[NameRules.fold(client.name)] = nil }
         for room in client.rooms { removeMembership(key, NameRules.fold(room)) }
@@ -105,16 +127,27 @@ public struct ClusterView {
     /// Forgets every client of `node`; returns them (for their quit notices).
     mutating func dropNode(_ node: String) -> [RemoteClient] {
         nodes.remove(node)
+        helloAt[node] = nil
         let gone = clients.values.filter { $0.node == node }
         for client in gone { quit(node: node, address: client.address) }
         return gone
     }
 
-    /// Replaces everything known of `node` with its records (address → record), silently.
-    mutating func replace(node: String, records: [(address: String, record: ClientRecord)]) {
-        _ = dropNode(node)
+    /// Merges `node`'s records (address → record), silently. The records were read on the
+    /// command connection and events arrive on the subscriber connection, so either may be
+    /// newer: a client already known keeps what its events said, an unknown one is added as
+    /// recorded, and after a hello a known client that is not in the records and had no event
+    /// since the hello is gone (the node restarted without it).
+    mutating func merge(node: String, records: [(address: String, record: ClientRecord)]) {
         nodes.insert(node)
-        for (address, record) in records {
+        let recorded = Set(records.map { Self.key(node, $0.address) })
+        if let hello = helloAt.removeValue(forKey: node) {
+            for client in clients.values where client.node == node {
+                let key = Self.key(node, client.address)
+                if !recorded.contains(key) && (touched[key] ?? 0) < hello { quit(node: node, address: client.address) }
+            }
+        }
+        for (address, record) in records where clients[Self.key(node, address)] == nil {
             add(RemoteClient(node: node, address: address, name: record.name, rooms: []))
             for room in record.rooms { joined(node: node, address: address, name: record.name, room: room) }
         }

@@ -172,6 +172,7 @@ extension Hub {
             guard let gone = cluster?.quit(node: node, address: address) else { return }
             notifyRoomsOfRemote(gone.rooms, .notice(.quit(name: name, reason: reason)))
         case .hello(let node):
+            cluster?.hello(from: node)
             cluster?.commands.append(.fetchRecords(node: node))
         case .privateMessage(_, let from, let to, let text):
             guard let target = clients.id(named: to) else { return }  // gone meanwhile: at most once
@@ -216,10 +217,11 @@ extension Hub {
         }
     }
 
-    /// A node's client records, read from Redis: replaces what this node knew of it.
+    /// A node's client records, read from Redis: merged with what its events said
+    /// (`ClusterView.merge`).
     public func clusterRecords(node: String, _ records: [(address: String, record: ClientRecord)]) {
         guard cluster != nil, node != cluster?.node else { return }
-        cluster?.replace(node: node, records: records)
+        cluster?.merge(node: node, records: records)
     }
 
     /// Redis refused this node a name (folded) a local client took: another node holds it.

@@ -197,3 +197,33 @@ extension RedisURL {
         #expect(publishes == ["chatd:node:b"])
     }
 }
+
+@Suite struct ClusterViewTests {
+    @Test func staleRecordsDoNotUndoNewerEvents() {
+        var view = ClusterView(node: "a")
+        view.joined(node: "b", address: "1.1.1.1:1", name: "bob", room: "#lobby")
+        view.joined(node: "b", address: "1.1.1.1:1", name: "bob", room: "#ops")
+        view.merge(node: "b", records: [("1.1.1.1:1", ClientRecord(name: "bob", rooms: ["#lobby"]))])
+        #expect(view.client(named: "bob")?.rooms == ["#lobby", "#ops"])
+        #expect(view.members(ofRoom: "#ops").map(\.name) == ["bob"])
+    }
+
+    @Test func recordsAddClientsNeverHeardOfAndAHelloClearsGhosts() {
+        var view = ClusterView(node: "a")
+        view.joined(node: "b", address: "1.1.1.1:1", name: "ghost", room: "#lobby")
+        view.hello(from: "b")
+        view.merge(node: "b", records: [("1.1.1.1:2", ClientRecord(name: "carol", rooms: ["#lobby", "#dev"]))])
+        #expect(view.client(named: "ghost") == nil)
+        #expect(view.client(named: "carol")?.rooms == ["#lobby", "#dev"])
+        #expect(view.count == 1)
+    }
+
+    @Test func aLostNodeTakesItsClientsAndNamesWithIt() {
+        var view = ClusterView(node: "a")
+        view.joined(node: "b", address: "1.1.1.1:1", name: "bob", room: "#lobby")
+        view.joined(node: "c", address: "1.1.1.1:9", name: "cat", room: "#lobby")
+        #expect(view.dropNode("b").map(\.name) == ["bob"])
+        #expect(view.client(named: "bob") == nil && view.client(named: "cat") != nil)
+        #expect(view.members(ofRoom: "#lobby").map(\.name) == ["cat"])
+    }
+}
