@@ -128,8 +128,7 @@ public final class ClusterLink {
         connect()
     }
 
-    /// Stops every watcher, closes both connections and, with a short blocking connection,
-    /// gives up this node's lease, names and records so the others see it leave at once.
+    /// Stops every watcher and closes both connections (and the history reader).
     public func stop() {
         prepareWatcher.stop()
         heartbeatTimer.stop()
@@ -143,14 +142,21 @@ public final class ClusterLink {
         historyReader = nil
     }
 
-    /// Best effort on the way out (blocking, after the loop stopped).
+    /// On the way out, after the loop stopped (blocking, best effort, 1 s timeout): publishes
+    /// what the last iteration queued (the quit notices of the clients closed at shutdown, which
+    /// no prepare watcher sent), then gives up this node's lease, names and records so the
+    /// others see it leave at once instead of after its lease.
     public func leave() {
         guard let context = redisConnectWithTimeout(url.host, Int32(url.port), timeval(tv_sec: 1, tv_usec: 0)) else { return }
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { return }
+        redisSetTimeout(context, timeval(tv_sec: 1, tv_usec: 0))
         var commands: [[String]] = []
         if let password = url.password { commands.append(["AUTH", password]) }
         if url.database != 0 { commands.append(["SELECT", String(url.database)]) }
+        for case .publish(let channel, let payload) in hub.takeClusterCommands() {
+            commands.append(["PUBLISH", channel, String(decoding: payload, as: UTF8.self)])  // payloads are UTF-8 (decode checks it)
+        }
         commands.append(["EVAL", ClusterScripts.leave, "0", node])
         for command in commands {
             if let reply = command.withCStringArray({ argv, lengths in redisCommandArgv(context, Int32(command.count), argv, lengths) }) { freeReplyObject(reply) }

@@ -166,6 +166,24 @@ import Testing
         #expect(Self.sees(again, "OK nick bob"))
     }
 
+    /// A node stopped with SIGTERM says goodbye properly: its clients' quits reach the other
+    /// nodes with their reason (not `(node lost)`), and its names are free at once.
+    @Test func aStoppedNodesClientsQuitWithTheirReason() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a")
+        let b = try Self.node(redis, "b")
+        let alice = try a.client(named: "alice")
+        let bob = try b.client(named: "bob")
+        try Self.join(alice, "#dev")
+        try Self.join(bob, "#dev")
+        #expect(Self.sees(alice, "*** bob joined #dev"))
+        b.signal(SIGTERM)
+        #expect(b.waitForExit() == 0)
+        let quit = alice.waitFor(timeout: 5) { $0.hasPrefix("*** bob quit") }
+        #expect(quit != nil && quit?.contains("node lost") == false, "\(String(describing: quit))")
+        #expect(try redis.cli(["HGET", "chatd:names", "bob"]).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+    }
+
     /// Redis frozen for 5 s under chat: both nodes go on serving their own clients, and every
     /// line said meanwhile reaches the other node once, late (the link held it), or is counted
     /// as not published: never twice.
