@@ -27,6 +27,9 @@ public enum ClusterMessage: Equatable, Sendable {
     case quit(node: String, address: String, name: String, reason: String)
     /// `node` (re)joined the cluster: the others read its client records again (events channel).
     case hello(node: String)
+    /// An account was registered or its password changed on `node` (events channel): the
+    /// folded key, the display name and the Argon2id string (never a password).
+    case account(node: String, key: String, name: String, hash: String)
     /// A private message from a client of `node` to the client called `to` on the node whose
     /// channel carries it.
     case privateMessage(node: String, from: String, to: String, text: ArraySlice<UInt8>)
@@ -36,7 +39,7 @@ public enum ClusterMessage: Equatable, Sendable {
         switch self {
         case .chat(let node, _, _, _), .action(let node, _, _, _), .topic(let node, _, _, _), .roomNotice(let node, _, _),
              .joined(let node, _, _, _), .left(let node, _, _, _, _), .renamed(let node, _, _, _, _), .quit(let node, _, _, _),
-             .hello(let node), .privateMessage(let node, _, _, _):
+             .hello(let node), .privateMessage(let node, _, _, _), .account(let node, _, _, _):
             return node
         }
     }
@@ -58,6 +61,7 @@ public enum ClusterMessage: Equatable, Sendable {
         case .quit(let node, let address, let name, let reason): return Self.join("q", [node, address, name], ArraySlice(reason.utf8))
         case .hello(let node): return Self.join("h", [], ArraySlice(node.utf8))
         case .privateMessage(let node, let from, let to, let text): return Self.join("p", [node, from, to], text)
+        case .account(let node, let key, let name, let hash): return Self.join("A", [node, key, name], ArraySlice(hash.utf8))
         }
     }
 
@@ -124,6 +128,10 @@ public enum ClusterMessage: Equatable, Sendable {
         case UInt8(ascii: "p"):
             guard let f = fields(3) else { return nil }
             return .privateMessage(node: f.names[0], from: f.names[1], to: f.names[2], text: f.last)
+        case UInt8(ascii: "A"):
+            guard let f = fields(3), NameRules.isValidName(Substring(f.names[2])), NameRules.fold(f.names[2]) == f.names[1],
+                  !f.last.isEmpty, !f.last.contains(tab) else { return nil }
+            return .account(node: f.names[0], key: f.names[1], name: f.names[2], hash: text(f.last))
         default:
             return nil
         }
@@ -140,6 +148,8 @@ public enum ClusterKeys {
     public static func nodeChannel(_ node: String) -> String { "chatd:node:" + node }
     /// Stream of one room's history (folded name), trimmed to about `--history-max-lines`.
     public static func historyStream(_ roomKey: String) -> String { "chatd:history:" + roomKey }
+    /// Hash of every account: folded name → `name TAB argon2id-string`.
+    public static let accountsHash = "chatd:accounts"
     /// Hash of one node's clients: address → `ClientRecord` (read when the node is met).
     public static func clientsHash(_ node: String) -> String { "chatd:clients:" + node }
 }

@@ -186,6 +186,11 @@ public enum ClusterCommand: Equatable, Sendable {
     /// Append a line to its room's history stream (folded room): only the node where it was
     /// said writes it.
     case appendHistory(room: String, HistoryEntry)
+    /// Store an account in the shared hash (`HSET`), or, `onlyIfMissing`, offer one this node
+    /// had before it joined (`HSETNX`: the cluster's copy wins).
+    case saveAccount(key: String, Account, onlyIfMissing: Bool)
+    /// Read every account of the cluster and hand them to `Hub.clusterAccounts`.
+    case fetchAccounts
     /// Read a node's client records (it said hello) and hand them to `Hub.clusterRecords`.
     case fetchRecords(node: String)
 }

@@ -9,6 +9,7 @@ extension Hub {
     /// Makes this hub a node called `node`: every room it has from now on is subscribed.
     public func joinCluster(node: String) {
         cluster = ClusterView(node: node)
+        accountBook.sharesSaves = true
         clusterResync()
     }
 
@@ -17,6 +18,13 @@ extension Hub {
 
     /// Takes what Redis must be told, in order.
     public func takeClusterCommands() -> [ClusterCommand] {
+        if !accountBook.savedForCluster.isEmpty, let node = cluster?.node {
+            for (key, account) in accountBook.savedForCluster {
+                cluster?.commands.append(.saveAccount(key: key, account, onlyIfMissing: false))
+                publish(ClusterKeys.eventsChannel, .account(node: node, key: key, name: account.name, hash: account.hash))
+            }
+            accountBook.savedForCluster = []
+        }
         guard cluster?.commands.isEmpty == false else { return [] }
         var taken: [ClusterCommand] = []
         swap(&taken, &cluster!.commands)
@@ -39,6 +47,10 @@ extension Hub {
             if state.hasChosenName { commands.append(.claim(name: NameRules.fold(state.name))) }
             commands.append(.record(address: state.address, record(of: state)))
         }
+        // Accounts this node had before it joined are offered (the cluster's copy wins), then
+        // the cluster's are read: accounts live in Redis from here on.
+        for (key, account) in accountBook.accounts { commands.append(.saveAccount(key: key, account, onlyIfMissing: true)) }
+        commands.append(.fetchAccounts)
         commands.append(.publish(channel: ClusterKeys.eventsChannel, payload: ClusterMessage.hello(node: node).encoded()))
         return commands
     }
@@ -174,6 +186,8 @@ extension Hub {
         case .hello(let node):
             cluster?.hello(from: node)
             cluster?.commands.append(.fetchRecords(node: node))
+        case .account(_, let key, let name, let hash):
+            accountBook.accounts[key] = Account(name: name, hash: hash)
         case .privateMessage(_, let from, let to, let text):
             guard let target = clients.id(named: to) else { return }  // gone meanwhile: at most once
             send(.privateMessage(from: from, text: text), to: target)
@@ -222,6 +236,12 @@ extension Hub {
     public func clusterRecords(node: String, _ records: [(address: String, record: ClientRecord)]) {
         guard cluster != nil, node != cluster?.node else { return }
         cluster?.merge(node: node, records: records)
+    }
+
+    /// Every account of the cluster, read from Redis (`chatd:accounts`): they replace this
+    /// node's copies, so `/register` on one node is a `/login` on every other.
+    public func clusterAccounts(_ accounts: [(key: String, account: Account)]) {
+        for (key, account) in accounts where NameRules.fold(account.name) == key { accountBook.accounts[key] = account }
     }
 
     /// Redis refused this node a name (folded) a local client took: another node holds it.

@@ -427,6 +427,23 @@ public final class ClusterLink {
                 var arguments = [Array("XADD".utf8), Array(ClusterKeys.historyStream(room).utf8)]
                 if historyMaxLines > 0 { arguments += [Array("MAXLEN".utf8), Array("~".utf8), Array(String(historyMaxLines).utf8)] }
                 commands.sendWithoutReply(arguments + [Array("*".utf8)] + entry.streamFields)
+            case .saveAccount(let key, let account, let onlyIfMissing):
+                commands.sendWithoutReply([onlyIfMissing ? "HSETNX" : "HSET", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
+            case .fetchAccounts:
+                commands.send(["HGETALL", ClusterKeys.accountsHash].map { Array($0.utf8) }) { [weak self] reply in
+                    guard let self, case .array(let items) = reply else { return }
+                    var accounts: [(key: String, account: Account)] = []
+                    var index = 0
+                    while index + 1 < items.count {
+                        if let key = items[index].text, let value = items[index + 1].text {
+                            let parts = value.split(separator: "\t", maxSplits: 1)
+                            if parts.count == 2 { accounts.append((key, Account(name: String(parts[0]), hash: String(parts[1])))) }
+                        }
+                        index += 2
+                    }
+                    hub.now = reactor.now
+                    hub.clusterAccounts(accounts)
+                }
             case .fetchRecords(let other):
                 if other != node { fetchRecords(of: other) }
             }

@@ -16,6 +16,7 @@ import Testing
         .quit(node: "a", address: "127.0.0.1:5555", name: "alice", reason: "bye"),
         .hello(node: "b"),
         .privateMessage(node: "a", from: "alice", to: "bob", text: ArraySlice("psst".utf8)),
+        .account(node: "a", key: "alice", name: "Alice", hash: "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"),
     ]
 
     @Test func everyMessageSurvivesTheRoundTrip() {

@@ -276,6 +276,31 @@ import Testing
         #expect(try redis.cli(["XLEN", "chatd:history:#logs"]).trimmingCharacters(in: .whitespacesAndNewlines) == "3", "written once, by the node it was said on")
     }
 
+    /// Accounts live in Redis: `/register` on one node is a `/login` on another, also on a
+    /// node started afterwards; the password is hashed on the node that checks it.
+    @Test func registerOnOneNodeLogInOnAnother() throws {
+        let redis = try RedisServer()
+        let a = try Self.node(redis, "a")
+        let b = try Self.node(redis, "b")
+        let alice = try a.client()
+        alice.send("/register alice correct-horse-battery")
+        #expect(alice.waitFor { $0.hasPrefix("OK register") || $0.hasPrefix("ERROR") } == "OK register alice registered; you are logged in")
+        alice.send("/quit")
+        usleep(300_000)
+        let back = try b.client()
+        back.send("/login alice wrong-password-here")
+        #expect(back.waitFor { $0.hasPrefix("ERROR") } != nil)
+        back.send("/login alice correct-horse-battery")
+        #expect(back.waitFor { $0.hasPrefix("OK login") } == "OK login logged in as alice")
+        back.send("/quit")
+        usleep(300_000)
+        let c = try Self.node(redis, "c")
+        let guest = try c.client()
+        guest.send("/nick alice")
+        #expect(guest.waitFor { $0.hasPrefix("ERROR") }?.contains("registered") == true)
+        #expect(try redis.cli(["HGET", "chatd:accounts", "alice"]).hasPrefix("alice\t$argon2id$"))
+    }
+
     @Test func unreachableRedisAtStartIsOneLineAndExitOne() throws {
         let port = try RedisServer.freePort()
         let spawned = try Spawned(Daemon.binary, ["--port", "0", "--no-history", "--cluster", "redis://127.0.0.1:\(port)"])
