@@ -15,5 +15,5 @@ protocol WireRenderer: Sendable {
 /// protocol adds its renderer to. `RenderOnce` keeps one inline slot per entry (a unit test holds
 /// the table to that size and each renderer to its position).
 enum WireRenderers {
-    static let all: [any WireRenderer] = [NativeRenderer(), SeedRenderer()]
+    static let all: [any WireRenderer] = [NativeRenderer(), SeedRenderer(), WebSocketRenderer()]
 }

@@ -20,6 +20,9 @@ final class Connection {
     /// it, and what it sent is kept in `firstBytes` (ProtocolDetection).
     var awaitsFirstBytes = false
     var firstBytes: [UInt8] = []
+    /// The web door, for a connection detection found to speak HTTP (with `--web`): its bytes
+    /// are an HTTP request, then WebSocket frames, not lines (ClientInput asks it first).
+    var web: WebDoor?
     /// The errno of a socket write that failed during the current operation (see `WireSink`),
     /// or 0; the client closes. An errno, not a `SystemError`, to keep every connection small.
     var writeErrno: Int32 = 0

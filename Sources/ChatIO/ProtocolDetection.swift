@@ -54,6 +54,7 @@ final class ProtocolDetection {
     private func decide(_ connection: Connection, _ dialect: DialectID, for server: ChatServer) {
         connection.awaitsFirstBytes = false
         server.timeouts.detecting.remove(connection.id)
+        if dialect == .http && server.config.web { connection.web = WebDoor(maxMessageBytes: server.config.chat.maxLineBytes) }
         server.hub.connect(connection.id, address: connection.address, at: server.reactor.now, dialect: dialect)
     }
 
