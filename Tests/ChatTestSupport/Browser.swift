@@ -162,7 +162,8 @@ public final class Browser: @unchecked Sendable {
             if (try? run(script)) as? Bool == true { return }
             usleep(100_000)
         }
-        throw TestError("browser: timed out waiting for \(what)")
+        let page = (try? run("return document.body ? document.body.innerText.slice(0, 600) : ''")) as? String ?? ""
+        throw TestError("browser: timed out waiting for \(what); the page shows: \(page)")
     }
 
     /// Types `text` into the element matching `selector` the way a keyboard would.
