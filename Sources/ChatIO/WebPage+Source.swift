@@ -342,6 +342,8 @@ function reply(final, command, rest, line) {
     const next = (/current room: (#\S+)/.exec(rest) || [])[1] || "#lobby";
     show(next, false);
   } else if (command === "nick" && final) {
+    for (const v of views.values()) if (v.members.delete(me)) v.members.add(rest);  // others hear a notice; we get this
+    renderMembers();
     me = rest;
     $("nick").value = me;
     sessionStorage.setItem("chatd.nick", me);

@@ -26,7 +26,9 @@ public final class Browser: @unchecked Sendable {
     private var quitted = false
 
     /// `width`×`height` is the window (the page is laid out for it; screenshots have its size).
-    public init(width: Int = 1100, height: Int = 720) throws {
+    /// `acceptInsecureCerts` lets it open `https://` pages whose certificate it cannot verify
+    /// (the tests' throwaway CA is not in Chromium's store).
+    public init(width: Int = 1100, height: Int = 720, acceptInsecureCerts: Bool = false) throws {
         profile = NSTemporaryDirectory() + "chatd-chromium-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: false)
         // A free port, taken by chromedriver a moment later; if something else took it in
@@ -55,7 +57,7 @@ public final class Browser: @unchecked Sendable {
         var arguments = ["--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=\(profile)", "--window-size=\(width),\(height)"]
         if getuid() == 0 { arguments.append("--no-sandbox") }  // Chromium refuses to run its sandbox as root
         let capabilities: [String: Any] = [
-            "capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": ["binary": Self.chromium, "args": arguments]]]
+            "capabilities": ["alwaysMatch": ["browserName": "chrome", "acceptInsecureCerts": acceptInsecureCerts, "goog:chromeOptions": ["binary": Self.chromium, "args": arguments]]]
         ]
         do {
             let answer = try command("POST", "/session", capabilities, timeout: 60)

@@ -24,8 +24,8 @@ import ChatTestSupport
     }
 
     /// Opens the page in the current tab.
-    static func open(_ browser: Browser, port: UInt16) throws {
-        try browser.open("http://127.0.0.1:\(port)/")
+    static func open(_ browser: Browser, port: UInt16, scheme: String = "http") throws {
+        try browser.open("\(scheme)://127.0.0.1:\(port)/")
     }
 
     /// Waits for the page in the current tab to connect, then takes `nick` by typing into the composer.
@@ -107,5 +107,26 @@ import ChatTestSupport
         #expect(client.waitFor { $0 == "OK-who #lobby dora" } != nil, "the page took its nick back")
         client.send("welcome back")
         try browser.waitUntil("a line after the restart", Self.logContains("welcome back"))
+    }
+
+    /// wss:// on the TLS port: detection runs after the TLS handshake, so the door is the same.
+    @Test(.enabled(if: Browser.isAvailable)) func thePageWorksOverTLS() throws {
+        let certificates = try TLSCertificates()
+        let daemon = try Daemon(Self.arguments + ["--tls-port", "0", "--tls-cert", certificates.certificate, "--tls-key", certificates.key])
+        let tlsPort = try daemon.tlsPort()
+        let browser = try Browser(acceptInsecureCerts: true)
+        defer { browser.quit() }
+        try Self.open(browser, port: tlsPort, scheme: "https")
+        try Self.take(browser, nick: "tina")
+        #expect(try browser.run("return location.protocol") as? String == "https:")
+        let plain = try TestClient(port: daemon.port)
+        plain.send("/nick plain")
+        #expect(plain.waitFor { $0 == "OK nick plain" } != nil)
+        try browser.type("#input", "hello over wss" + Browser.enter)
+        #expect(plain.waitFor { $0 == "#lobby <tina> hello over wss" } != nil)
+        plain.send("and back")
+        try browser.waitUntil("the plain line over wss", Self.logContains("and back"))
+        #expect(daemon.log.contains("opened a WebSocket"))
+        #expect(daemon.log.contains("connected over TLS"))
     }
 }
