@@ -59,6 +59,21 @@ public struct WebSocketDecoder: Sendable {
 
     /// The next event, or nil when more bytes are needed (or after a failure).
     public mutating func next() -> Event? {
+        var text: [UInt8] = []
+        return next(appendingTextTo: &text, separator: nil)
+    }
+
+    /// Decodes every whole frame buffered: each text message's bytes are appended to `lines`,
+    /// followed by `separator` (a newline: the ordinary line path takes them from there), with no
+    /// allocation per message; returns the first other event (ping, pong, close, failure) so the
+    /// caller can answer it and call again, or nil when more bytes are needed.
+    public mutating func decode(appendingLinesTo lines: inout [UInt8], separator: UInt8 = 0x0A) -> Event? {
+        next(appendingTextTo: &lines, separator: separator)
+    }
+
+    /// The decoder's one loop. With a `separator`, text messages go to `out` and the loop goes
+    /// on; without one, the first text message is returned as `.text`.
+    private mutating func next(appendingTextTo out: inout [UInt8], separator: UInt8?) -> Event? {
         while !failed {
             let available = input.count - consumed
             guard available >= 2 else { return nil }
@@ -99,11 +114,22 @@ public struct WebSocketDecoder: Sendable {
             guard available >= headerLength + length else { return nil }
             let maskStart = consumed + headerLength - 4
             let payloadStart = consumed + headerLength
-            var payload = [UInt8](repeating: 0, count: length)
-            for index in 0..<length {
-                payload[index] = input[payloadStart + index] ^ input[maskStart + (index & 3)]
-            }
             consumed = payloadStart + length
+            // The common frame: a whole text message. Unmasked straight into `out`, checked there.
+            if opcode == .text && fin && separator != nil, let separator {
+                let start = out.count
+                unmask(from: payloadStart, count: length, mask: maskStart, into: &out)
+                utf8 = UTF8Validator()
+                guard utf8.feed(out[start...]), utf8.isComplete else {
+                    out.removeSubrange(start...)
+                    return fail(.invalidText, "text message is not UTF-8")
+                }
+                out.append(separator)
+                continue
+            }
+            var payload: [UInt8] = []
+            payload.reserveCapacity(length)
+            unmask(from: payloadStart, count: length, mask: maskStart, into: &payload)
             switch opcode {
             case .ping:
                 return .ping(payload)
@@ -120,9 +146,15 @@ public struct WebSocketDecoder: Sendable {
                 message.append(contentsOf: payload)
                 if fin {
                     guard utf8.isComplete else { return fail(.invalidText, "text message ends inside a character") }
+                    messageOpcode = nil
+                    if let separator {
+                        out.append(contentsOf: message)
+                        out.append(separator)
+                        message.removeAll(keepingCapacity: true)
+                        continue
+                    }
                     let whole = message
                     message.removeAll(keepingCapacity: true)
-                    messageOpcode = nil
                     return .text(whole)
                 }
             case .binary:
@@ -130,6 +162,31 @@ public struct WebSocketDecoder: Sendable {
             }
         }
         return nil
+    }
+
+    /// Appends `count` payload bytes from `input[start...]`, XORed with the 4-byte mask at
+    /// `input[mask...]` (§5.3).
+    private func unmask(from start: Int, count: Int, mask: Int, into out: inout [UInt8]) {
+        let key = (input[mask], input[mask + 1], input[mask + 2], input[mask + 3])
+        input.withUnsafeBufferPointer { bytes in
+            var index = 0
+            while index + 4 <= count {
+                out.append(bytes[start + index] ^ key.0)
+                out.append(bytes[start + index + 1] ^ key.1)
+                out.append(bytes[start + index + 2] ^ key.2)
+                out.append(bytes[start + index + 3] ^ key.3)
+                index += 4
+            }
+            while index < count {
+                let byte = bytes[start + index]
+                switch index & 3 {
+                case 0: out.append(byte ^ key.0)
+                case 1: out.append(byte ^ key.1)
+                default: out.append(byte ^ key.2)
+                }
+                index += 1
+            }
+        }
     }
 
     /// §5.5.1: an empty close, or a valid 2-byte code followed by a UTF-8 reason.

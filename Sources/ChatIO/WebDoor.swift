@@ -25,6 +25,8 @@ final class WebDoor {
     private var phase = Phase.request
     private var head: [UInt8] = []
     private var decoder: WebSocketDecoder
+    /// The lines of one read's messages (kept, so a busy client allocates none per read).
+    private var lineBuffer: [UInt8] = []
     /// A close or failure met in the last bytes, carried out after their lines are handled.
     private var ending: (frame: [UInt8], reason: String, cause: DisconnectReason)?
 
@@ -119,10 +121,15 @@ final class WebDoor {
     /// Every whole frame received: messages become lines, pings are answered, a close or a
     /// failure ends the decoding (carried out by `finish`).
     private func decodeFrames(_ connection: Connection, for server: ChatServer) -> [UInt8] {
-        var lines: [UInt8] = []
-        while let event = decoder.next() {
+        // One buffer kept across reads: unique again once the caller has framed the last batch,
+        // so emptying it keeps its capacity without a copy.
+        var lines = lineBuffer
+        lineBuffer = []
+        lines.removeAll(keepingCapacity: true)
+        defer { lineBuffer = lines }
+        while let event = decoder.decode(appendingLinesTo: &lines) {
             switch event {
-            case .text(let message):
+            case .text(let message):  // not produced by decode(appendingLinesTo:); kept for completeness
                 lines.append(contentsOf: message)
                 lines.append(0x0A)
             case .ping(let payload):

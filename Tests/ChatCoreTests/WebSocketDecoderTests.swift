@@ -160,3 +160,26 @@ private func isFail(_ code: WebSocketCloseCode) -> (WebSocketDecoder.Event) -> B
         }
     }
 }
+
+@Suite struct WebSocketDecoderLinesTests {
+    @Test func wholeAndFragmentedMessagesBecomeLinesWithControlEventsInBetween() {
+        var decoder = WebSocketDecoder(maxMessageBytes: 4096)
+        decoder.append(clientFrame(1, Array("one".utf8)) + clientFrame(1, Array("tw".utf8), fin: false) + clientFrame(9, Array("p".utf8))
+                       + clientFrame(0, Array("o".utf8)) + clientFrame(1, Array("three é".utf8)))
+        var lines: [UInt8] = []
+        #expect(decoder.decode(appendingLinesTo: &lines) == .ping(Array("p".utf8)))
+        #expect(decoder.decode(appendingLinesTo: &lines) == nil)
+        #expect(String(decoding: lines, as: UTF8.self) == "one\ntwo\nthree é\n")
+    }
+
+    @Test func invalidUTF8InAWholeFrameFailsAndLeavesNoBytes() {
+        var decoder = WebSocketDecoder(maxMessageBytes: 4096)
+        decoder.append(clientFrame(1, Array("ok".utf8)) + clientFrame(1, [0x61, 0xFF, 0x62, 0x63, 0x64]))
+        var lines: [UInt8] = []
+        guard case .fail(.invalidText, _) = decoder.decode(appendingLinesTo: &lines) else {
+            Issue.record("invalid UTF-8 accepted")
+            return
+        }
+        #expect(lines == Array("ok\n".utf8))
+    }
+}
