@@ -14,19 +14,14 @@ final class LoadClient {
     /// Bytes after the last newline of the previous read.
     var partial: [UInt8] = []
     var isOpen = true
-    /// On WebSocket (`--websocket`): the unfinished server frame of the last read, and the
-    /// state of the masking keys (xorshift; the server only XORs with them).
+    /// On WebSocket (`--websocket`): lines go out as frames, and `partial` holds an unfinished
+    /// server frame instead of an unfinished line.
     var webSocket = false
-    var pendingFrame: [UInt8] = []
-    var maskState: UInt32 = 0x9E37_79B9
 
     /// Queues one line: as it is (newline added), or as one masked text frame.
     func queue(line: UnsafeRawBufferPointer) {
         if webSocket {
-            maskState ^= maskState << 13
-            maskState ^= maskState >> 17
-            maskState ^= maskState << 5
-            WebSocketLink.appendFrame(line, mask: maskState, to: &outgoing)
+            WebSocketLink.appendFrame(line, to: &outgoing)
         } else {
             outgoing.append(line)
             outgoing.append(0x0A)

@@ -68,8 +68,6 @@ final class LoadEngine {
     private var messageSuffix: [UInt8] = []
     /// One WebSocket message being built (`--websocket`).
     private var scratch = ByteQueue(keepsCapacity: true)
-    /// Lines unframed from one read (`--websocket`).
-    private var unframed: [UInt8] = []
     private var startTime: UInt64 = 0
     private var lastProgress = 0.0
     private var progressDeliveries = 0
@@ -286,18 +284,14 @@ final class LoadEngine {
             return false
         }
         let now = monotonicNanoseconds()
-        if client.webSocket {
-            unframed.removeAll(keepingCapacity: true)
-            WebSocketLink.unframe(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]), pending: &client.pendingFrame, into: &unframed)
-            _ = unframed.withUnsafeBytes { scan($0, receiver: client.index, now: now) }
-            return true
-        }
+        let webSocket = client.webSocket
         if client.partial.isEmpty {
-            let rest = scan(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]), receiver: client.index, now: now)
+            let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
+            let rest = webSocket ? scanFrames(bytes, receiver: client.index, now: now) : scan(bytes, receiver: client.index, now: now)
             if rest < count { client.partial.append(contentsOf: readBuffer[rest..<count]) }
         } else {
             client.partial.append(contentsOf: readBuffer[0..<count])
-            let rest = client.partial.withUnsafeBytes { scan($0, receiver: client.index, now: now) }
+            let rest = client.partial.withUnsafeBytes { webSocket ? scanFrames($0, receiver: client.index, now: now) : scan($0, receiver: client.index, now: now) }
             client.partial.removeSubrange(0..<rest)
         }
         return true
@@ -316,6 +310,19 @@ final class LoadEngine {
                 record(marker, receiver: receiver, now: now)
             }
             start = newline + 1
+        }
+        return start
+    }
+
+    /// `scan` for WebSocket: the marker ends each text frame's payload; returns where the
+    /// unfinished frame starts.
+    private func scanFrames(_ bytes: UnsafeRawBufferPointer, receiver: Int, now: UInt64) -> Int {
+        var start = 0
+        while let (opcode, payload) = WebSocketLink.nextFrame(bytes, at: start) {
+            if opcode == 1, payload.count >= Payload.length, let marker = Payload.decode(bytes, end: payload.upperBound), marker.sender < plan.senders {
+                record(marker, receiver: receiver, now: now)
+            }
+            start = payload.upperBound
         }
         return start
     }

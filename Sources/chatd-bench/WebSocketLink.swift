@@ -41,8 +41,11 @@ enum WebSocketLink {
         throw SystemError("upgrade", "no 101 within \(handshakeSeconds)s", errno: ETIMEDOUT)
     }
 
-    /// Appends `line` (without newline) as one masked text frame.
-    static func appendFrame(_ line: UnsafeRawBufferPointer, mask: UInt32, to out: inout ByteQueue) {
+    /// Appends `line` (without newline) as one masked text frame. The key is zero: valid on the
+    /// wire (the mask bit is set, and a server must unmask whatever the key), and the server's
+    /// work is the same XOR for any key, while the load tool copies instead of XORing each byte.
+    /// A browser picks a random key per frame (RFC 6455 §5.3); that is the client's cost.
+    static func appendFrame(_ line: UnsafeRawBufferPointer, to out: inout ByteQueue) {
         out.append(0x81)
         if line.count < 126 {
             out.append(0x80 | UInt8(line.count))
@@ -51,35 +54,26 @@ enum WebSocketLink {
             out.append(UInt8(line.count >> 8))
             out.append(UInt8(line.count & 0xFF))
         }
-        let key: [UInt8] = [UInt8(mask >> 24), UInt8((mask >> 16) & 0xFF), UInt8((mask >> 8) & 0xFF), UInt8(mask & 0xFF)]
-        out.append(contentsOf: key)
-        for index in 0..<line.count { out.append(line[index] ^ key[index & 3]) }
+        out.append(contentsOf: [0, 0, 0, 0])
+        out.append(line)
     }
 
-    /// Server frames in `bytes` (after `pending`, a partial frame from the last read) turned
-    /// into newline-ended lines appended to `lines`; what is left of an unfinished frame stays
-    /// in `pending`.
-    static func unframe(_ bytes: UnsafeRawBufferPointer, pending: inout [UInt8], into lines: inout [UInt8]) {
-        pending.append(contentsOf: bytes)
-        var start = 0
-        while pending.count - start >= 2 {
-            var length = Int(pending[start + 1] & 0x7F), header = 2
-            if length == 126 {
-                guard pending.count - start >= 4 else { break }
-                length = Int(pending[start + 2]) << 8 | Int(pending[start + 3])
-                header = 4
-            } else if length == 127 {
-                guard pending.count - start >= 10 else { break }
-                length = pending[(start + 2)..<(start + 10)].reduce(0) { $0 << 8 | Int($1) }
-                header = 10
-            }
-            guard pending.count - start >= header + length else { break }
-            if pending[start] & 0x0F == 1 {
-                lines.append(contentsOf: pending[(start + header)..<(start + header + length)])
-                lines.append(0x0A)
-            }
-            start += header + length
+    /// Where the next whole server frame in `bytes[start...]` has its payload, or nil if it is
+    /// not all there yet.
+    @inline(__always)
+    static func nextFrame(_ bytes: UnsafeRawBufferPointer, at start: Int) -> (opcode: UInt8, payload: Range<Int>)? {
+        guard bytes.count - start >= 2 else { return nil }
+        var length = Int(bytes[start + 1] & 0x7F), header = 2
+        if length == 126 {
+            guard bytes.count - start >= 4 else { return nil }
+            length = Int(bytes[start + 2]) << 8 | Int(bytes[start + 3])
+            header = 4
+        } else if length == 127 {
+            guard bytes.count - start >= 10 else { return nil }
+            length = (2..<10).reduce(0) { $0 << 8 | Int(bytes[start + $1]) }
+            header = 10
         }
-        pending.removeSubrange(0..<start)
+        guard bytes.count - start >= header + length else { return nil }
+        return (bytes[start] & 0x0F, (start + header)..<(start + header + length))
     }
 }
