@@ -72,6 +72,8 @@ final class ClientInput {
             }
         }
         if result.ended && connection.awaitsFirstBytes && !connection.isClosed {
+            // Its input ended before its bytes decided: chatd's protocol, so what it sent is a
+            // line and a client that only half-closed (`nc -N ... </dev/null`) still gets its welcome.
             frameFirstBytes(server.detection.decideNative(connection, for: server), from: connection, for: server)
         }
         if result.ended && !connection.isClosed {
