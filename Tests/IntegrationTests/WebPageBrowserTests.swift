@@ -79,10 +79,6 @@ import ChatTestSupport
         nc.write("/msg bob hush\n")
         try browser.waitUntil("the private conversation in the room list", "return [...document.querySelectorAll('#rooms button')].some(b => b.dataset.view === '@carol')")
 
-        if let path = ProcessInfo.processInfo.environment["CHATD_WEB_SCREENSHOT"] {
-            try browser.switchTo(aliceTab)
-            try browser.screenshot().write(to: URL(fileURLWithPath: path))
-        }
         nc.closeInput()
     }
 
@@ -128,5 +124,38 @@ import ChatTestSupport
         try browser.waitUntil("the plain line over wss", Self.logContains("and back"))
         #expect(daemon.log.contains("opened a WebSocket"))
         #expect(daemon.log.contains("connected over TLS"))
+    }
+
+    /// The README's screenshot (docs/web-client.png): a room with replayed history, a topic, an
+    /// action, unread lines elsewhere and a private message. Runs when CHATD_WEB_SCREENSHOT
+    /// names the file to write.
+    @Test(.enabled(if: Browser.isAvailable && ProcessInfo.processInfo.environment["CHATD_WEB_SCREENSHOT"] != nil))
+    func theScreenshot() throws {
+        let directory = NSTemporaryDirectory() + "chatd-web-shot-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let daemon = try Daemon(Self.arguments + ["--db", directory + "/history.db"])
+        let carol = try TestClient(port: daemon.port)
+        for line in ["/nick carol", "/join #dev", "/topic #dev release on friday", "is the build green?", "/me checks the CI logs"] { carol.send(line) }
+        #expect(carol.waitFor { $0.hasPrefix("OK me") } != nil)
+        let bob = try TestClient(port: daemon.port)
+        bob.send("/nick bob")
+        #expect(bob.waitFor { $0 == "OK nick bob" } != nil)
+        let browser = try Browser(width: 1000, height: 560)
+        defer { browser.quit() }
+        try Self.open(browser, port: daemon.port)
+        try Self.take(browser, nick: "alice")
+        try browser.type("#input", "/join #dev" + Browser.enter)
+        try browser.waitUntil("the replayed history", Self.logContains("checks the CI logs"))
+        carol.send("green now ✓ <b>all</b> tests pass")
+        try browser.waitUntil("carol's live line", Self.logContains("tests pass"))
+        try browser.type("#input", "great, tagging the release" + Browser.enter)
+        #expect(carol.waitFor { $0.hasSuffix("tagging the release") } != nil)
+        bob.send("lunch anyone?")
+        bob.send("the usual place")
+        carol.send("/msg alice can you review my PR after lunch?")
+        try browser.waitUntil("the unread marks", "return [...document.querySelectorAll('#rooms .unread')].map(e => e.textContent).join() === '2,1'")
+        let path = ProcessInfo.processInfo.environment["CHATD_WEB_SCREENSHOT"] ?? ""
+        try browser.screenshot().write(to: URL(fileURLWithPath: path))
     }
 }
