@@ -158,4 +158,21 @@ import ChatTestSupport
         let path = ProcessInfo.processInfo.environment["CHATD_WEB_SCREENSHOT"] ?? ""
         try browser.screenshot().write(to: URL(fileURLWithPath: path))
     }
+
+    /// At phone width nothing overflows sideways, and the page works from the keyboard alone:
+    /// Enter sends, Alt+Down moves to the next conversation.
+    @Test(.enabled(if: Browser.isAvailable)) func phoneWidthAndKeyboardOnly() throws {
+        let daemon = try Daemon(Self.arguments)
+        let browser = try Browser(width: 390, height: 760)
+        defer { browser.quit() }
+        try Self.open(browser, port: daemon.port)
+        try Self.take(browser, nick: "pat")
+        try browser.type("#input", "/join #dev" + Browser.enter)
+        try browser.waitUntil("#dev shown", "return document.getElementById('view-name').textContent === '#dev'")
+        #expect(try browser.run("return document.documentElement.scrollWidth <= window.innerWidth") as? Bool == true, "no sideways scrolling at 390 px")
+        #expect(try browser.run("return document.activeElement.id") as? String == "input", "the composer keeps the focus")
+        // Alt (held) + ArrowDown, then release every modifier: #dev → next (wraps to #lobby).
+        try browser.type("#input", "\u{E00A}\u{E015}\u{E000}")
+        try browser.waitUntil("Alt+Down to #lobby", "return document.getElementById('view-name').textContent === '#lobby'")
+    }
 }
