@@ -205,9 +205,9 @@ extension Hub {
 
     /// The fan-out to this node's members only (no publish: it came from another node).
     private func deliverLocally(_ message: Outgoing, toRoom slot: Int, isNotice: Bool = false) {
-        guard let (members, seedMembers) = rooms.audience(slot) else { return }
+        guard let (members, otherStyleMembers) = rooms.audience(slot) else { return }
         if isNotice && members.count > limits.noticeRoomLimit { return }
-        router.broadcast(message, to: members, seedMembers: seedMembers, styles: clients.styles, except: nil)
+        router.broadcast(message, to: members, otherStyleMembers: otherStyleMembers, styles: clients.styles, except: nil)
     }
 
     /// A remote client's notice, once to every local client sharing one of `roomNames`.

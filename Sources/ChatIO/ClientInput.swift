@@ -64,7 +64,17 @@ final class ClientInput {
         }
         if result.count > 0 {
             server.counters.bytesReceived &+= UInt64(result.count)
-            process(UnsafeRawBufferPointer(rebasing: readBuffer[0..<result.count]), from: connection, for: server)
+            let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<result.count])
+            if !connection.awaitsFirstBytes {
+                process(bytes, from: connection, for: server)
+            } else if let sent = server.detection.received(bytes, on: connection, for: server) {
+                frameFirstBytes(sent, from: connection, for: server)
+            }
+        }
+        if result.ended && connection.awaitsFirstBytes && !connection.isClosed {
+            // Its input ended before its bytes decided: chatd's protocol, so what it sent is a
+            // line and a client that only half-closed (`nc -N ... </dev/null`) still gets its welcome.
+            frameFirstBytes(server.detection.decideNative(connection, for: server), from: connection, for: server)
         }
         if result.ended && !connection.isClosed {
             // Half-close: answer what was already sent, then close (so `printf ... | nc -N` works).
@@ -103,7 +113,26 @@ final class ClientInput {
         hub.dismiss(id, reason: "connection lost", cause: .closed)
     }
 
+    /// What a connection sent before its protocol was decided, framed once it is.
+    func frameFirstBytes(_ bytes: [UInt8], from connection: Connection, for server: ChatServer) {
+        if bytes.isEmpty || connection.isClosed { return }
+        bytes.withUnsafeBytes { process($0, from: connection, for: server) }
+    }
+
     private func process(_ bytes: UnsafeRawBufferPointer, from connection: Connection, for server: ChatServer) {
+        if let door = connection.web {
+            // The web door: HTTP, then WebSocket frames on the wire; the lines they carry take
+            // the ordinary path below.
+            let lines = door.received(bytes, on: connection, for: server)
+            if !lines.isEmpty && !connection.isClosed { lines.withUnsafeBytes { processLines($0, from: connection, for: server) } }
+            door.finish(connection, for: server)
+            return
+        }
+        processLines(bytes, from: connection, for: server)
+    }
+
+    /// Line bytes from a client: framed for the hub as far as flood control allows, the rest held.
+    private func processLines(_ bytes: UnsafeRawBufferPointer, from connection: Connection, for server: ChatServer) {
         let now = server.reactor.now
         server.hub.now = now
         if server.config.idleTimeout > 0 { server.timeouts.idle.touch(connection.id, at: now) }
@@ -226,6 +255,10 @@ final class ClientInput {
             expel(ClientTimeouts.expired(&server.timeouts.idle, after: config.idleTimeout, now: now),
                   .idle, "nothing received for \(Int(config.idleTimeout))s", reason: "idle timeout", for: server)
         }
+        for id in ClientTimeouts.expired(&server.timeouts.webRequest, after: WebDoor.requestSeconds, now: now) {
+            guard let connection = server.connection(id), !connection.isClosed else { continue }
+            connection.web?.requestTimedOut(connection, for: server)
+        }
         if config.partialLineTimeout > 0 {
             expel(ClientTimeouts.expired(&server.timeouts.partialLine, after: config.partialLineTimeout, now: now),
                   .lineTimeout, "an unfinished line was held for \(Int(config.partialLineTimeout))s", reason: "line timeout", for: server)
@@ -236,6 +269,10 @@ final class ClientInput {
     private func expel(_ expired: [ClientID], _ code: ErrorCode, _ text: String, reason: String, for server: ChatServer) {
         for id in expired {
             guard let connection = server.connection(id), !connection.isClosed else { continue }
+            if connection.awaitsFirstBytes {  // not in the hub yet: nobody to tell
+                server.close(connection, reason: reason, log: reason)
+                continue
+            }
             server.hub.expel(id, code, "\(text); closing the connection", reason: reason)
             connection.stopReading(server.reactor.loop)
         }

@@ -15,6 +15,7 @@ private final class LoopHarness {
         var config = ServerConfig()
         config.port = 0
         config.maxLineRate = 0  // these tests flood on purpose
+        config.protocolWait = 0  // every client in the hub at once; the detection test sets its own
         configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -84,11 +85,29 @@ private final class LoopHarness {
         #expect(loop.server.connections.allSatisfy { $0 == nil })
     }
 
+    @Test func undecidedClientsStayOutOfTheHubUntilTheirBytesOrTheWaitDecide() throws {
+        let loop = try LoopHarness { $0.protocolWait = 0.5 }
+        let silent = try TestClient(port: loop.port)
+        let talker = try TestClient(port: loop.port)
+        #expect(loop.step { loop.server.liveConnections == 2 })
+        #expect(loop.server.hub.clientCount == 0, "nobody is in the hub before its protocol is known")
+        talker.send("/nick talker")
+        #expect(loop.step { loop.server.hub.clientCount == 1 }, "bytes decide at once")
+        #expect(loop.server.connections.compactMap { $0 }.filter { $0.awaitsFirstBytes }.count == 1)
+        #expect(loop.step { loop.server.hub.clientCount == 2 }, "the silent one is decided by the wait")
+        var received: [UInt8] = []
+        #expect(loop.step {
+            received += silent.drainBytes(seconds: 0.001)
+            return received.starts(with: Array("*** welcome".utf8))
+        }, "and welcomed then")
+    }
+
     @Test func theWriteWatcherRunsOnlyWhileOutputIsPending() throws {
         let loop = try LoopHarness { $0.outputHardLimit = 64 << 20; $0.outputSoftLimit = 64 << 20 }
         let reader = try TestClient(port: loop.port)
         let talker = try TestClient(port: loop.port)
-        loop.step { loop.server.liveConnections == 2 }
+        // In the hub (and #lobby) once the protocol wait has passed in silence.
+        loop.step { loop.server.hub.clientCount == 2 }
         let connection = try #require(loop.server.connections.compactMap { $0 }.first { $0.address.hasSuffix(":\(localPort(reader.fd))") })
         loop.step { !connection.isWriting && connection.pendingOutput == 0 }
         #expect(!connection.isWriting)
