@@ -43,8 +43,8 @@ struct ClientTable {
         return slot < styles.count ? styles[slot] : .native
     }
 
-    /// A client connected in slot `id`; the slot must be free.
-    mutating func add(_ id: ClientID, address: String, authorised: Bool) {
+    /// A client connected in slot `id`, speaking `dialect` and reading `style`; the slot must be free.
+    mutating func add(_ id: ClientID, address: String, authorised: Bool, dialect: DialectID = .native, style: WireStyle = .native) {
         let slot = Int(id.index)
         if slot >= states.count {
             let grow = slot + 1 - states.count
@@ -53,8 +53,8 @@ struct ClientTable {
         }
         precondition(states[slot] == nil, "client slot \(slot) connected twice")
         nextSerial += 1
-        states[slot] = ClientState(address: address, serial: nextSerial, authorised: authorised)
-        styles[slot] = .native
+        states[slot] = ClientState(address: address, serial: nextSerial, authorised: authorised, dialect: dialect)
+        styles[slot] = style
         addressIndex[address] = id
         count += 1
         if authorised { authorisedCount += 1 }
@@ -101,10 +101,10 @@ struct ClientTable {
         authorisedCount += 1
     }
 
-    /// The client chose the seed protocol with its first line.
-    mutating func useSeedStyle(_ id: ClientID) {
+    /// The client reads `style` from now on (a seed client's first line, an IRC capability).
+    mutating func setStyle(_ id: ClientID, _ style: WireStyle) {
         guard self[id] != nil else { return }
-        styles[Int(id.index)] = .seed
+        styles[Int(id.index)] = style
     }
 
     mutating func setAway(_ id: ClientID, _ text: String?) { edit(id) { $0.away = text } }
@@ -118,9 +118,10 @@ struct ClientTable {
 
     /// What `Hub.receive` needs per line, read in place (no copy of the state): nil for a
     /// slot nobody holds.
-    func lineState(of id: ClientID) -> (authInFlight: Bool, authorised: Bool)? {
-        guard let slot = slot(of: id), let authInFlight = states[slot]?.authInFlight, let authorised = states[slot]?.authorised else { return nil }
-        return (authInFlight, authorised)
+    func lineState(of id: ClientID) -> (authInFlight: Bool, authorised: Bool, dialect: DialectID)? {
+        guard let slot = slot(of: id), let authInFlight = states[slot]?.authInFlight, let authorised = states[slot]?.authorised,
+              let dialect = states[slot]?.dialect else { return nil }
+        return (authInFlight, authorised, dialect)
     }
 
     /// A line was taken: the run of rejected lines ends, and the first line is seen. Returns
@@ -232,6 +233,8 @@ struct ClientState {
     fileprivate(set) var rejectedInARow = 0
     /// Tells this connection apart from a later one given the same slot (auth results).
     let serial: UInt64
+    /// The protocol its lines are read in, chosen when it connected.
+    let dialect: DialectID
     /// The IP address without the port, for bans and rate limits.
     let host: String
     /// `host` parsed, for address bans (nil only for an address the I/O layer never makes).
@@ -252,8 +255,9 @@ struct ClientState {
     /// Where its password attempts are counted and queued (an IPv4 address or an IPv6 /64).
     let attemptSource: String
 
-    init(address: String, serial: UInt64 = 0, authorised: Bool = true) {
+    init(address: String, serial: UInt64 = 0, authorised: Bool = true, dialect: DialectID = .native) {
         self.name = address
+        self.dialect = dialect
         self.address = address
         self.serial = serial
         self.host = String(ClientAddress.host(of: address))

@@ -3,6 +3,11 @@
 /// headers being relayed as chat.
 enum HTTPRequest {
     private static let methods = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"]
+    /// A request's first bytes: a method and its space.
+    private static let openings = methods.map { Array(($0 + " ").utf8) }
+
+    /// Whether a connection's first bytes are an HTTP request's (protocol detection).
+    static func claim(_ prefix: UnsafeRawBufferPointer) -> ProtocolClaim { .opening(prefix, oneOf: openings) }
 
     /// `GET /path HTTP/1.1` and friends, or a bare `Host:` header line.
     static func isRequestLine(_ line: [UInt8]) -> Bool {
@@ -22,4 +27,29 @@ enum HTTPRequest {
         \r
         ERROR \(ErrorCode.notChat.rawValue): this is chatd, a line-based chat server; connect with nc or telnet\n
         """.utf8)
+
+    /// Answers an HTTP client and lets it go (counted as `http` in the metrics).
+    static func answer(_ id: ClientID, in hub: Hub) {
+        hub.send(.raw(response), to: id)
+        hub.dismiss(id, reason: "sent an HTTP request", cause: .http)
+    }
+}
+
+/// A connection whose first bytes were an HTTP request: nothing is sent on connect (a browser
+/// must see nothing but HTTP), and its request line is answered with `HTTPRequest.response`.
+struct HTTPDialect: Dialect {
+    var style: WireStyle { .native }
+
+    func connected(_ id: ClientID, in hub: Hub) { _ = hub.refuseIfAddressBanned(id) }
+
+    func receive(_ line: [UInt8], from id: ClientID, isFirstLine: Bool, admitted: Bool, in hub: Hub) {
+        HTTPRequest.answer(id, in: hub)
+    }
+
+    func claim(_ prefix: UnsafeRawBufferPointer) -> ProtocolClaim { HTTPRequest.claim(prefix) }
+}
+
+extension DialectID {
+    /// An HTTP client on the chat port (HTTPDialect).
+    public static let http = DialectID(index: 1)
 }

@@ -18,7 +18,7 @@ extension Hub {
     /// Adds `id` to a room, makes it current, and tells the others.
     func addMember(_ id: ClientID, toRoom slot: Int) {
         guard let state = clients[id], let room = rooms[slot] else { return }
-        rooms.add(id, seed: clients.style(of: id) == .seed, to: slot)
+        rooms.add(id, native: clients.style(of: id) == .native, to: slot)
         clients.joined(id, room: slot)
         broadcast(.notice(.joined(name: state.name, room: room.name)), toRoom: slot, except: id, isNotice: true)
     }
@@ -26,7 +26,7 @@ extension Hub {
     /// Removes `id` from a room (deleting an emptied room) without any notice.
     func removeMember(_ id: ClientID, fromRoom slot: Int) {
         clients.left(id, room: slot)
-        if let deleted = rooms.remove(id, seed: clients.style(of: id) == .seed, from: slot) { roomHistory.roomDeleted(deleted) }
+        if let deleted = rooms.remove(id, native: clients.style(of: id) == .native, from: slot) { roomHistory.roomDeleted(deleted) }
     }
 
     /// Gives a client a new name, telling the rooms it shares (used by `/nick`, login, logout).
@@ -35,11 +35,17 @@ extension Hub {
         notifyRoomsOf(id, .notice(.renamed(old: old.name, new: name, firstName: chosen && !old.hasChosenName)))
     }
 
-    /// The client chose the seed protocol with its first line.
-    func switchToSeedStyle(_ id: ClientID) {
-        clients.useSeedStyle(id)
-        counters.seedClients += 1
-        for slot in clients[id]?.rooms ?? [] { rooms.memberUsesSeed(slot) }
+    /// The client reads `style` from now on (the seed protocol chosen by a first line, an IRC
+    /// capability that changes its bytes): its rooms' counts of non-native members follow.
+    func changeStyle(_ id: ClientID, to style: WireStyle) {
+        let old = clients.style(of: id)
+        guard clients[id] != nil, old != style else { return }
+        clients.setStyle(id, style)
+        counters.clientsByStyle[Int(old.index)] -= 1
+        counters.clientsByStyle[Int(style.index)] += 1
+        if (old == .native) != (style == .native) {
+            for slot in clients[id]?.rooms ?? [] { rooms.memberChangedStyle(slot, nowNative: style == .native) }
+        }
     }
 
     /// A room's key or bans changed: its history may have to be protected (RoomHistory).
@@ -58,9 +64,9 @@ extension Hub {
     /// The fan-out: queues `message` for every member of the room but `sender`, rendered once
     /// per style present. Notices are skipped in rooms above `noticeRoomLimit`.
     func broadcast(_ message: Outgoing, toRoom slot: Int, except sender: ClientID?, isNotice: Bool = false) {
-        guard let (members, seedMembers) = rooms.audience(slot) else { return }
+        guard let (members, otherStyleMembers) = rooms.audience(slot) else { return }
         if isNotice && members.count > limits.noticeRoomLimit { return }
-        router.broadcast(message, to: members, seedMembers: seedMembers, styles: clients.styles, except: sender)
+        router.broadcast(message, to: members, otherStyleMembers: otherStyleMembers, styles: clients.styles, except: sender)
     }
 
     /// Sends a notice about `id` once to everyone sharing a room with it (not to `id` itself).

@@ -61,27 +61,26 @@ public final class Hub {
 
     // MARK: Connection events
 
-    /// A client connected from `address` at `time` (the loop's clock): it joins the default
-    /// room and is welcomed. The time is an argument because the address-ban check below must
-    /// not run on a clock that only the last line read has moved: on a quiet server that is
-    /// stale, and an expired ban would go on refusing clients.
-    public func connect(_ id: ClientID, address: String, at time: Double) {
+    /// A client connected from `address` at `time` (the loop's clock), speaking `dialect`
+    /// (chosen by the I/O layer from its first bytes): its dialect greets it (chatd's own
+    /// protocol: the welcome line and the default room). The time is an argument because the
+    /// address-ban check must not run on a clock that only the last line read has moved: on a
+    /// quiet server that is stale, and an expired ban would go on refusing clients.
+    public func connect(_ id: ClientID, address: String, at time: Double, dialect: DialectID = .native) {
         now = time
-        let open = accountBook.serverPassword == nil
-        clients.add(id, address: address, authorised: open)
+        let speaking = dialect.dialect
+        clients.add(id, address: address, authorised: accountBook.serverPassword == nil, dialect: dialect, style: speaking.style)
+        counters.clientsByStyle[Int(speaking.style.index)] += 1
         router.outbox.register(id)
-        // Before the server password a client is in no room: the welcome must not say otherwise.
-        let room = open ? defaultRoom : "no room until /pass"
-        send(.notice(.welcome(name: address, room: room, maxLineBytes: limits.maxLineBytes)), to: id)
-        if let ip = clients[id]?.ip, let ban = accountBook.activeAddressBan(covering: ip, now: now) {
-            expel(id, .banned, "this address is banned from the server" + ban.suffix, reason: "banned")
-            return
-        }
-        if !open {
-            send(.notice(.server("this server needs a password: send /pass PASSWORD")), to: id)
-            return
-        }
-        enterLobby(id)
+        speaking.connected(id, in: self)
+    }
+
+    /// Refuses a client whose address is banned (one error line, then the close); true if it was.
+    /// Each dialect calls it when it connects a client, after its greeting.
+    func refuseIfAddressBanned(_ id: ClientID) -> Bool {
+        guard let ip = clients[id]?.ip, let ban = accountBook.activeAddressBan(covering: ip, now: now) else { return false }
+        expel(id, .banned, "this address is banned from the server" + ban.suffix, reason: "banned")
+        return true
     }
 
     /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`; `cause` is
@@ -91,7 +90,7 @@ public final class Hub {
         if state.authInFlight { PasswordFlow.dropWork(self, of: id) }
         counters.disconnects[cause] &+= 1
         departures[id] = cause
-        if clients.style(of: id) == .seed { counters.seedClients -= 1 }
+        counters.clientsByStyle[Int(clients.style(of: id).index)] -= 1
         notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         clients.remove(id)
@@ -175,17 +174,7 @@ public final class Hub {
             return
         }
         let sawFirstLine = clients.noteLine(id)
-        if !sawFirstLine && HTTPRequest.isRequestLine(line) {
-            send(.raw(HTTPRequest.response), to: id)
-            dismiss(id, reason: "sent an HTTP request", cause: .http)
-            return
-        }
-        // Seed words are commands only on a connection that chose the seed protocol with its
-        // first line; on a native connection `LEAVE: brb` is chat.
-        let context: CommandParser.Context = !sawFirstLine ? .firstLine : (clients.style(of: id) == .seed ? .seed : .native)
-        let parsed = CommandParser.parse(line, context: context, table: commands)
-        if !sawFirstLine && parsed.isSeedSyntax { switchToSeedStyle(id) }
-        commands.execute(parsed.command, in: self, from: id, admitted: state.authorised)
+        state.dialect.dialect.receive(line, from: id, isFirstLine: !sawFirstLine, admitted: state.authorised, in: self)
     }
 
     func isOperator(_ id: ClientID) -> Bool { accountBook.isOperator(clients[id]) }

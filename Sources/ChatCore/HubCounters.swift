@@ -9,8 +9,8 @@ public struct HubCounters: Sendable {
     public var linesInvalidUTF8: UInt64 = 0
     /// Clients that left the hub, by why.
     public var disconnects = DisconnectCounts()
-    /// Connected clients speaking the seed (tcp-chat newline) protocol; the rest are native.
-    public var seedClients = 0
+    /// Connected clients by wire style (`WireStyle.index`).
+    public var clientsByStyle = [Int](repeating: 0, count: WireRenderers.all.count)
 
     public init() {}
 }

@@ -20,10 +20,10 @@ struct RoomTable {
 
     func slot(named name: String) -> Int? { index[NameRules.fold(name)] }
 
-    /// The room's members for fan-out, and how many of them read the seed style.
-    func audience(_ slot: Int) -> (members: ContiguousArray<ClientID>, seedMembers: Int)? {
-        guard slot < rooms.count, let members = rooms[slot]?.members, let seedMembers = rooms[slot]?.seedMembers else { return nil }
-        return (members, seedMembers)
+    /// The room's members for fan-out, and how many of them read a style other than native.
+    func audience(_ slot: Int) -> (members: ContiguousArray<ClientID>, otherStyleMembers: Int)? {
+        guard slot < rooms.count, let members = rooms[slot]?.members, let others = rooms[slot]?.otherStyleMembers else { return nil }
+        return (members, others)
     }
 
     mutating func create(_ name: String, permanent: Bool = false) -> Int {
@@ -41,20 +41,20 @@ struct RoomTable {
         return slot
     }
 
-    mutating func add(_ id: ClientID, seed: Bool, to slot: Int) {
+    mutating func add(_ id: ClientID, native: Bool, to slot: Int) {
         edit(slot) { room in
             room.members.append(id)
-            if seed { room.seedMembers += 1 }
+            if !native { room.otherStyleMembers += 1 }
         }
     }
 
     /// Takes `id` out of the room (without notice). Returns the room when this emptied and
     /// deleted it, so its history can be parked or forgotten.
-    mutating func remove(_ id: ClientID, seed: Bool, from slot: Int) -> Room? {
+    mutating func remove(_ id: ClientID, native: Bool, from slot: Int) -> Room? {
         edit(slot) { room in
             if let position = room.members.firstIndex(of: id) {
                 room.members.remove(at: position)
-                if seed { room.seedMembers -= 1 }
+                if !native { room.otherStyleMembers -= 1 }
             }
             // A guest's ownership ends with its membership: its slot may later be someone else's.
             if room.ownerClient == id { room.ownerClient = nil }
@@ -68,8 +68,8 @@ struct RoomTable {
         return room
     }
 
-    /// A member switched to the seed style.
-    mutating func memberUsesSeed(_ slot: Int) { edit(slot) { $0.seedMembers += 1 } }
+    /// A member switched from the native style to another one (`nowNative` false) or back.
+    mutating func memberChangedStyle(_ slot: Int, nowNative: Bool) { edit(slot) { $0.otherStyleMembers += nowNative ? -1 : 1 } }
 
     mutating func setTopic(_ topic: String, of slot: Int) { edit(slot) { $0.topic = topic } }
 
@@ -141,9 +141,9 @@ struct Room {
     let key: String
     fileprivate(set) var topic = ""
     fileprivate(set) var members: ContiguousArray<ClientID> = []
-    /// How many members use the seed wire style: when zero, fan-out renders once and skips the
+    /// How many members use a wire style other than native: when zero, fan-out renders once and skips the
     /// per-member style lookup.
-    fileprivate(set) var seedMembers = 0
+    fileprivate(set) var otherStyleMembers = 0
     /// The default room outlives its last member; other rooms are deleted when they empty.
     let isPermanent: Bool
     /// The owner: an account (folded name) if the creator was logged in, else the creating

@@ -14,12 +14,12 @@ struct Router {
         outbox.deliver(outbox.publish { style.render(message, into: &$0) }, to: id)
     }
 
-    /// Queues `message` for every member but `sender`. When no member reads the seed style it
-    /// is rendered once and delivered without a per-member style lookup.
-    mutating func broadcast(_ message: Outgoing, to members: ContiguousArray<ClientID>, seedMembers: Int,
+    /// Queues `message` for every member but `sender`. When every member reads the native style
+    /// it is rendered once and delivered without a per-member style lookup.
+    mutating func broadcast(_ message: Outgoing, to members: ContiguousArray<ClientID>, otherStyleMembers: Int,
                             styles: ContiguousArray<WireStyle>, except sender: ClientID?) {
         if members.count == 1 && members[0] == sender { return }
-        if seedMembers == 0 {
+        if otherStyleMembers == 0 {
             outbox.deliver(outbox.publish { WireStyle.native.render(message, into: &$0) }, toAll: members, except: sender)
             return
         }
@@ -68,16 +68,16 @@ struct Router {
 /// render-once rule of every fan-out, kept in one place.
 ///
 /// One slot per wire style, inline (no allocation per message): a new style needs no change
-/// here while its raw value stays below `Handles.count` (a unit test holds every style to it).
+/// here while `WireRenderers.all` stays within `Handles.count` (a unit test holds it to that).
 struct RenderOnce {
-    typealias Handles = InlineArray<4, Outbox.MessageHandle?>
+    typealias Handles = InlineArray<8, Outbox.MessageHandle?>
     private let message: Outgoing
     private var handles = Handles(repeating: nil)
 
     init(_ message: Outgoing) { self.message = message }
 
     mutating func handle(_ style: WireStyle, in outbox: inout Outbox) -> Outbox.MessageHandle {
-        let slot = Int(style.rawValue)
+        let slot = Int(style.index)
         if let rendered = handles[slot] { return rendered }
         let rendered = outbox.publish { style.render(message, into: &$0) }
         handles[slot] = rendered

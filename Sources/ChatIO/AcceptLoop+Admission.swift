@@ -55,14 +55,15 @@ extension AcceptLoop {
         }
     }
 
-    /// The transport is ready for application bytes: the hub takes the client from here on.
+    /// The transport is ready for application bytes: its first bytes choose its protocol, and
+    /// the hub takes the client from there (ProtocolDetection).
     func establish(_ connection: Connection, for server: ChatServer) {
         let id = connection.id
         let now = server.reactor.now
         if !connection.isEstablished && server.timeouts.handshaking.contains(id) { handshakeEnded(connection, for: server) }
         connection.isEstablished = true
         if server.config.idleTimeout > 0 { server.timeouts.idle.touch(id, at: now) }
-        server.hub.connect(id, address: connection.address, at: now)
+        server.detection.begin(connection, for: server)
         let clients = server.liveConnections
         server.logger.info("client \(connection.address) connected\(connection.transport.summary); \(clients) connected",
                            metadata: ["client": "\(connection.address)", "clients": .stringConvertible(clients)])

@@ -30,6 +30,7 @@ extension ChatServer {
     public func stopWatchers() {
         acceptLoop.stop()
         housekeeping.stop()
+        detection.stop()
         shutdownTimer?.stop()
         metrics?.listener.stop()
         metrics?.loopClock.stop()

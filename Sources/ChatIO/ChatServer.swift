@@ -40,6 +40,8 @@ public final class ChatServer {
     let input = ClientInput()
     /// Flushing, backlogs, output limits and the client-memory budget (ClientOutput.swift).
     let output = ClientOutput()
+    /// Each connection's protocol, chosen from its first bytes (ProtocolDetection.swift).
+    let detection = ProtocolDetection()
     /// The once-a-second checks (Housekeeping.swift).
     let housekeeping: Housekeeping
     /// Who is waiting for which timeout (ClientTimeouts.swift).
@@ -77,6 +79,7 @@ public final class ChatServer {
         }
         acceptLoop.attach(to: self)
         input.attach(to: self)
+        detection.attach(to: self)
         housekeeping.attach(to: self)
     }
 

@@ -64,7 +64,15 @@ final class ClientInput {
         }
         if result.count > 0 {
             server.counters.bytesReceived &+= UInt64(result.count)
-            process(UnsafeRawBufferPointer(rebasing: readBuffer[0..<result.count]), from: connection, for: server)
+            let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<result.count])
+            if !connection.awaitsFirstBytes {
+                process(bytes, from: connection, for: server)
+            } else if let sent = server.detection.received(bytes, on: connection, for: server) {
+                frameFirstBytes(sent, from: connection, for: server)
+            }
+        }
+        if result.ended && connection.awaitsFirstBytes && !connection.isClosed {
+            frameFirstBytes(server.detection.decideNative(connection, for: server), from: connection, for: server)
         }
         if result.ended && !connection.isClosed {
             // Half-close: answer what was already sent, then close (so `printf ... | nc -N` works).
@@ -101,6 +109,12 @@ final class ClientInput {
         connection.framer.finish { hub.handle($0, from: id) }
         if hub.isHoldingInput(id) { return }  // that last line was a password command
         hub.dismiss(id, reason: "connection lost", cause: .closed)
+    }
+
+    /// What a connection sent before its protocol was decided, framed once it is.
+    func frameFirstBytes(_ bytes: [UInt8], from connection: Connection, for server: ChatServer) {
+        if bytes.isEmpty || connection.isClosed { return }
+        bytes.withUnsafeBytes { process($0, from: connection, for: server) }
     }
 
     private func process(_ bytes: UnsafeRawBufferPointer, from connection: Connection, for server: ChatServer) {
@@ -236,6 +250,10 @@ final class ClientInput {
     private func expel(_ expired: [ClientID], _ code: ErrorCode, _ text: String, reason: String, for server: ChatServer) {
         for id in expired {
             guard let connection = server.connection(id), !connection.isClosed else { continue }
+            if connection.awaitsFirstBytes {  // not in the hub yet: nobody to tell
+                server.close(connection, reason: reason, log: reason)
+                continue
+            }
             server.hub.expel(id, code, "\(text); closing the connection", reason: reason)
             connection.stopReading(server.reactor.loop)
         }

@@ -17,6 +17,9 @@ struct ClientTimeouts {
     /// Clients whose transport handshake has not finished, since they connected
     /// (`--tls-handshake-timeout`); their count is also the TLS port's bound on handshakes.
     var handshaking = ActivityList()
+    /// Established clients whose protocol their first bytes have not decided yet, since they
+    /// were established (`--protocol-wait`; ProtocolDetection).
+    var detecting = ActivityList()
 
     /// A closed client leaves every list but `handshaking` (which `handshakeEnded` keeps, as it
     /// also re-arms the TLS listener).
@@ -24,6 +27,7 @@ struct ClientTimeouts {
         idle.remove(id)
         partialLine.remove(id)
         lingering.remove(id)
+        detecting.remove(id)
     }
 
     /// Takes from `list` every client that has been on it for `limit` seconds or more at

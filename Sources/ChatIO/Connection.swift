@@ -16,6 +16,10 @@ final class Connection {
     let transport: Transport
     /// The transport's handshake is done and the hub knows this client.
     var isEstablished = false
+    /// Established, but its first bytes have not chosen its protocol yet: the hub does not know
+    /// it, and what it sent is kept in `firstBytes` (ProtocolDetection).
+    var awaitsFirstBytes = false
+    var firstBytes: [UInt8] = []
     /// The errno of a socket write that failed during the current operation (see `WireSink`),
     /// or 0; the client closes. An errno, not a `SystemError`, to keep every connection small.
     var writeErrno: Int32 = 0

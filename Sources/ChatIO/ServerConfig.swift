@@ -34,6 +34,9 @@ public struct ServerConfig: Sendable {
     public var floodSeconds = 30.0
     /// A client that sends nothing for this long is disconnected (0: never).
     public var idleTimeout = 0.0
+    /// How long a new connection's first bytes are awaited to tell its protocol (IRC, HTTP)
+    /// before it is taken to speak chatd's own and welcomed (0: no wait, chatd's protocol only).
+    public var protocolWait = 0.25
     /// A client may hold an unfinished line at most this long (0: forever): slow-loris defence.
     public var partialLineTimeout = 120.0
     /// Most clients from one IP address (0: no limit; soak tests come from one address).

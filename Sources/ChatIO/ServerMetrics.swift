@@ -15,10 +15,13 @@ enum ServerMetrics {
         out.family("chatd_build_info", .gauge, "chatd's version; always 1.")
         out.sample("chatd_build_info", ["version": ChatdVersion.current], 1)
 
-        out.family("chatd_clients_connected", .gauge, "Clients connected now, by line protocol (chatd native or the tcp-chat seed protocol) and transport.")
-        let seed = hub.counters.seedClients
-        out.sample("chatd_clients_connected", ["protocol": "chatd", "transport": "tcp"], hub.clientCount - seed)
-        out.sample("chatd_clients_connected", ["protocol": "tcp-chat", "transport": "tcp"], seed)
+        out.family("chatd_clients_connected", .gauge, "Clients connected now, by protocol (chatd native, the tcp-chat seed protocol, ...) and transport.")
+        var protocols: [(name: String, clients: Int)] = []  // in style order; variants of one protocol add up
+        for style in WireStyle.all {
+            let clients = hub.counters.clientsByStyle[Int(style.index)]
+            if let known = protocols.firstIndex(where: { $0.name == style.protocolName }) { protocols[known].clients += clients } else { protocols.append((style.protocolName, clients)) }
+        }
+        for (name, clients) in protocols { out.sample("chatd_clients_connected", ["protocol": name, "transport": "tcp"], clients) }
         out.gauge("chatd_clients_limit", "Most clients at once (--max-clients, or what the descriptor limit allows).", server.maxClients)
         out.counter("chatd_connections_accepted_total", "Connections admitted as clients.", counters.accepted)
         out.family("chatd_connections_refused_total", .counter, "Connections closed at accept with one error line, by reason.")

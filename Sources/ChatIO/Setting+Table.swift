@@ -21,6 +21,8 @@ extension Setting {
                 help: "Seconds a TLS client may take to finish its handshake."),
         .whole("tls-max-handshakes", \.server.tls.maxHandshakes, SettingRange.tlsMaxHandshakes, reloadable: true,
                help: "TLS handshakes in flight at once; more TLS clients wait in the accept queue."),
+        .number("protocol-wait", \.server.protocolWait, SettingRange.protocolWait, reloadable: true,
+                help: "Seconds a new connection's first bytes are awaited to tell IRC or HTTP from chatd's own protocol before the welcome line (0: chatd's protocol only, welcome at once)."),
         .choice("log-level", \.logLevel, reloadable: true,
                 help: "Log level: trace, debug, info (every connect and disconnect), notice, warning, error or critical."),
         .whole("max-line-bytes", \.server.chat.maxLineBytes, SettingRange.maxLineBytes,

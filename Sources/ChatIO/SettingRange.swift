@@ -30,6 +30,8 @@ public enum SettingRange {
     public static let commitWindow = Bounded.seconds(to: 1)
     /// From a tenth of a second (a handshake over loopback takes a millisecond) to an hour.
     public static let tlsHandshakeTimeout = Bounded.seconds(from: 0.1, to: 3600)
+    /// Past a few seconds an nc user would think the server hung.
+    public static let protocolWait = Bounded.seconds(to: 5)
     /// At least one handshake in flight, or TLS clients would never be accepted.
     public static let tlsMaxHandshakes = Bounded.count(from: 1)
     public static let maxClientMemory = Bounded.bytes(from: 1)

@@ -5,9 +5,11 @@ import Glibc
 /// line (the welcome, proof the server accepted and registered it), and close; repeat.
 ///
 /// With `say`, each cycle does real chat work too: `listeners` clients sit in the room reading
-/// everything (join and quit notices and the line), and each churning client says one line after
-/// its welcome before it closes — so the server renders the welcome, the room's history replay,
-/// the notices and one fan-out per cycle. `prefill` lines are said first by a listener, so the
+/// everything (join and quit notices and the line), and each churning client says one line as
+/// soon as it is connected (as a script piping into nc does) and closes after its welcome — so
+/// the server renders the welcome, the room's history replay, the notices and one fan-out per
+/// cycle. Talking first also lets chatd's protocol detection decide at once instead of waiting
+/// `--protocol-wait` for a silent client; a server that greets first does the same work. `prefill` lines are said first by a listener, so the
 /// room has a history to replay.
 ///
 /// With `tls` each connection first makes a full TLS handshake (no session reuse), driven by its
@@ -26,6 +28,8 @@ final class ChurnEngine {
     var onProgress: ((String) -> Void)?
 
     private let greeting: [UInt8]?
+    /// What a churning client sends as soon as it can: the greeting, then the line it says.
+    private let opening: [UInt8]?
 
     private let sourceNet: Int
     private let say: [UInt8]?
@@ -45,6 +49,7 @@ final class ChurnEngine {
         self.tls = tls
         self.host = host
         self.greeting = greeting.map { Array(($0 + "\r\n").utf8) }
+        opening = self.greeting == nil && self.say == nil ? nil : (self.greeting ?? []) + (self.say ?? [])
         self.reactor = reactor
         self.server = server
         self.concurrency = concurrency
@@ -113,8 +118,8 @@ final class ChurnEngine {
                 let session = try TLSClientSession(context: tls, fd: fd, host: host)
                 sessions[fd] = session
                 _ = try session.continueHandshake()  // sends the ClientHello
-            } else if let greeting {
-                _ = greeting.withUnsafeBytes { try? Socket.write(fd, $0) }
+            } else if let opening {
+                _ = opening.withUnsafeBytes { try? Socket.write(fd, $0) }
             }
         } catch {
             failures += 1
@@ -142,13 +147,6 @@ final class ChurnEngine {
             finished = true
         }
         guard finished else { return }
-        if let say {
-            if let session = sessions[fd] {
-                _ = say.withUnsafeBytes { try? session.write($0) }
-            } else {
-                _ = say.withUnsafeBytes { try? Socket.write(fd, $0) }
-            }
-        }
         watchers[fd]?.stop()
         watchers[fd] = nil
         sessions[fd]?.shutdown()
@@ -157,12 +155,12 @@ final class ChurnEngine {
         openOne()
     }
 
-    /// Moves the handshake on, sends the greeting once it is done, then reads: nil on failure.
+    /// Moves the handshake on, sends the opening once it is done, then reads: nil on failure.
     private func tlsReadable(_ session: TLSClientSession) -> IOResult? {
         do {
             if !session.isEstablished {
                 guard try session.continueHandshake() else { return .wouldBlock }
-                if let greeting { _ = try greeting.withUnsafeBytes { try session.write($0) } }
+                if let opening { _ = try opening.withUnsafeBytes { try session.write($0) } }
             }
             return try session.read(into: buffer)
         } catch {

@@ -88,7 +88,8 @@ private final class LoopHarness {
         let loop = try LoopHarness { $0.outputHardLimit = 64 << 20; $0.outputSoftLimit = 64 << 20 }
         let reader = try TestClient(port: loop.port)
         let talker = try TestClient(port: loop.port)
-        loop.step { loop.server.liveConnections == 2 }
+        // In the hub (and #lobby) once the protocol wait has passed in silence.
+        loop.step { loop.server.hub.clientCount == 2 }
         let connection = try #require(loop.server.connections.compactMap { $0 }.first { $0.address.hasSuffix(":\(localPort(reader.fd))") })
         loop.step { !connection.isWriting && connection.pendingOutput == 0 }
         #expect(!connection.isWriting)

@@ -1,0 +1,51 @@
+/// One protocol's side in the hub: what a client gets when it connects and what its lines mean.
+/// The I/O layer chooses a dialect per connection from its first bytes (protocol detection) and
+/// hands it to `Hub.connect`; from then on every line the client sends goes to that dialect.
+/// A dialect turns lines into calls on the hub and its command table; the hub's replies and
+/// fan-out come back rendered in the client's `WireStyle`.
+///
+/// A new protocol adds a dialect file and one entry in `Dialects.all`, not a `case` in the hub.
+protocol Dialect: Sendable {
+    /// The wire style its clients start with.
+    var style: WireStyle { get }
+    /// Whether a new connection's first bytes are this protocol's (protocol detection). The
+    /// native dialect, the fallback, claims nothing.
+    func claim(_ prefix: UnsafeRawBufferPointer) -> ProtocolClaim
+    /// The client has just been added to the hub (not yet in any room, address bans already
+    /// checked): greet it, or wait for it to register.
+    func connected(_ id: ClientID, in hub: Hub)
+    /// One complete, sanitised line from the client. `isFirstLine` is true once per connection.
+    func receive(_ line: [UInt8], from id: ClientID, isFirstLine: Bool, admitted: Bool, in hub: Hub)
+}
+
+/// Which dialect a client speaks: a small index into `Dialects.all`.
+public struct DialectID: Hashable, Sendable {
+    public let index: UInt8
+
+    public init(index: UInt8) { self.index = index }
+
+    var dialect: any Dialect { Dialects.all[Int(index)] }
+}
+
+/// Every dialect, at the position its `DialectID` names: the one list a new protocol adds to.
+public enum Dialects {
+    static let all: [any Dialect] = [NativeDialect(), HTTPDialect()]
+
+    /// Most first bytes detection needs: every protocol's opening word is decided by then.
+    public static let longestOpening = 16
+
+    /// The protocol a new connection's first bytes choose: the first dialect that claims them,
+    /// native when none can (or `longestOpening` bytes did not decide), nil while one still
+    /// might and more bytes should be awaited.
+    public static func detect(_ prefix: UnsafeRawBufferPointer) -> DialectID? {
+        var undecided = false
+        for index in all.indices where index != Int(DialectID.native.index) {
+            switch all[index].claim(prefix) {
+            case .mine: return DialectID(index: UInt8(index))
+            case .needMore: undecided = true
+            case .notMine: break
+            }
+        }
+        return undecided && prefix.count < longestOpening ? nil : .native
+    }
+}

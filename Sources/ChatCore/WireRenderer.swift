@@ -1,0 +1,19 @@
+/// One protocol's way of turning what the hub says (`Outgoing`) into bytes. Rendering happens
+/// once per message per style present among the recipients (`RenderOnce`), and the bytes are
+/// shared by every recipient of that style, so a renderer must not depend on who receives.
+protocol WireRenderer: Sendable {
+    /// The protocol's name in metrics labels (`chatd_clients_connected{protocol=...}`).
+    var protocolName: String { get }
+    /// Appends `message`'s bytes, line end (or frame) included, to `out`.
+    func render(_ message: Outgoing, into out: inout [UInt8])
+    /// Appends a replayed history line, from the style-independent body
+    /// (`WireStyle.historyBody`) the history book rendered once when the line was said.
+    func renderHistory(room: String, body: [UInt8], into out: inout [UInt8])
+}
+
+/// Every wire style's renderer, at the position its `WireStyle.index` names: the one list a new
+/// protocol adds its renderer to. `RenderOnce` keeps one inline slot per entry (a unit test holds
+/// the table to that size and each renderer to its position).
+enum WireRenderers {
+    static let all: [any WireRenderer] = [NativeRenderer(), SeedRenderer()]
+}
