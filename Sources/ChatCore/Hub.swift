@@ -46,6 +46,10 @@ public final class Hub {
     /// `takeEffects` hands them to the I/O layer.
     var inputHoldChanges: [ClientID] = []
     var pendingPenalties: [(ClientID, Double)] = []
+    /// Per IRC connection: registration, capabilities and ping state (IRCSession.swift).
+    var ircSessions: [ClientID: IRCSession] = [:]
+    /// How long IRC clients may take to register and to answer a PING.
+    public var ircTimeouts = IRCTimeouts()
 
     public convenience init(limits: ChatLimits = ChatLimits(), defaultRoom: String = "#lobby") {
         self.init(limits: limits, defaultRoom: defaultRoom, commands: .standard)
@@ -94,6 +98,7 @@ public final class Hub {
         notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         clients.remove(id)
+        ircSessions[id] = nil
     }
 
     /// The client leaves: its rooms hear `reason`, and the I/O layer closes it once what is

@@ -110,7 +110,7 @@ enum IRCCommands {
     }
 
     private static func counts(_ hub: Hub) -> IRCWelcome.Counts {
-        IRCWelcome.Counts(users: hub.authorisedCount, operators: hub.accountBook.loggedInOperators(hub.clients), channels: hub.roomCount)
+        IRCWelcome.Counts(users: hub.authorisedCount, channels: hub.roomCount)
     }
 
     /// `CAP` after registration: LS, LIST and REQ work as before it; a REQ that changes

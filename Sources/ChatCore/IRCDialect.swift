@@ -18,6 +18,10 @@ struct IRCDialect: Dialect {
     func receive(_ line: [UInt8], from id: ClientID, isFirstLine: Bool, admitted: Bool, in hub: Hub) {
         IRCCommands.receive(line, from: id, in: hub)
     }
+
+    /// Tags (8191 bytes) plus IRC's 512-byte body fit; the dialect answers 417 to a body over
+    /// 512 (IRCMessage.parse) and the framer drops anything longer whole.
+    var framing: LineFraming? { LineFraming(maxLineBytes: IRCMessage.maxLineBytes, keepsCTCPMarker: true) }
 }
 
 extension DialectID {

@@ -9,7 +9,6 @@ public enum IRCNumeric: String, CaseIterable, Sendable {
     case myInfo = "004"
     case isupport = "005"
     case luserClient = "251"
-    case luserOp = "252"
     case luserChannels = "254"
     case luserMe = "255"
     // Away, WHOIS, WHO.

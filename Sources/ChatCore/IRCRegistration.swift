@@ -81,6 +81,10 @@ public struct IRCRegistration: Sendable {
     /// The dialect refused the nick at completion (taken meanwhile): ask for another.
     public mutating func forgetNick() { nick = nil }
 
+    /// Registration could not complete after all (the nick was taken meanwhile): the next
+    /// acceptable NICK completes it.
+    public mutating func reopen() { isRegistered = false }
+
     /// Handles one message before registration. `nickTaken` asks the hub whether a nick belongs
     /// to someone else.
     public mutating func handle(_ message: IRCMessage, nickTaken: (String) -> Bool) -> [Action] {

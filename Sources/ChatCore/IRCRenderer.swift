@@ -73,6 +73,9 @@ public enum IRCRenderer {
         case .reply(_, let text, _):
             appendServerNotice(target: "*", into: &out)
             out.append(contentsOf: text.utf8)
+        case .error(.lineTooLong, _):
+            appendServerSource(into: &out)
+            out.append(contentsOf: "\(IRCNumeric.inputTooLong.rawValue) * :Input line was too long".utf8)
         case .error(let code, let text):
             appendServerNotice(target: "*", into: &out)
             out.append(contentsOf: code.rawValue.utf8)

@@ -1,16 +1,14 @@
-/// The lines that complete registration: 001–004, the 005 ISUPPORT lines, LUSERS (251, 252,
-/// 254, 255) and the MOTD (375/372/376, or 422 when there is none). Pure, so a unit test reads
+/// The lines that complete registration: 001–004, the 005 ISUPPORT lines, LUSERS (251, 254,
+/// 255) and the MOTD (375/372/376, or 422 when there is none). Pure, so a unit test reads
 /// exactly what irssi reads.
 public enum IRCWelcome {
     /// What LUSERS reports.
     public struct Counts: Sendable, Equatable {
         public var users: Int
-        public var operators: Int
         public var channels: Int
 
-        public init(users: Int, operators: Int, channels: Int) {
+        public init(users: Int, channels: Int) {
             self.users = users
-            self.operators = operators
             self.channels = channels
         }
     }
@@ -42,7 +40,6 @@ public enum IRCWelcome {
         let server = IRCNames.server
         return [
             IRCMessage(source: server, IRCNumeric.luserClient.rawValue, [nick, "There are \(counts.users) users and 0 invisible on 1 servers"]),
-            IRCMessage(source: server, IRCNumeric.luserOp.rawValue, [nick, String(counts.operators), "operator(s) online"]),
             IRCMessage(source: server, IRCNumeric.luserChannels.rawValue, [nick, String(counts.channels), "channels formed"]),
             IRCMessage(source: server, IRCNumeric.luserMe.rawValue, [nick, "I have \(counts.users) clients and 0 servers"]),
         ]

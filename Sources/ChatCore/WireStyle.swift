@@ -26,6 +26,11 @@ public struct WireStyle: Hashable, Sendable {
         renderer.renderHistory(room: room, body: body, into: &out)
     }
 
+    /// A whole replay, framed as the protocol frames one (see `WireRenderer.renderHistoryReplay`).
+    func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
+        renderer.renderHistoryReplay(room: room, bodies: bodies, into: &out)
+    }
+
     /// The style-independent part of a replayed line, rendered once per line (timestamps are
     /// the costly part), so a replay to each joiner is copying.
     public static func historyBody(_ entry: HistoryEntry) -> [UInt8] {

@@ -112,12 +112,12 @@ import Testing
     }
 
     @Test func welcomeBurst() {
-        let lines = IRCWelcome.lines(nick: "alice", limits: ChatLimits(), motd: [], counts: .init(users: 3, operators: 1, channels: 2))
+        let lines = IRCWelcome.lines(nick: "alice", limits: ChatLimits(), motd: [], counts: .init(users: 3, channels: 2))
         let commands = lines.map(\.command)
         #expect(commands.prefix(4) == ["001", "002", "003", "004"])
         #expect(commands.contains("005") && commands.contains("251") && commands.contains("255"))
         #expect(commands.last == "422")
-        let withMotd = IRCWelcome.lines(nick: "alice", limits: ChatLimits(), motd: ["hello"], counts: .init(users: 1, operators: 0, channels: 1))
+        let withMotd = IRCWelcome.lines(nick: "alice", limits: ChatLimits(), motd: ["hello"], counts: .init(users: 1, channels: 1))
         #expect(withMotd.suffix(3).map(\.command) == ["375", "372", "376"])
         #expect(withMotd.allSatisfy { $0.params.first == "alice" })
     }
