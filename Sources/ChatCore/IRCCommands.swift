@@ -90,7 +90,7 @@ enum IRCCommands {
         guard let state = hub.clients[id], let session = hub.ircSessions[id] else { return }
         if !state.authorised, let check = hub.accountBook.serverPassword {
             guard let given = session.registration.password, check(given) else {
-                numeric(hub, id, .passwordMismatch, "Password incorrect")
+                send(hub, id, IRCMessage(source: IRCNames.server, IRCNumeric.passwordMismatch.rawValue, [session.registration.target, "Password incorrect"]))
                 return close(hub, id, "Bad password", cause: .badPassword)
             }
             hub.clients.admit(id)
@@ -99,7 +99,7 @@ enum IRCCommands {
         if state.account != nil {
             nick = state.name  // logged in by SASL: the account's name
         } else if nickTaken(hub, nick, by: id) {
-            numeric(hub, id, .nicknameInUse, nick, "Nickname is already in use")
+            send(hub, id, IRCMessage(source: IRCNames.server, IRCNumeric.nicknameInUse.rawValue, ["*", nick, "Nickname is already in use"]))
             hub.ircSessions[id]?.registration.forgetNick()
             hub.ircSessions[id]?.registration.reopen()
             return
@@ -156,7 +156,7 @@ enum IRCCommands {
 
     /// `ERROR :text`, then the connection closes once that is written; its rooms hear `quitReason`.
     static func close(_ hub: Hub, _ id: ClientID, _ text: String, cause: DisconnectReason, quitReason: String? = nil) {
-        send(hub, id, IRCMessage("ERROR", ["Closing Link: \(text)"]))
+        send(hub, id, IRCMessage("ERROR", [text]))
         hub.dismiss(id, reason: quitReason ?? text, cause: cause)
     }
 

@@ -10,6 +10,7 @@
 ///     *** alice quit (reason)    → :alice!alice@chatd QUIT :reason
 ///     *** a is now known as b    → :a!a@chatd NICK b
 ///     *** bob set the topic …    → :bob!bob@chatd TOPIC #dev :text
+///     *** b was removed from …   → :owner!owner@chatd KICK #dev b :reason
 ///     *** server text, OK …      → :chatd NOTICE * :text
 ///     ERROR CODE: text           → :chatd NOTICE * :CODE: text
 ///
@@ -116,6 +117,9 @@ public enum IRCRenderer {
         case .topic(let room, let by, let text):
             appendUserLine(from: by, command: "TOPIC", target: room, into: &out)
             out.append(contentsOf: text.utf8)
+        case .kicked(let room, let name, let by, let reason, _):
+            appendSource(by, into: &out)
+            out.append(contentsOf: "KICK \(room) \(name) :\(reason)".utf8)
         case .welcome, .server:
             appendServerNotice(target: "*", into: &out)
             out.append(contentsOf: WireStyle.nativeText(of: notice).utf8)

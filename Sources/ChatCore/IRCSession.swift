@@ -16,10 +16,9 @@ struct IRCSession: Sendable {
 public struct IRCTimeouts: Sendable, Equatable {
     /// Seconds a connection may take to register (CAP negotiation included).
     public var registration: Double = IRCRegistration.defaultTimeout
-    /// Seconds of silence after which the server sends a PING.
+    /// Seconds of silence after which the server sends a PING; a PING unanswered for as long
+    /// again closes the client with `ERROR :Ping timeout`.
     public var pingInterval: Double = 120
-    /// Seconds a PING may go unanswered before the client is closed with `ERROR :Ping timeout`.
-    public var pongWait: Double = 60
 
     public init() {}
 }
@@ -37,7 +36,7 @@ extension Hub {
                     IRCCommands.close(self, id, "Registration timeout", cause: .timeout)
                 }
             } else if let sent = session.pingSentAt {
-                if time - sent > ircTimeouts.pongWait { IRCCommands.close(self, id, "Ping timeout", cause: .timeout) }
+                if time - sent > ircTimeouts.pingInterval { IRCCommands.close(self, id, "Ping timeout", cause: .timeout) }
             } else if time - session.lastHeard > ircTimeouts.pingInterval {
                 ircSessions[id]?.pingSentAt = time
                 send(.raw(IRCMessage("PING", [IRCNames.server]).bytes), to: id)

@@ -91,6 +91,8 @@ public struct WireStyle: Hashable, Sendable {
             return "\(old) is now known as \(new)"
         case .quit(let name, let reason):
             return "\(name) quit (\(reason))"
+        case .kicked(let room, let name, let by, let reason, let toVictim):
+            return "\(toVictim ? "you were" : "\(name) was") removed from \(room) by \(by) (\(reason))"
         case .topic(let room, let by, let text):
             return "\(by) set the topic of \(room): \(text)"
         case .server(let text):

@@ -37,6 +37,8 @@ public struct ServerConfig: Sendable {
     /// How long a new connection's first bytes are awaited to tell its protocol (IRC, HTTP)
     /// before it is taken to speak chatd's own and welcomed (0: no wait, chatd's protocol only).
     public var protocolWait = 0.25
+    /// IRC registration and ping timing (the PONG wait is the ping interval again).
+    public var irc = IRCTimeouts()
     /// A client may hold an unfinished line at most this long (0: forever): slow-loris defence.
     public var partialLineTimeout = 120.0
     /// Most clients from one IP address (0: no limit; soak tests come from one address).
