@@ -57,9 +57,17 @@ enum IRCCommands {
 
     private static func register(_ message: IRCMessage, from id: ClientID, in hub: Hub) {
         guard var session = hub.ircSessions[id] else { return }
-        let actions = session.registration.handle(message) { nickTaken(hub, $0, by: id) }
+        let actions = session.registration.handle(message) { nickInUse(hub, $0, by: id) }
         hub.ircSessions[id] = session
         perform(actions, for: id, in: hub)
+    }
+
+    /// Whether another connection goes by `nick` (or it is banned): refused at NICK. A nick
+    /// that is only reserved (a registered account, an operator) is accepted until
+    /// registration completes, because SASL, which comes after NICK, may log in to it.
+    static func nickInUse(_ hub: Hub, _ nick: String, by id: ClientID) -> Bool {
+        if let owner = hub.clients.id(named: nick), owner != id { return true }
+        return hub.accountBook.activeBan(NameRules.fold(nick), now: hub.now) != nil
     }
 
     /// Carries out what registration asked for.
@@ -99,7 +107,8 @@ enum IRCCommands {
         if state.account != nil {
             nick = state.name  // logged in by SASL: the account's name
         } else if nickTaken(hub, nick, by: id) {
-            send(hub, id, IRCMessage(source: IRCNames.server, IRCNumeric.nicknameInUse.rawValue, ["*", nick, "Nickname is already in use"]))
+            let why = nickInUse(hub, nick, by: id) ? "Nickname is already in use" : "Nickname is registered; log in with SASL"
+            send(hub, id, IRCMessage(source: IRCNames.server, IRCNumeric.nicknameInUse.rawValue, ["*", nick, why]))
             hub.ircSessions[id]?.registration.forgetNick()
             hub.ircSessions[id]?.registration.reopen()
             return

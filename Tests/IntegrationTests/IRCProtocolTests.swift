@@ -137,6 +137,7 @@ import Testing
         alice.send("PRIVMSG #nowhere :hi")
         #expect(alice.expect(" 403 ") == ":chatd 403 alice #nowhere :No such channel")
         bob.send("JOIN #quiet")
+        #expect(bob.expect("366 bob #quiet") != nil)
         alice.send("PRIVMSG #quiet :hi")
         #expect(alice.expect(" 404 ") == ":chatd 404 alice #quiet :Cannot send to channel")
         alice.send("PRIVMSG")
