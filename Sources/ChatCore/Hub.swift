@@ -47,7 +47,7 @@ public final class Hub {
     var inputHoldChanges: [ClientID] = []
     var pendingPenalties: [(ClientID, Double)] = []
     /// Per IRC connection: registration, capabilities and ping state (IRCSession.swift).
-    var ircSessions: [ClientID: IRCSession] = [:]
+    var ircSessions = IRCSessionTable()
     /// How long IRC clients may take to register and to answer a PING.
     public var ircTimeouts = IRCTimeouts()
 
@@ -98,7 +98,7 @@ public final class Hub {
         notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         clients.remove(id)
-        ircSessions[id] = nil
+        if ircSessions[id] != nil { ircSessions[id] = nil }
     }
 
     /// The client leaves: its rooms hear `reason`, and the I/O layer closes it once what is
