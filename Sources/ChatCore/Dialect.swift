@@ -11,8 +11,9 @@ protocol Dialect: Sendable {
     /// Whether a new connection's first bytes are this protocol's (protocol detection). The
     /// native dialect, the fallback, claims nothing.
     func claim(_ prefix: UnsafeRawBufferPointer) -> ProtocolClaim
-    /// The client has just been added to the hub (not yet in any room, address bans already
-    /// checked): greet it, or wait for it to register.
+    /// The client has just been added to the hub (not yet in any room): greet it, or wait for
+    /// it to register. Each dialect refuses a banned address here (`Hub.refuseIfAddressBanned`),
+    /// after a greeting if it has one, so the refusal is worded in its protocol.
     func connected(_ id: ClientID, in hub: Hub)
     /// One complete, sanitised line from the client. `isFirstLine` is true once per connection.
     func receive(_ line: [UInt8], from id: ClientID, isFirstLine: Bool, admitted: Bool, in hub: Hub)

@@ -36,13 +36,20 @@ enum HTTPRequest {
 }
 
 /// A connection whose first bytes were an HTTP request: nothing is sent on connect (a browser
-/// must see nothing but HTTP), and its request line is answered with `HTTPRequest.response`.
+/// must see nothing but HTTP). With the web door on (`--web`, the default) the I/O layer reads
+/// its request itself (ChatIO's `WebDoor`: the page, or a WebSocket upgrade after which
+/// `Hub.openWebSocket` makes it a chat client whose lines arrive here and are chatd's own
+/// commands); with `--no-web` its request line is answered with `HTTPRequest.response`.
 struct HTTPDialect: Dialect {
     var style: WireStyle { .native }
 
     func connected(_ id: ClientID, in hub: Hub) { _ = hub.refuseIfAddressBanned(id) }
 
     func receive(_ line: [UInt8], from id: ClientID, isFirstLine: Bool, admitted: Bool, in hub: Hub) {
+        if hub.clients.style(of: id) == .webSocket {
+            // Never a first line in the native sense: no seed protocol, no request-line check.
+            return NativeDialect().receive(line, from: id, isFirstLine: false, admitted: admitted, in: hub)
+        }
         HTTPRequest.answer(id, in: hub)
     }
 

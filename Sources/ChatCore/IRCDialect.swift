@@ -31,11 +31,11 @@ extension DialectID {
 
 extension WireStyle {
     /// IRC without server-time: replayed history is a server NOTICE (IRCRenderer).
-    public static let irc = WireStyle(index: 2)
+    public static let irc = WireStyle(index: 3)
     /// IRC with server-time: replayed history carries `@time=`.
-    public static let ircTimed = WireStyle(index: 3)
+    public static let ircTimed = WireStyle(index: 4)
     /// IRC with server-time and batch: replayed history is a `chathistory` batch.
-    public static let ircTimedBatched = WireStyle(index: 4)
+    public static let ircTimedBatched = WireStyle(index: 5)
 
     /// The IRC style for a connection's capabilities.
     static func irc(_ capabilities: IRCCapabilities) -> WireStyle {

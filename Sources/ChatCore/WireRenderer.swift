@@ -25,7 +25,7 @@ extension WireRenderer {
 /// the table to that size and each renderer to its position).
 enum WireRenderers {
     static let all: [any WireRenderer] = [
-        NativeRenderer(), SeedRenderer(),
+        NativeRenderer(), SeedRenderer(), WebSocketRenderer(),
         IRCWireRenderer(variant: .plain), IRCWireRenderer(variant: .timed), IRCWireRenderer(variant: .timedBatched),
     ]
 }

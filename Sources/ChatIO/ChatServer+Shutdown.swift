@@ -10,6 +10,7 @@ extension ChatServer {
         isShuttingDown = true
         logger.notice("shutting down (\(reason)); \(liveConnections) clients to notify")
         acceptLoop.stop()
+        detection.closeUndecided(for: self)
         input.frameAllHeldInput(for: self)
         hub.announce("server shutting down: \(reason)")
         for connection in connections.compactMap({ $0 }) where !connection.isClosed {

@@ -108,6 +108,7 @@ public final class ChatServer {
         next.chat = config.chat
         config = next
         reloadTLSCertificate()
+        detection.waitChanged(for: self)
         acceptLoop.resumeTLSBelowBound(for: self)  // a raised --tls-max-handshakes takes effect now
         hub.outbox.setFullAllowance(next.outputAllowance)
         hub.motd = next.motd

@@ -72,6 +72,8 @@ final class ClientInput {
             }
         }
         if result.ended && connection.awaitsFirstBytes && !connection.isClosed {
+            // Its input ended before its bytes decided: chatd's protocol, so what it sent is a
+            // line and a client that only half-closed (`nc -N ... </dev/null`) still gets its welcome.
             frameFirstBytes(server.detection.decideNative(connection, for: server), from: connection, for: server)
         }
         if result.ended && !connection.isClosed {
@@ -118,6 +120,19 @@ final class ClientInput {
     }
 
     private func process(_ bytes: UnsafeRawBufferPointer, from connection: Connection, for server: ChatServer) {
+        if let door = connection.web {
+            // The web door: HTTP, then WebSocket frames on the wire; the lines they carry take
+            // the ordinary path below.
+            let lines = door.received(bytes, on: connection, for: server)
+            if !lines.isEmpty && !connection.isClosed { lines.withUnsafeBytes { processLines($0, from: connection, for: server) } }
+            door.finish(connection, for: server)
+            return
+        }
+        processLines(bytes, from: connection, for: server)
+    }
+
+    /// Line bytes from a client: framed for the hub as far as flood control allows, the rest held.
+    private func processLines(_ bytes: UnsafeRawBufferPointer, from connection: Connection, for server: ChatServer) {
         let now = server.reactor.now
         server.hub.now = now
         if server.config.idleTimeout > 0 { server.timeouts.idle.touch(connection.id, at: now) }
@@ -239,6 +254,10 @@ final class ClientInput {
         if config.idleTimeout > 0 {
             expel(ClientTimeouts.expired(&server.timeouts.idle, after: config.idleTimeout, now: now),
                   .idle, "nothing received for \(Int(config.idleTimeout))s", reason: "idle timeout", for: server)
+        }
+        for id in ClientTimeouts.expired(&server.timeouts.webRequest, after: WebDoor.requestSeconds, now: now) {
+            guard let connection = server.connection(id), !connection.isClosed else { continue }
+            connection.web?.requestTimedOut(connection, for: server)
         }
         if config.partialLineTimeout > 0 {
             expel(ClientTimeouts.expired(&server.timeouts.partialLine, after: config.partialLineTimeout, now: now),

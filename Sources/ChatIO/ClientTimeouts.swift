@@ -20,6 +20,9 @@ struct ClientTimeouts {
     /// Established clients whose protocol their first bytes have not decided yet, since they
     /// were established (`--protocol-wait`; ProtocolDetection).
     var detecting = ActivityList()
+    /// HTTP clients of the web door whose request head is unfinished, since it began
+    /// (`WebDoor.requestSeconds`: the slow-loris bound).
+    var webRequest = ActivityList()
 
     /// A closed client leaves every list but `handshaking` (which `handshakeEnded` keeps, as it
     /// also re-arms the TLS listener).
@@ -28,6 +31,7 @@ struct ClientTimeouts {
         partialLine.remove(id)
         lingering.remove(id)
         detecting.remove(id)
+        webRequest.remove(id)
     }
 
     /// Takes from `list` every client that has been on it for `limit` seconds or more at

@@ -14,12 +14,17 @@ final class Connection {
     let address: String
     /// What carries the bytes (plain TCP, TLS): the server reads and writes only through it.
     let transport: Transport
-    /// The transport's handshake is done and the hub knows this client.
+    /// The transport's handshake is done; the hub knows this client once `awaitsFirstBytes` is
+    /// false too.
     var isEstablished = false
     /// Established, but its first bytes have not chosen its protocol yet: the hub does not know
     /// it, and what it sent is kept in `firstBytes` (ProtocolDetection).
     var awaitsFirstBytes = false
+    /// What an undecided connection has sent so far (fewer than `Dialects.longestOpening` bytes).
     var firstBytes: [UInt8] = []
+    /// The web door, for a connection detection found to speak HTTP (with `--web`): its bytes
+    /// are an HTTP request, then WebSocket frames, not lines (ClientInput asks it first).
+    var web: WebDoor?
     /// The errno of a socket write that failed during the current operation (see `WireSink`),
     /// or 0; the client closes. An errno, not a `SystemError`, to keep every connection small.
     var writeErrno: Int32 = 0

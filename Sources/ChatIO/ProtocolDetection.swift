@@ -24,9 +24,28 @@ final class ProtocolDetection {
 
     func stop() { timer?.stop() }
 
+    /// `--protocol-wait` changed (SIGHUP): the timer is set again from the oldest undecided
+    /// connection, so a shorter wait takes effect now rather than at the old deadline.
+    func waitChanged(for server: ChatServer) {
+        guard let (_, since) = server.timeouts.detecting.oldest else { return }
+        timer.schedule(after: max(0.001, since + server.config.protocolWait - server.reactor.now))
+    }
+
+    /// Shutdown: undecided connections are closed as they are (the hub never knew them, so
+    /// there is nobody to say goodbye to), and no connection is decided from now on.
+    func closeUndecided(for server: ChatServer) {
+        timer.stop()
+        for connection in server.connections.compactMap({ $0 }) where connection.awaitsFirstBytes && !connection.isClosed {
+            server.close(connection, reason: "server shutting down", log: "shutting down before its protocol was known")
+        }
+    }
+
     /// The connection's transport is established: it waits for its first bytes, or (no wait
     /// configured) speaks chatd's protocol at once.
     func begin(_ connection: Connection, for server: ChatServer) {
+        if server.isShuttingDown {  // a TLS handshake that finished during shutdown
+            return server.close(connection, reason: "server shutting down", log: "established during shutdown")
+        }
         let wait = server.config.protocolWait
         guard wait > 0 else { return decide(connection, .native, for: server) }
         connection.awaitsFirstBytes = true
@@ -58,6 +77,7 @@ final class ProtocolDetection {
         if let framing = dialect.framing {
             connection.framer = LineFramer(maxLineBytes: framing.maxLineBytes, keepsCTCPMarker: framing.keepsCTCPMarker)
         }
+        if dialect == .http && server.config.web { connection.web = WebDoor(maxMessageBytes: server.config.chat.maxLineBytes) }
         server.hub.connect(connection.id, address: connection.address, at: server.reactor.now, dialect: dialect)
     }
 

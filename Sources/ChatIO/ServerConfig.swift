@@ -39,6 +39,13 @@ public struct ServerConfig: Sendable {
     public var protocolWait = 0.25
     /// IRC registration and ping timing (the PONG wait is the ping interval again).
     public var irc = IRCTimeouts()
+    /// The web door (`--web`, on by default): an HTTP request on the chat port gets the chat page
+    /// (`GET /`) or a WebSocket (`GET /ws`) instead of a 400 answer. It costs a plain-TCP client
+    /// nothing: detection already tells HTTP apart, and the door is only built for HTTP clients.
+    public var web = true
+    /// Page origins allowed to open a WebSocket besides the page chatd serves itself
+    /// (`--web-origin`, e.g. `https://chat.example.org` behind a proxy; `*` for any).
+    public var webOrigins: [String] = []
     /// A client may hold an unfinished line at most this long (0: forever): slow-loris defence.
     public var partialLineTimeout = 120.0
     /// Most clients from one IP address (0: no limit; soak tests come from one address).

@@ -61,12 +61,16 @@ struct BenchCommand: ParsableCommand {
     var readyLine: String?
     @Flag(help: "Connect with TLS (certificates are not checked: the server's cost is what is measured). Churn then counts full handshakes.")
     var tls = false
+    @Flag(help: "Connect every client over WebSocket (chatd's web door: GET /ws upgrade, masked text frames).")
+    var websocket = false
     @Option(help: "The server's pid, to report its CPU time and RSS.") var serverPid: Int32?
     @Option(help: "Name for this run in the report.") var label = "server"
 
     func validate() throws {
         // The churn listeners are plaintext clients: over TLS they would only fail the handshake.
         if tls && churnListeners > 0 { throw ValidationError("--churn-listeners is plaintext only; it cannot be combined with --tls") }
+        // The upgrade is written on the raw socket; WebSocket over TLS is measured by no scenario yet.
+        if websocket && (tls || scenario == .churn) { throw ValidationError("--websocket works with plaintext load scenarios only (not --tls, not churn)") }
     }
 
     func run() throws {
@@ -111,6 +115,7 @@ struct BenchCommand: ParsableCommand {
         if !senderSetup.isEmpty { plan.senderSetup = senderSetup.filter { !$0.isEmpty } }
         plan.sendersReceive = !sendersDoNotReceive
         plan.tls = tlsContext
+        plan.webSocket = websocket
         switch scenario {
         case .fanout: (plan.clients, plan.senders, plan.rate, plan.duration) = (100, 10, 0, 10)
         case .latency: (plan.clients, plan.senders, plan.rate, plan.duration) = (2, 2, 1000, 10)

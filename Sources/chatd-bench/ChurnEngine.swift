@@ -97,8 +97,8 @@ final class ChurnEngine {
                 _ = lines.withUnsafeBytes { try? Socket.write(fd, $0) }
             }
         }
-        if listenerCount > 0 {  // let the listeners register and the prefill be said
-            let settle = TimerWatcher(reactor: reactor, after: 0.5, repeat: 0) { [unowned self] in reactor.stop() }
+        if listenerCount > 0 {  // let the listeners register (silent ones after the protocol wait) and the prefill be said
+            let settle = TimerWatcher(reactor: reactor, after: 1.0, repeat: 0) { [unowned self] in reactor.stop() }
             settle.start()
             reactor.run()
             settle.stop()

@@ -14,6 +14,19 @@ final class LoadClient {
     /// Bytes after the last newline of the previous read.
     var partial: [UInt8] = []
     var isOpen = true
+    /// On WebSocket (`--websocket`): lines go out as frames, and `partial` holds an unfinished
+    /// server frame instead of an unfinished line.
+    var webSocket = false
+
+    /// Queues one line: as it is (newline added), or as one masked text frame.
+    func queue(line: UnsafeRawBufferPointer) {
+        if webSocket {
+            WebSocketLink.appendFrame(line, to: &outgoing)
+        } else {
+            outgoing.append(line)
+            outgoing.append(0x0A)
+        }
+    }
 
     init(index: Int, fd: Int32, session: TLSClientSession? = nil) {
         self.index = index

@@ -42,6 +42,8 @@ struct LoadPlan {
     var readyTimeout = 60.0
     /// Answer `PING x` with `PONG x` (IRC servers ping silent clients and close them otherwise).
     var answersPing = false
+    /// Every client on WebSocket (`--websocket`): chatd's web door at `GET /ws`.
+    var webSocket = false
 }
 
 /// Counters and the latency histogram of one run.
@@ -72,6 +74,8 @@ final class LoadEngine {
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
     private var messagePrefix: [UInt8] = []
     private var messageSuffix: [UInt8] = []
+    /// One WebSocket message being built (`--websocket`).
+    private var scratch = ByteQueue(keepsCapacity: true)
     private var startTime: UInt64 = 0
     private var lastProgress = 0.0
     private var progressDeliveries = 0
@@ -110,7 +114,16 @@ final class LoadEngine {
                 Socket.close(fd)
                 throw error
             }
+            if plan.webSocket {
+                do {
+                    try WebSocketLink.upgrade(fd, host: plan.host, port: plan.port)
+                } catch {
+                    Socket.close(fd)
+                    throw error
+                }
+            }
             let client = LoadClient(index: index, fd: fd, session: session)
+            client.webSocket = plan.webSocket
             client.readWatcher = IOWatcher(reactor: reactor, fd: fd, events: .read) { [unowned self, unowned client] _ in
                 readable(client)
             }
@@ -119,8 +132,7 @@ final class LoadEngine {
             }
             client.readWatcher?.start()
             for line in index < plan.senders ? plan.senderSetup ?? plan.setup : plan.setup {
-                client.outgoing.append(contentsOf: line.replacingOccurrences(of: "{i}", with: "\(index)").utf8)
-                client.outgoing.append(0x0A)
+                Array(line.replacingOccurrences(of: "{i}", with: "\(index)").utf8).withUnsafeBytes { client.queue(line: $0) }
             }
             clients.append(client)
             flushClient(client)
@@ -234,9 +246,18 @@ final class LoadEngine {
         guard sentPerSender[sender] < target, client.outgoing.count < 1 << 20 else { return }
         let now = monotonicNanoseconds()
         while sentPerSender[sender] < target {
-            client.outgoing.append(contentsOf: messagePrefix)
-            Payload.encode(sender: sender, sequence: sentPerSender[sender], time: now, into: &client.outgoing)
-            client.outgoing.append(contentsOf: messageSuffix)
+            if client.webSocket {
+                // The line is built apart, then framed (its newline is the frame's end).
+                scratch.removeAll()
+                scratch.append(contentsOf: messagePrefix)
+                Payload.encode(sender: sender, sequence: sentPerSender[sender], time: now, into: &scratch)
+                scratch.append(contentsOf: messageSuffix.dropLast())
+                scratch.withUnsafeBytes { client.queue(line: $0) }
+            } else {
+                client.outgoing.append(contentsOf: messagePrefix)
+                Payload.encode(sender: sender, sequence: sentPerSender[sender], time: now, into: &client.outgoing)
+                client.outgoing.append(contentsOf: messageSuffix)
+            }
             sentPerSender[sender] += 1
             if measuring { result.sent += 1 }
         }
@@ -286,12 +307,14 @@ final class LoadEngine {
             return false
         }
         let now = monotonicNanoseconds()
+        let webSocket = client.webSocket
         if client.partial.isEmpty {
-            let rest = scan(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]), receiver: client.index, now: now)
+            let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
+            let rest = webSocket ? scanFrames(bytes, receiver: client.index, now: now) : scan(bytes, receiver: client.index, now: now)
             if rest < count { client.partial.append(contentsOf: readBuffer[rest..<count]) }
         } else {
             client.partial.append(contentsOf: readBuffer[0..<count])
-            let rest = client.partial.withUnsafeBytes { scan($0, receiver: client.index, now: now) }
+            let rest = client.partial.withUnsafeBytes { webSocket ? scanFrames($0, receiver: client.index, now: now) : scan($0, receiver: client.index, now: now) }
             client.partial.removeSubrange(0..<rest)
         }
         return true
@@ -339,6 +362,19 @@ final class LoadEngine {
             index += 1
         }
         return false
+    }
+
+    /// `scan` for WebSocket: the marker ends each text frame's payload; returns where the
+    /// unfinished frame starts.
+    private func scanFrames(_ bytes: UnsafeRawBufferPointer, receiver: Int, now: UInt64) -> Int {
+        var start = 0
+        while let (opcode, payload) = WebSocketLink.nextFrame(bytes, at: start) {
+            if opcode == 1, payload.count >= Payload.length, let marker = Payload.decode(bytes, end: payload.upperBound), marker.sender < plan.senders {
+                record(marker, receiver: receiver, now: now)
+            }
+            start = payload.upperBound
+        }
+        return start
     }
 
     @inline(__always)

@@ -6,6 +6,8 @@ import Testing
 @Suite struct RenderOnceTests {
     @Test func everyWireStyleHasASlot() {
         #expect(WireRenderers.all.count <= RenderOnce.Handles.count)
+        #expect(WireStyle.native.renderer is NativeRenderer)
+        #expect(WireStyle.seed.renderer is SeedRenderer)
         var outbox = Outbox()
         var rendered = RenderOnce(.notice(.joined(name: "alice", room: "#dev")))
         for style in WireStyle.all {

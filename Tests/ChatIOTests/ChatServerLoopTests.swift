@@ -15,6 +15,7 @@ private final class LoopHarness {
         var config = ServerConfig()
         config.port = 0
         config.maxLineRate = 0  // these tests flood on purpose
+        config.protocolWait = 0  // every client in the hub at once; the detection test sets its own
         configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -82,6 +83,23 @@ private final class LoopHarness {
         #expect(released.allSatisfy { $0() }, "every Connection object is freed once closed")
         #expect(loop.server.hub.clientCount == 0)
         #expect(loop.server.connections.allSatisfy { $0 == nil })
+    }
+
+    @Test func undecidedClientsStayOutOfTheHubUntilTheirBytesOrTheWaitDecide() throws {
+        let loop = try LoopHarness { $0.protocolWait = 0.5 }
+        let silent = try TestClient(port: loop.port)
+        let talker = try TestClient(port: loop.port)
+        #expect(loop.step { loop.server.liveConnections == 2 })
+        #expect(loop.server.hub.clientCount == 0, "nobody is in the hub before its protocol is known")
+        talker.send("/nick talker")
+        #expect(loop.step { loop.server.hub.clientCount == 1 }, "bytes decide at once")
+        #expect(loop.server.connections.compactMap { $0 }.filter { $0.awaitsFirstBytes }.count == 1)
+        #expect(loop.step { loop.server.hub.clientCount == 2 }, "the silent one is decided by the wait")
+        var received: [UInt8] = []
+        #expect(loop.step {
+            received += silent.drainBytes(seconds: 0.001)
+            return received.starts(with: Array("*** welcome".utf8))
+        }, "and welcomed then")
     }
 
     @Test func theWriteWatcherRunsOnlyWhileOutputIsPending() throws {

@@ -10,6 +10,9 @@ public final class Spawned: @unchecked Sendable {
     private let lock = NSLock()
     private var outputBytes = Data()
     private var errorBytes = Data()
+    /// Set when a pipe reaches its end (the handler is called with no data).
+    private var outputEnded = false
+    private var errorEnded = false
 
     /// `environment` is added to this process's own.
     public init(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws {
@@ -23,13 +26,13 @@ public final class Spawned: @unchecked Sendable {
         process.standardError = errorPipe
         outputPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            lock.withLock { outputBytes.append(data) }
+            guard let self else { return }
+            lock.withLock { if data.isEmpty { outputEnded = true } else { outputBytes.append(data) } }
         }
         errorPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            lock.withLock { errorBytes.append(data) }
+            guard let self else { return }
+            lock.withLock { if data.isEmpty { errorEnded = true } else { errorBytes.append(data) } }
         }
         try process.run()
     }
@@ -70,7 +73,12 @@ public final class Spawned: @unchecked Sendable {
             process.waitUntilExit()
             return nil
         }
-        usleep(50_000)  // let the readability handlers take the last bytes
+        // Let the readability handlers take the last bytes: until both pipes have ended (a
+        // fixed 50 ms lost the end of a long --help when the machine was busy), at most 2 s
+        // (a child of the process may still hold a pipe open).
+        let drained = now() + 2
+        usleep(20_000)
+        while now() < drained && !lock.withLock({ outputEnded && errorEnded }) { usleep(10_000) }
         return process.terminationStatus
     }
 }

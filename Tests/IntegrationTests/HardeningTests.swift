@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func aBrowserGetsAShortHTTPErrorAndIsClosed() throws {
-        let daemon = try Daemon()
+        let daemon = try Daemon(["--no-web"])  // with the web door on, it gets the page (WebSocketTests)
         let browser = try TestClient(port: daemon.port)
         browser.sendRaw(Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
         #expect(browser.waitFor { $0.hasPrefix("HTTP/1.0 400") } != nil)

@@ -13,7 +13,7 @@ import Testing
         alice.send("/quit lunch")
         #expect(alice.waitForClose())
         let browser = try TestClient(port: daemon.port)
-        browser.send("GET / HTTP/1.1")
+        browser.sendRaw(Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))  // a whole request: the page, then the close
         #expect(browser.waitForClose())
         bob.reset()
         #expect(daemon.waitForLog("\"reason\":\"reset\""))

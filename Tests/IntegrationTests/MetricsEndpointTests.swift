@@ -43,7 +43,7 @@ import Testing
         let seed = try TestClient(port: daemon.port)
         seed.send("JOIN:carol")
         let browser = try TestClient(port: daemon.port)
-        browser.send("GET / HTTP/1.1")
+        browser.sendRaw(Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))  // a whole request: the page, then the close
         #expect(browser.waitForClose())
         seed.send("SAY::hi")
         #expect(receivers[2].waitFor { $0 == "#lobby <carol> hi" } != nil)

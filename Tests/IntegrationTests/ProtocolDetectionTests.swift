@@ -10,7 +10,7 @@ import Testing
         let daemon = try Daemon(["--protocol-wait", "2"])
         let browser = try TestClient(port: daemon.port)
         browser.sendRaw(Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
-        #expect(browser.readLine() == "HTTP/1.0 400 Bad Request\r", "the first bytes it gets are an HTTP status line, not a welcome")
+        #expect(browser.readLine() == "HTTP/1.1 200 OK\r", "the first bytes it gets are an HTTP status line (the web page), not a welcome")
         #expect(browser.waitForClose())
     }
 
@@ -34,14 +34,39 @@ import Testing
 
     @Test func aFewBytesThatMightBeHTTPAreChatOnceTheyCannotBe() throws {
         let daemon = try Daemon(["--protocol-wait", "5"])
+        let listener = try TestClient(port: daemon.port)
+        listener.send("/nick listener")
+        #expect(listener.waitFor { $0.hasPrefix("OK nick") } != nil)
         let typist = try TestClient(port: daemon.port)
         typist.sendRaw(Array("GE".utf8))  // could still be "GET "
         #expect(typist.drain(seconds: 0.5).isEmpty)
         typist.sendRaw(Array("TTING READY\n".utf8))  // "GETTING READY": not a method and a space
         #expect(typist.readLine(timeout: 4)?.hasPrefix("*** welcome to chatd") == true)
-        let listener = try daemon.client()
-        typist.send("hello")
-        #expect(listener.waitFor { $0.hasSuffix("> hello") } != nil)
+        #expect(listener.waitFor(timeout: 4) { $0.hasPrefix("#lobby <") }?.hasSuffix("> GETTING READY") == true,
+                "the bytes kept while undecided are the start of the first line")
+    }
+
+    @Test func aScriptThatSendsHalfAnOpeningAndClosesIsStillChat() throws {
+        let daemon = try Daemon(["--protocol-wait", "5"])
+        let listener = try TestClient(port: daemon.port)
+        listener.send("/nick listener")
+        #expect(listener.waitFor { $0.hasPrefix("OK nick") } != nil)
+        let script = try Spawned("/bin/sh", ["-c", "printf GE | nc -N 127.0.0.1 \(daemon.port)"])
+        #expect(script.waitForExit() == 0)
+        #expect(listener.waitFor(timeout: 4) { $0.hasPrefix("#lobby <") }?.hasSuffix("> GE") == true,
+                "its end of input decides: chatd's protocol, and the unfinished line still counts")
+    }
+
+    @Test func sighupShortensTheWaitForThoseAlreadyWaiting() throws {
+        let config = NSTemporaryDirectory() + "chatd-wait-\(UUID().uuidString).conf"
+        defer { unlink(config) }
+        try "protocol-wait = 5\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(["--config", config])
+        let silent = try TestClient(port: daemon.port)
+        #expect(silent.drain(seconds: 0.5).isEmpty)
+        try "protocol-wait = 0.1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(silent.readLine(timeout: 3)?.hasPrefix("*** welcome to chatd") == true, "well before the old 5 s")
     }
 
     @Test func withNoWaitTheWelcomeComesFirstAndHTTPIsStillRefused() throws {
