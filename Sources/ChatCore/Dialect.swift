@@ -17,6 +17,18 @@ protocol Dialect: Sendable {
     func connected(_ id: ClientID, in hub: Hub)
     /// One complete, sanitised line from the client. `isFirstLine` is true once per connection.
     func receive(_ line: [UInt8], from id: ClientID, isFirstLine: Bool, admitted: Bool, in hub: Hub)
+    /// How its lines are framed, when not as chatd's (IRC: longer lines for tags, CTCP's 0x01).
+    var framing: LineFraming? { get }
+}
+
+extension Dialect {
+    var framing: LineFraming? { nil }
+}
+
+/// A dialect's own framing rules, for the I/O layer to build the connection's `LineFramer` with.
+public struct LineFraming: Sendable, Equatable {
+    public let maxLineBytes: Int
+    public let keepsCTCPMarker: Bool
 }
 
 /// Which dialect a client speaks: a small index into `Dialects.all`.
@@ -26,11 +38,14 @@ public struct DialectID: Hashable, Sendable {
     public init(index: UInt8) { self.index = index }
 
     var dialect: any Dialect { Dialects.all[Int(index)] }
+
+    /// The dialect's framing rules; nil: chatd's (`--max-line-bytes`, every control byte dropped).
+    public var framing: LineFraming? { dialect.framing }
 }
 
 /// Every dialect, at the position its `DialectID` names: the one list a new protocol adds to.
 public enum Dialects {
-    static let all: [any Dialect] = [NativeDialect(), HTTPDialect()]
+    static let all: [any Dialect] = [NativeDialect(), HTTPDialect(), IRCDialect()]
 
     /// Most first bytes detection needs: every protocol's opening word is decided by then.
     public static let longestOpening = 16

@@ -31,7 +31,7 @@ enum HistoryCommands {
         guard hub.router.outbox.charge(id, cost) else { return 0 }
         let style = hub.clients.style(of: id)
         let message = hub.router.outbox.publish { out in
-            for body in bodies { style.renderHistory(room: room.name, body: body, into: &out) }
+            style.renderHistoryReplay(room: room.name, bodies: bodies, into: &out)
         }
         hub.router.outbox.deliver(message, to: id)
         return bodies.count

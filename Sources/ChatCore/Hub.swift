@@ -49,6 +49,10 @@ public final class Hub {
     /// The other nodes' clients and what Redis must be told (Hub+Cluster.swift); nil on a
     /// single node.
     var cluster: ClusterView?
+    /// Per IRC connection: registration, capabilities and ping state (IRCSession.swift).
+    var ircSessions = IRCSessionTable()
+    /// How long IRC clients may take to register and to answer a PING.
+    public var ircTimeouts = IRCTimeouts()
 
     public convenience init(limits: ChatLimits = ChatLimits(), defaultRoom: String = "#lobby") {
         self.init(limits: limits, defaultRoom: defaultRoom, commands: .standard)
@@ -98,6 +102,7 @@ public final class Hub {
         clusterQuit(state, reason: reason)
         for slot in state.rooms { removeMember(id, fromRoom: slot) }
         clients.remove(id)
+        if ircSessions[id] != nil { ircSessions[id] = nil }
     }
 
     /// The client leaves: its rooms hear `reason`, and the I/O layer closes it once what is

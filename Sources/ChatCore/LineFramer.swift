@@ -49,9 +49,14 @@ public struct LineFramer: Sendable {
     /// input until a chance IAC SE: give up on it and read data again.
     public static let maxSubnegotiationBytes = 64
 
-    public init(maxLineBytes: Int = ChatLimits().maxLineBytes) {
+    /// Keeps 0x01, the CTCP marker (`\u{1}ACTION waves\u{1}`), on IRC connections; the IRC
+    /// dialect removes it before anything is relayed, so no control byte still reaches anyone.
+    public let keepsCTCPMarker: Bool
+
+    public init(maxLineBytes: Int = ChatLimits().maxLineBytes, keepsCTCPMarker: Bool = false) {
         precondition(maxLineBytes > 0, "maxLineBytes must be positive")
         self.maxLineBytes = maxLineBytes
+        self.keepsCTCPMarker = keepsCTCPMarker
     }
 
     /// True while an unfinished line (or a discarded overlong one) is pending: the hardening
@@ -164,6 +169,8 @@ public struct LineFramer: Sendable {
         case 0xFF:
             telnet = .command
         case 0x09:
+            append(byte, handle)
+        case 0x01 where keepsCTCPMarker:
             append(byte, handle)
         case 0x00..<0x20, 0x7F:
             return  // C0 controls and DEL are never relayed.

@@ -29,5 +29,8 @@ public enum Notice {
     case renamed(old: String, new: String, firstName: Bool)
     case quit(name: String, reason: String)
     case topic(room: String, by: String, text: String)
+    /// `name` was removed from `room` by `by` (a kick or a room ban); `toVictim` on the copy
+    /// the removed member gets (IRC renders both as the same KICK line).
+    case kicked(room: String, name: String, by: String, reason: String, toVictim: Bool)
     case server(String)
 }

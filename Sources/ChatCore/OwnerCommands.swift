@@ -90,10 +90,10 @@ enum OwnerCommands {
     private static func remove(_ hub: Hub, _ target: ClientID, fromRoom slot: Int, by: String, why: String) {
         // Names only: a copy of the room held across removeMember would make it copy the member list.
         guard let victim = hub.clients.name(of: target), let room = hub.rooms.nameAndKey(slot)?.name else { return }
-        hub.broadcast(.notice(.server("\(victim) was removed from \(room) by \(by) (\(why))")), toRoom: slot, except: target)
+        hub.broadcast(.notice(.kicked(room: room, name: victim, by: by, reason: why, toVictim: false)), toRoom: slot, except: target)
         hub.removeMember(target, fromRoom: slot)
         if hub.isClustered { hub.clusterRelay(.notice(.left(name: victim, room: room, reason: "removed by \(by)")), toRoom: slot, subject: target) }
-        hub.send(.notice(.server("you were removed from \(room) by \(by) (\(why))")), to: target)
+        hub.send(.notice(.kicked(room: room, name: victim, by: by, reason: why, toVictim: true)), to: target)
     }
 
     /// Lifts a room ban given as it was made (any spelling of the same address or range).

@@ -87,7 +87,7 @@ enum PasswordFlow {
             if save(hub, Account(name: name, hash: hash), key: NameRules.fold(name), for: id, serial: state.serial, result.purpose) { return }
             hub.reply(id, "passwd", "password changed")
         case (.login, _):
-            hub.refuse(id, .badLogin)
+            loginFailed(hub, id) { hub.refuse(id, .badLogin) }
         case (.changePassword, .rejected):
             hub.fail(id, .badLogin, "the old password is wrong")
         default:
@@ -111,17 +111,24 @@ enum PasswordFlow {
     /// A verified login: the client takes the account's name. A guest still holding an
     /// operator's name (reserved by a SIGHUP after the guest took it) goes back to its address.
     private static func finishLogin(_ hub: Hub, _ id: ClientID, key: String) {
-        guard let (account, isOperator) = hub.accountBook.credential(forKey: key) else { return hub.refuse(id, .badLogin) }
+        guard let (account, isOperator) = hub.accountBook.credential(forKey: key) else { return loginFailed(hub, id) { hub.refuse(id, .badLogin) } }
         if let holder = hub.clients.id(named: account.name), holder != id, let held = hub.clients[holder] {
             guard isOperator && held.account == nil else {
-                return hub.fail(id, .alreadyLoggedIn, "\(account.name) is logged in on another connection")
+                return loginFailed(hub, id) { hub.fail(id, .alreadyLoggedIn, "\(account.name) is logged in on another connection") }
             }
             hub.send(.notice(.server("the name \(held.name) is reserved for a server operator, who has logged in; you are \(held.address) again")), to: holder)
             hub.rename(holder, to: held.address, chosen: false)
         }
-        if let ban = hub.accountBook.activeBan(key, now: hub.now) { return hub.refuse(id, .nameBanned(account.name, ban)) }
+        if let ban = hub.accountBook.activeBan(key, now: hub.now) { return loginFailed(hub, id) { hub.refuse(id, .nameBanned(account.name, ban)) } }
         logIn(hub, id, as: account.name, isOperator: isOperator)
+        // An IRC client's SASL exchange answers in numerics (900/903); everyone else gets the reply.
+        if IRCCommands.loginFinished(hub, id, account: account.name) { return }
         hub.reply(id, "login", "logged in as \(account.name)")
+    }
+
+    /// A login that failed: an IRC client's SASL exchange answers 904, anyone else gets `refusal`.
+    private static func loginFailed(_ hub: Hub, _ id: ClientID, _ refusal: () -> Void) {
+        if !IRCCommands.loginFinished(hub, id, account: nil) { refusal() }
     }
 
     /// The database committed (`error` nil) or refused an account change. Only a committed

@@ -125,7 +125,7 @@ enum RoomCommands {
         guard text.utf8.count <= hub.limits.maxTopicBytes else {
             return hub.fail(id, .topicTooLong, "topics are limited to \(hub.limits.maxTopicBytes) bytes")
         }
-        hub.rooms.setTopic(text, of: slot)
+        hub.rooms.setTopic(text, of: slot, by: setter, at: hub.now)
         hub.remember(.topic, room: room.name, key: room.key, sender: setter, text: ArraySlice(text.utf8))
         hub.broadcast(.notice(.topic(room: room.name, by: setter, text: text)), toRoom: slot, except: id)
         hub.reply(id, "topic", "\(room.name) set")

@@ -71,7 +71,14 @@ struct RoomTable {
     /// A member switched from the native style to another one (`nowNative` false) or back.
     mutating func memberChangedStyle(_ slot: Int, nowNative: Bool) { edit(slot) { $0.otherStyleMembers += nowNative ? -1 : 1 } }
 
-    mutating func setTopic(_ topic: String, of slot: Int) { edit(slot) { $0.topic = topic } }
+    /// Sets the topic; `by` and `at` are kept for IRC's 333 (who set it, when).
+    mutating func setTopic(_ topic: String, of slot: Int, by setter: String? = nil, at time: Double = 0) {
+        edit(slot) { room in
+            room.topic = topic
+            room.topicSetBy = setter
+            room.topicSetAt = time
+        }
+    }
 
     mutating func setKey(_ key: String?, of slot: Int) { edit(slot) { $0.joinKey = key } }
 
@@ -140,6 +147,9 @@ struct Room {
     /// `NameRules.fold(name)`, computed once: the history book's key.
     let key: String
     fileprivate(set) var topic = ""
+    /// Who set the topic and when (the loop's clock), for IRC's RPL_TOPICWHOTIME.
+    fileprivate(set) var topicSetBy: String?
+    fileprivate(set) var topicSetAt = 0.0
     fileprivate(set) var members: ContiguousArray<ClientID> = []
     /// How many members use a wire style other than native: when zero, fan-out renders once and skips the
     /// per-member style lookup.

@@ -31,7 +31,7 @@ enum TalkCommands {
     /// Sends a line or an action to the room's other members and keeps it for history;
     /// returns the room's name.
     @discardableResult
-    private static func relay(_ hub: Hub, _ kind: HistoryEntry.Kind, _ text: ArraySlice<UInt8>, in slot: Int, from id: ClientID) -> String? {
+    static func relay(_ hub: Hub, _ kind: HistoryEntry.Kind, _ text: ArraySlice<UInt8>, in slot: Int, from id: ClientID) -> String? {
         guard let sender = hub.clients.name(of: id), let room = hub.rooms.nameAndKey(slot) else { return nil }
         let message: Outgoing = kind == .action ? .action(room: room.name, from: sender, text: text) : .chat(room: room.name, from: sender, text: text)
         hub.broadcast(message, toRoom: slot, except: id)

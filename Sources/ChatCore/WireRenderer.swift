@@ -9,11 +9,23 @@ protocol WireRenderer: Sendable {
     /// Appends a replayed history line, from the style-independent body
     /// (`WireStyle.historyBody`) the history book rendered once when the line was said.
     func renderHistory(room: String, body: [UInt8], into out: inout [UInt8])
+    /// Appends a whole replay (a joiner's, or `/history`'s): by default each line in turn; a
+    /// protocol that frames a replay (IRC's `chathistory` batch) wraps them.
+    func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8])
+}
+
+extension WireRenderer {
+    func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
+        for body in bodies { renderHistory(room: room, body: body, into: &out) }
+    }
 }
 
 /// Every wire style's renderer, at the position its `WireStyle.index` names: the one list a new
 /// protocol adds its renderer to. `RenderOnce` keeps one inline slot per entry (a unit test holds
 /// the table to that size and each renderer to its position).
 enum WireRenderers {
-    static let all: [any WireRenderer] = [NativeRenderer(), SeedRenderer(), WebSocketRenderer()]
+    static let all: [any WireRenderer] = [
+        NativeRenderer(), SeedRenderer(), WebSocketRenderer(),
+        IRCWireRenderer(variant: .plain), IRCWireRenderer(variant: .timed), IRCWireRenderer(variant: .timedBatched),
+    ]
 }

@@ -26,6 +26,11 @@ public struct WireStyle: Hashable, Sendable {
         renderer.renderHistory(room: room, body: body, into: &out)
     }
 
+    /// A whole replay, framed as the protocol frames one (see `WireRenderer.renderHistoryReplay`).
+    func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
+        renderer.renderHistoryReplay(room: room, bodies: bodies, into: &out)
+    }
+
     /// The style-independent part of a replayed line, rendered once per line (timestamps are
     /// the costly part), so a replay to each joiner is copying.
     public static func historyBody(_ entry: HistoryEntry) -> [UInt8] {
@@ -86,6 +91,8 @@ public struct WireStyle: Hashable, Sendable {
             return "\(old) is now known as \(new)"
         case .quit(let name, let reason):
             return "\(name) quit (\(reason))"
+        case .kicked(let room, let name, let by, let reason, let toVictim):
+            return "\(toVictim ? "you were" : "\(name) was") removed from \(room) by \(by) (\(reason))"
         case .topic(let room, let by, let text):
             return "\(by) set the topic of \(room): \(text)"
         case .server(let text):

@@ -68,6 +68,7 @@ public final class ChatServer {
         self.hub = Hub(limits: config.chat)
         hub.outbox.setFullAllowance(config.outputAllowance)
         hub.motd = config.motd
+        hub.ircTimeouts = config.irc
         hub.operators = Set(config.operators.map(NameRules.fold))
         hub.operatorAccounts = config.operatorAccounts
         housekeeping = Housekeeping(startTime: reactor.now)
@@ -111,6 +112,7 @@ public final class ChatServer {
         acceptLoop.resumeTLSBelowBound(for: self)  // a raised --tls-max-handshakes takes effect now
         hub.outbox.setFullAllowance(next.outputAllowance)
         hub.motd = next.motd
+        hub.ircTimeouts = next.irc
         maxClients = next.clientLimit(descriptorLimit: descriptorLimit)
         logger.logLevel = logLevel
         applyOperators(next)

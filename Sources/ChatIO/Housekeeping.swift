@@ -38,6 +38,7 @@ final class Housekeeping {
         server.acceptLoop.expireHandshakes(for: server)
         server.output.closeLingeringClients(for: server)
         server.readPauses.endPenalties(for: server)
+        server.hub.ircHousekeeping(now: now)
         refreshStats(for: server)
         for connection in server.connections where connection?.overSoftLimitSince != nil {
             if let connection { server.output.checkOutputLimits(connection, for: server) }

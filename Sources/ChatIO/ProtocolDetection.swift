@@ -73,6 +73,10 @@ final class ProtocolDetection {
     private func decide(_ connection: Connection, _ dialect: DialectID, for server: ChatServer) {
         connection.awaitsFirstBytes = false
         server.timeouts.detecting.remove(connection.id)
+        // Nothing has been framed yet (detection keeps raw bytes), so the framer can be replaced.
+        if let framing = dialect.framing {
+            connection.framer = LineFramer(maxLineBytes: framing.maxLineBytes, keepsCTCPMarker: framing.keepsCTCPMarker)
+        }
         if dialect == .http && server.config.web { connection.web = WebDoor(maxMessageBytes: server.config.chat.maxLineBytes) }
         server.hub.connect(connection.id, address: connection.address, at: server.reactor.now, dialect: dialect)
     }

@@ -37,6 +37,8 @@ public struct ServerConfig: Sendable {
     /// How long a new connection's first bytes are awaited to tell its protocol (IRC, HTTP)
     /// before it is taken to speak chatd's own and welcomed (0: no wait, chatd's protocol only).
     public var protocolWait = 0.25
+    /// IRC registration and ping timing (the PONG wait is the ping interval again).
+    public var irc = IRCTimeouts()
     /// The web door (`--web`, on by default): an HTTP request on the chat port gets the chat page
     /// (`GET /`) or a WebSocket (`GET /ws`) instead of a 400 answer. It costs a plain-TCP client
     /// nothing: detection already tells HTTP apart, and the door is only built for HTTP clients.

@@ -32,6 +32,8 @@ public enum SettingRange {
     public static let tlsHandshakeTimeout = Bounded.seconds(from: 0.1, to: 3600)
     /// Past a few seconds an nc user would think the server hung.
     public static let protocolWait = Bounded.seconds(to: 5)
+    /// From a tenth of a second (tests) to a day.
+    public static let ircTimeout = Bounded.seconds(from: 0.1, to: 86_400)
     /// At least one handshake in flight, or TLS clients would never be accepted.
     public static let tlsMaxHandshakes = Bounded.count(from: 1)
     public static let maxClientMemory = Bounded.bytes(from: 1)

@@ -57,6 +57,10 @@ struct BenchCommand: ParsableCommand {
     var churnListeners = 0
     @Option(help: "Churn: lines one listener says first, so the room has history to replay.")
     var churnPrefill = 0
+    @Flag(help: "Speak IRC: register (NICK b{i}, USER), JOIN #bench, wait for every client's 366, send PRIVMSG #bench, answer PINGs. --setup and --message still override.")
+    var irc = false
+    @Option(help: "Text each client must receive in one line before sending starts (IRC: \" 366 \").")
+    var readyLine: String?
     @Flag(help: "Connect with TLS (certificates are not checked: the server's cost is what is measured). Churn then counts full handshakes.")
     var tls = false
     @Flag(help: "Connect every client over WebSocket (chatd's web door: GET /ws upgrade, masked text frames).")
@@ -103,8 +107,15 @@ struct BenchCommand: ParsableCommand {
         plan.window = window
         plan.extraPorts = extraPort
         plan.warmup = warmup
-        plan.message = message
         plan.padding = padding
+        if irc {
+            plan.setup = ["NICK b{i}", "USER b{i} 0 * :chatd-bench", "JOIN #bench"]
+            plan.message = "PRIVMSG #bench :{payload}"
+            plan.readyLine = Array(" 366 ".utf8)
+            plan.answersPing = true
+        }
+        if message != "{payload}" { plan.message = message }
+        if let readyLine { plan.readyLine = Array(readyLine.utf8) }
         if !setup.isEmpty { plan.setup = setup.filter { !$0.isEmpty } }
         if !senderSetup.isEmpty { plan.senderSetup = senderSetup.filter { !$0.isEmpty } }
         plan.sendersReceive = !sendersDoNotReceive

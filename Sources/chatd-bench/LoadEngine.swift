@@ -36,6 +36,14 @@ struct LoadPlan {
     var settle = 1.0
     /// TLS for every client (`--tls`), certificates unchecked: the server's cost is measured.
     var tls: TLSClientContext?
+    /// Bytes every client must have received in one line before sending starts (IRC: ` 366 `,
+    /// the end of the NAMES reply that ends a JOIN), so no message is sent into a room some
+    /// receivers have not joined yet. Nil: wait `settle` seconds only.
+    var readyLine: [UInt8]?
+    /// How long to wait for every client to see `readyLine`.
+    var readyTimeout = 60.0
+    /// Answer `PING x` with `PONG x` (IRC servers ping silent clients and close them otherwise).
+    var answersPing = false
     /// Every client on WebSocket (`--websocket`): chatd's web door at `GET /ws`.
     var webSocket = false
 }
@@ -73,12 +81,16 @@ final class LoadEngine {
     private var startTime: UInt64 = 0
     private var lastProgress = 0.0
     private var progressDeliveries = 0
+    /// Per client: it has seen `plan.readyLine`.
+    private var ready: [Bool] = []
+    private var readyCount = 0
     var onProgress: ((String) -> Void)?
 
     init(plan: LoadPlan, reactor: Reactor) {
         self.plan = plan
         self.reactor = reactor
         sentPerSender = Array(repeating: 0, count: plan.senders)
+        ready = Array(repeating: false, count: plan.clients)
         deliveredPerSender = Array(repeating: 0, count: plan.senders)
         expectedNext = Array(repeating: 0, count: plan.clients * max(plan.senders, 1))
         let parts = plan.message.components(separatedBy: "{payload}")
@@ -133,6 +145,7 @@ final class LoadEngine {
 
     /// Lets setup replies drain, warms up, measures for `duration`, then waits for stragglers.
     func run() -> LoadResult {
+        waitUntilReady()
         runFor(plan.settle)
         sending = true
         let ticker = TimerWatcher(reactor: reactor, after: 0.001, repeat: 0.001) { [unowned self] in tick() }
@@ -153,6 +166,16 @@ final class LoadEngine {
         drain()
         countTailLoss()
         return result
+    }
+
+    /// Runs the loop until every client has seen `plan.readyLine` (or the timeout passes).
+    private func waitUntilReady() {
+        guard plan.readyLine != nil else { return }
+        let deadline = monotonicNanoseconds() + UInt64(plan.readyTimeout * 1e9)
+        while readyCount < clients.count && monotonicNanoseconds() < deadline {
+            runFor(0.05)
+        }
+        onProgress?("\(readyCount) of \(clients.count) clients ready")
     }
 
     private func runFor(_ seconds: Double) {
@@ -310,10 +333,37 @@ final class LoadEngine {
             if end > start && bytes[end - 1] == 0x0D { end -= 1 }
             if end - start >= Payload.length, let marker = Payload.decode(bytes, end: end), marker.sender < plan.senders {
                 record(marker, receiver: receiver, now: now)
+            } else if plan.answersPing || plan.readyLine != nil {
+                protocolLine(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), receiver: receiver)
             }
             start = newline + 1
         }
         return start
+    }
+
+    /// A line that is not a measured message: a PING to answer, or the ready line.
+    private func protocolLine(_ line: UnsafeRawBufferPointer, receiver: Int) {
+        if plan.answersPing && line.starts(with: "PING ".utf8) {
+            let client = clients[receiver]
+            client.outgoing.append(contentsOf: "PONG ".utf8)
+            client.outgoing.append(contentsOf: line.dropFirst(5))
+            client.outgoing.append(0x0A)
+            flushClient(client)
+        }
+        if let readyLine = plan.readyLine, !ready[receiver], contains(line, readyLine) {
+            ready[receiver] = true
+            readyCount += 1
+        }
+    }
+
+    private func contains(_ line: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        guard line.count >= needle.count, let first = needle.first else { return needle.isEmpty }
+        var index = 0
+        while index + needle.count <= line.count {
+            if line[index] == first && line[index..<(index + needle.count)].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
     }
 
     /// `scan` for WebSocket: the marker ends each text frame's payload; returns where the
