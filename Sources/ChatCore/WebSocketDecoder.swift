@@ -71,6 +71,12 @@ public struct WebSocketDecoder: Sendable {
         next(appendingTextTo: &lines, separator: separator)
     }
 
+    /// One text message is one chat line: a CR or LF inside it becomes a space, so a message
+    /// cannot turn into several lines (several commands) on the line path behind the decoder.
+    private static func flattenLineBreaks(_ out: inout [UInt8], from start: Int) {
+        for index in start..<out.count where out[index] == 0x0A || out[index] == 0x0D { out[index] = 0x20 }
+    }
+
     /// The decoder's one loop. With a `separator`, text messages go to `out` and the loop goes
     /// on; without one, the first text message is returned as `.text`.
     private mutating func next(appendingTextTo out: inout [UInt8], separator: UInt8?) -> Event? {
@@ -124,6 +130,7 @@ public struct WebSocketDecoder: Sendable {
                     out.removeSubrange(start...)
                     return fail(.invalidText, "text message is not UTF-8")
                 }
+                Self.flattenLineBreaks(&out, from: start)
                 out.append(separator)
                 continue
             }
@@ -148,7 +155,9 @@ public struct WebSocketDecoder: Sendable {
                     guard utf8.isComplete else { return fail(.invalidText, "text message ends inside a character") }
                     messageOpcode = nil
                     if let separator {
+                        let start = out.count
                         out.append(contentsOf: message)
+                        Self.flattenLineBreaks(&out, from: start)
                         out.append(separator)
                         message.removeAll(keepingCapacity: true)
                         continue

@@ -40,8 +40,9 @@ public struct ServerConfig: Sendable {
     /// IRC registration and ping timing (the PONG wait is the ping interval again).
     public var irc = IRCTimeouts()
     /// The web door (`--web`, on by default): an HTTP request on the chat port gets the chat page
-    /// (`GET /`) or a WebSocket (`GET /ws`) instead of a 400 answer. It costs a plain-TCP client
-    /// nothing: detection already tells HTTP apart, and the door is only built for HTTP clients.
+    /// (`GET /`) or a WebSocket (`GET /ws`) instead of a 400 answer. The door adds nothing to a
+    /// plain-TCP client's path (it is only built for HTTP clients); what every silent nc or telnet
+    /// user does pay is protocol detection's wait for its welcome (`protocolWait`).
     public var web = true
     /// Page origins allowed to open a WebSocket besides the page chatd serves itself
     /// (`--web-origin`, e.g. `https://chat.example.org` behind a proxy; `*` for any).

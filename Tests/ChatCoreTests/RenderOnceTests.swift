@@ -8,6 +8,12 @@ import Testing
         #expect(WireRenderers.all.count <= RenderOnce.Handles.count)
         #expect(WireStyle.native.renderer is NativeRenderer)
         #expect(WireStyle.seed.renderer is SeedRenderer)
+        #expect(WireStyle.webSocket.renderer is WebSocketRenderer)
+        #expect(Dialects.all[Int(DialectID.http.index)] is HTTPDialect)
+        #expect(Dialects.all[Int(DialectID.irc.index)] is IRCDialect)
+        #expect((WireStyle.irc.renderer as? IRCWireRenderer)?.variant == .plain)
+        #expect((WireStyle.ircTimed.renderer as? IRCWireRenderer)?.variant == .timed)
+        #expect((WireStyle.ircTimedBatched.renderer as? IRCWireRenderer)?.variant == .timedBatched)
         var outbox = Outbox()
         var rendered = RenderOnce(.notice(.joined(name: "alice", room: "#dev")))
         for style in WireStyle.all {

@@ -182,4 +182,12 @@ private func isFail(_ code: WebSocketCloseCode) -> (WebSocketDecoder.Event) -> B
         }
         #expect(lines == Array("ok\n".utf8))
     }
+
+    @Test func aLineBreakInsideAMessageDoesNotMakeASecondLine() {
+        var decoder = WebSocketDecoder(maxMessageBytes: 4096)
+        decoder.append(clientFrame(1, Array("hi\n/quit".utf8)) + clientFrame(1, Array("a\r".utf8), fin: false) + clientFrame(0, Array("\n/nick x".utf8)))
+        var lines: [UInt8] = []
+        #expect(decoder.decode(appendingLinesTo: &lines) == nil)
+        #expect(String(decoding: lines, as: UTF8.self) == "hi /quit\na  /nick x\n", "one message, one line, whole or fragmented")
+    }
 }

@@ -86,8 +86,14 @@ import ChatTestSupport
         let daemon = try Daemon()
         let client = try TestClient(port: daemon.port)
         client.sendRaw(Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8))
-        // A header every few seconds never finishes the head: the door closes after its bound.
-        let bytes = client.readUntilClose(timeout: 20)
+        // A header byte every two seconds never finishes the head: the door's clock runs from
+        // the first byte, not from the last, and closes it after its bound (10 s).
+        for _ in 0..<4 {  // 8 s of trickling, inside the bound; the reset clock would never fire
+            usleep(2_000_000)
+            client.sendRaw(Array("X".utf8))
+        }
+        // Due about 2 s after the last byte; a clock reset by every byte would need 10 more.
+        let bytes = client.readUntilClose(timeout: 6)
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 408 Request Timeout"))
     }
 
