@@ -1,11 +1,15 @@
 import ChatCore
 import ChatStore
 import Glibc
+import Foundation
 import Testing
 
 /// The store against a real SQLite file in a temporary directory.
-@Suite struct HistoryStoreTests {
+@Suite final class HistoryStoreTests {
     let directory: String
+
+    /// Each test gets its own directory (the suite is made once per test); it goes with it.
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     init() throws {
         var template = Array("/tmp/chatd-store-XXXXXX".utf8CString)

@@ -4,8 +4,11 @@ import Testing
 
 /// Accounts, the server password and moderation against the real binary: real Argon2id hashes
 /// on the hashing thread, a real database file, real sockets and nc.
-@Suite struct AccountIntegrationTests {
+@Suite final class AccountIntegrationTests {
     let directory: String
+
+    /// Each test gets its own directory (the suite is made once per test); it goes with it.
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     init() throws {
         directory = NSTemporaryDirectory() + "chatd-accounts-\(UUID().uuidString)"

@@ -3,8 +3,11 @@ import Foundation
 import Testing
 
 /// History end to end: the real binary, a real database file, restarts, SIGTERM and kill -9.
-@Suite struct HistoryTests {
+@Suite final class HistoryTests {
     let directory: String
+
+    /// Each test gets its own directory (the suite is made once per test); it goes with it.
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     init() throws {
         directory = NSTemporaryDirectory() + "chatd-history-\(UUID().uuidString)"

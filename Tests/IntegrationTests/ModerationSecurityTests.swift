@@ -6,8 +6,11 @@ import Testing
 /// Issue 12's moderation gaps, against the real binary over real sockets: guests addressed by
 /// their address name, address bans compared as addresses (and CIDR ranges), the password gate
 /// hiding everything, seed words as chat on native connections, and byte limits.
-@Suite struct ModerationSecurityTests {
+@Suite final class ModerationSecurityTests {
     let directory: String
+
+    /// Each test gets its own directory (the suite is made once per test); it goes with it.
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
     /// An operators file making `boss` (password very-long-password) an operator.
     let operators: String
 
