@@ -60,37 +60,34 @@ public enum MetricsHTTP {
         }
     }
 
-    /// The full answer to `route`, with `body` (the exposition) for `.metrics`.
+    /// The full answer to `route`, with `body` (the exposition) for `.metrics`, written by the
+    /// web door's `HTTPResponse` (one way to write an HTTP answer in chatd).
     public static func response(_ route: Route, body: [UInt8]) -> [UInt8] {
+        let status = httpStatus(route)
         switch route {
         case .metrics(let headOnly):
-            return render(200, "OK", PrometheusText.contentType, body, headOnly: headOnly)
+            return HTTPResponse.render(status, contentType: PrometheusText.contentType, body: body, headOnly: headOnly)
         case .notFound:
-            return render(404, "Not Found", plain, Array("chatd serves metrics at \(path) only\n".utf8))
+            return HTTPResponse.render(status, body: Array("chatd serves metrics at \(path) only\n".utf8))
         case .methodNotAllowed:
-            return render(405, "Method Not Allowed", plain, Array("\(path) takes GET or HEAD\n".utf8), extra: "Allow: GET, HEAD\r\n")
+            return HTTPResponse.render(status, extraHeaders: ["Allow: GET, HEAD"], body: Array("\(path) takes GET or HEAD\n".utf8))
         case .badRequest:
-            return render(400, "Bad Request", plain, Array("not an HTTP/1 request\n".utf8))
+            return HTTPResponse.render(status, body: Array("not an HTTP/1 request\n".utf8))
         case .tooLarge:
-            return render(431, "Request Header Fields Too Large", plain, Array("the request head is over \(maxRequestBytes) bytes\n".utf8))
+            return HTTPResponse.render(status, body: Array("the request head is over \(maxRequestBytes) bytes\n".utf8))
         }
     }
 
     /// The status code of an answer, for counting.
-    public static func status(_ route: Route) -> Int {
+    public static func status(_ route: Route) -> Int { httpStatus(route).rawValue }
+
+    private static func httpStatus(_ route: Route) -> HTTPStatus {
         switch route {
-        case .metrics: 200
-        case .notFound: 404
-        case .methodNotAllowed: 405
-        case .badRequest: 400
-        case .tooLarge: 431
+        case .metrics: .ok
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .badRequest: .badRequest
+        case .tooLarge: .headersTooLarge
         }
-    }
-
-    private static let plain = "text/plain; charset=utf-8"
-
-    private static func render(_ status: Int, _ reason: String, _ type: String, _ body: [UInt8], headOnly: Bool = false, extra: String = "") -> [UInt8] {
-        let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n\(extra)Connection: close\r\n\r\n"
-        return headOnly ? Array(head.utf8) : Array(head.utf8) + body
     }
 }
