@@ -56,4 +56,14 @@ public struct RedisURL: Equatable, Sendable {
         !name.isEmpty && name.utf8.count <= 64
             && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x3A) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
     }
+
+    /// What a new connection sends before anything else: AUTH with the password, SELECT the
+    /// database; empty for an open server on database 0. Every connection chatd makes to Redis
+    /// (blocking or asynchronous) starts with these.
+    public var setupCommands: [[String]] {
+        var commands: [[String]] = []
+        if let password { commands.append(["AUTH", password]) }
+        if database != 0 { commands.append(["SELECT", String(database)]) }
+        return commands
+    }
 }

@@ -102,9 +102,7 @@ public final class ClusterLink {
         }
         limit = timeval(tv_sec: Int(timeout), tv_usec: 0)
         redisSetTimeout(context, limit)
-        var commands: [[String]] = []
-        if let password = url.password { commands.append(["AUTH", password]) }
-        if url.database != 0 { commands.append(["SELECT", String(url.database)]) }
+        var commands = url.setupCommands
         commands.append(["PING"])
         for command in commands {
             let reply = command.withCStringArray { argv, lengths in redisCommandArgv(context, Int32(command.count), argv, lengths) }
@@ -151,9 +149,7 @@ public final class ClusterLink {
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { return }
         redisSetTimeout(context, timeval(tv_sec: 1, tv_usec: 0))
-        var commands: [[String]] = []
-        if let password = url.password { commands.append(["AUTH", password]) }
-        if url.database != 0 { commands.append(["SELECT", String(url.database)]) }
+        var commands = url.setupCommands
         for case .publish(let channel, let payload) in hub.takeClusterCommands() {
             commands.append(["PUBLISH", channel, String(decoding: payload, as: UTF8.self)])  // payloads are UTF-8 (decode checks it)
         }
@@ -190,14 +186,9 @@ public final class ClusterLink {
 
     /// AUTH and SELECT go first on a new connection; a refusal is a fault like any other.
     private func prepare(_ connection: RedisConnection) {
-        if let password = url.password {
-            connection.send([Array("AUTH".utf8), Array(password.utf8)]) { [unowned self] reply in
-                if case .error(let text) = reply { lost("AUTH refused: \(text)") }
-            }
-        }
-        if url.database != 0 {
-            connection.send([Array("SELECT".utf8), Array(String(url.database).utf8)]) { [unowned self] reply in
-                if case .error(let text) = reply { lost("SELECT refused: \(text)") }
+        for command in url.setupCommands {
+            connection.send(command.map { Array($0.utf8) }) { [unowned self] reply in
+                if case .error(let text) = reply { lost("\(command[0]) refused: \(text)") }
             }
         }
     }
@@ -340,9 +331,7 @@ public final class ClusterLink {
         if let failed = historyReaderFailedAt, reactor.now - failed < 1 { return nil }
         let timeout = timeval(tv_sec: 0, tv_usec: Int(Self.historyReadTimeout * 1_000_000))
         guard let context = redisConnectWithTimeout(url.host, Int32(url.port), timeout) else { return nil }
-        var commands: [[String]] = []
-        if let password = url.password { commands.append(["AUTH", password]) }
-        if url.database != 0 { commands.append(["SELECT", String(url.database)]) }
+        let commands = url.setupCommands
         var failure: String? = context.pointee.err != 0 ? Self.errorText(context) : nil
         if failure == nil {
             redisSetTimeout(context, timeout)
@@ -462,23 +451,6 @@ private extension Double {
 extension Array where Element == String {
     /// Lends the strings to a C call as `argv` and lengths (for the call only).
     func withCStringArray<Result>(_ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> Result) -> Result {
-        let bytes: [[UInt8]] = map { [UInt8]($0.utf8) }
-        let joined: [UInt8] = [UInt8](bytes.joined()) + [0]
-        return joined.withUnsafeBufferPointer { all in
-            // `all` is never empty (the trailing 0), so it has a base address.
-            let base = UnsafeRawPointer(all.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = []
-            var lengths: [Int] = []
-            var offset = 0
-            for argument in bytes {
-                pointers.append(base + offset)
-                lengths.append(argument.count)
-                offset += argument.count
-            }
-            pointers.append(nil)
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { body(argv.baseAddress!, $0.baseAddress!) }
-            }
-        }
+        RedisConnection.withArgv(map { [UInt8]($0.utf8) }) { _, argv, lengths in body(argv, lengths) }
     }
 }

@@ -185,7 +185,7 @@ final class RedisConnection {
 
     /// Lends hiredis the arguments as C pointers for the call only (it copies them into its
     /// output buffer before returning).
-    private static func withArgv(_ arguments: [[UInt8]], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> Int32) -> Int32 {
+    static func withArgv<Result>(_ arguments: [[UInt8]], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> Result) -> Result {
         let joined: [UInt8] = Array(arguments.joined()) + [0]
         return joined.withUnsafeBufferPointer { all in
             // Never empty (the trailing 0), so it has a base address.
