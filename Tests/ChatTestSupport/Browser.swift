@@ -82,7 +82,15 @@ public final class Browser: @unchecked Sendable {
     }
 
     private func cleanUp() {
-        let leftovers = Self.children(of: driver.pid)
+        // Every descendant, not only chromedriver's children: Chromium's zygote, renderers and
+        // helpers are its grandchildren and must not outlive a test either.
+        var leftovers: [Int32] = []
+        var parents = [driver.pid]
+        while let parent = parents.popLast() {
+            let children = Self.children(of: parent)
+            leftovers += children
+            parents += children
+        }
         // SIGKILL at once: Foundation's children inherit a blocked SIGTERM (see Spawned), and
         // the session is already closed, so chromedriver has nothing to tidy.
         kill(driver.pid, SIGKILL)
