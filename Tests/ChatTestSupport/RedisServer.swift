@@ -15,8 +15,14 @@ public final class RedisServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var lastError = ""
         for _ in 0..<5 {
-            let port = try Self.freePort()
-            let spawned = try Self.launch(port: port, directory: directory)
+            let port: UInt16, spawned: Spawned
+            do {
+                port = try Self.freePort()
+                spawned = try Self.launch(port: port, directory: directory)
+            } catch {
+                try? FileManager.default.removeItem(at: directory)  // no server yet to stop
+                throw error
+            }
             if spawned.waitFor("Ready to accept connections", timeout: 10) {
                 self.port = port
                 self.spawned = spawned

@@ -14,16 +14,21 @@ import Testing
         init(port: UInt16, nick: String) throws {
             home = FileManager.default.temporaryDirectory.appendingPathComponent("chatd-irssi-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-            // A config of our own, so irssi never reads or writes ~/.irssi.
-            try """
-            settings = {
-              core = { real_name = "irssi test"; user_name = "\(nick)"; nick = "\(nick)"; };
-              "fe-common/core" = { theme = "default"; };
-            };
-            """.write(to: home.appendingPathComponent("config"), atomically: true, encoding: .utf8)
-            // The tmux server this starts keeps its output open, so nothing is read from it.
-            try tmux(["new-session", "-d", "-s", "irc", "-x", "200", "-y", "50",
-                      "irssi --home=\(home.path) -c 127.0.0.1 -p \(port) -n \(nick)"], readsOutput: false)
+            do {
+                // A config of our own, so irssi never reads or writes ~/.irssi.
+                try """
+                settings = {
+                  core = { real_name = "irssi test"; user_name = "\(nick)"; nick = "\(nick)"; };
+                  "fe-common/core" = { theme = "default"; };
+                };
+                """.write(to: home.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+                // The tmux server this starts keeps its output open, so nothing is read from it.
+                try tmux(["new-session", "-d", "-s", "irc", "-x", "200", "-y", "50",
+                          "irssi --home=\(home.path) -c 127.0.0.1 -p \(port) -n \(nick)"], readsOutput: false)
+            } catch {
+                try? FileManager.default.removeItem(at: home)  // `stop` never runs for a session that did not start
+                throw error
+            }
         }
 
         func type(_ text: String) throws { try tmux(["send-keys", "-t", "irc", "-l", text]); try tmux(["send-keys", "-t", "irc", "Enter"]) }
