@@ -148,6 +148,8 @@ public enum ClusterKeys {
     public static func nodeChannel(_ node: String) -> String { "chatd:node:" + node }
     /// Stream of one room's history (folded name), trimmed to about `--history-max-lines`.
     public static func historyStream(_ roomKey: String) -> String { "chatd:history:" + roomKey }
+    /// How many lines that stream holds (its entries hold several): what its trimming counts.
+    public static func historyLines(_ roomKey: String) -> String { "chatd:history-lines:" + roomKey }
     /// Hash of every account: folded name → `name TAB argon2id-string`.
     public static let accountsHash = "chatd:accounts"
     /// Hash of one node's clients: address → `ClientRecord` (read when the node is met).

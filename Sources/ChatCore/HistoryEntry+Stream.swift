@@ -1,36 +1,76 @@
-/// A history line as a Redis stream entry (cluster mode: `chatd:history:<room>`), field by
-/// field: `r` the room's display name, `k` kind, `s` sender, `t` seconds since the epoch, `x`
-/// the text (binary-safe). The stream's entry ID orders the lines. Reading back checks every
-/// field: a stream is shared by every node and read as untrusted input.
+/// A room's history as Redis stream entries (cluster mode: `chatd:history:<room>`). One entry
+/// holds the lines one node added to the room in one loop iteration, so a flood costs Redis
+/// one append per iteration, not one per line: `r` the room's display name, `n` how many
+/// lines, `b` the lines separated by LF, each `kind TAB sender TAB seconds TAB text` (the text
+/// last: it may hold tabs, never a control byte, so LF cannot occur inside a line). Entries of
+/// one line each (`r`, `k`, `s`, `t`, `x`: what the first cluster version wrote) are still
+/// read. The stream's entry IDs order the entries. Reading back checks every field: a stream
+/// is shared by every node and read as untrusted input.
 extension HistoryEntry {
-    /// The XADD field-value pairs.
-    public var streamFields: [[UInt8]] {
-        [Array("r".utf8), Array(room.utf8), Array("k".utf8), Array(String(kind.rawValue).utf8), Array("s".utf8), Array(sender.utf8),
-         Array("t".utf8), Array(String(at).utf8), Array("x".utf8), text]
+    static let lineSeparator: UInt8 = 0x0A
+    static let tab: UInt8 = 0x09
+
+    /// The XADD field-value pairs of one entry holding `entries` (all of one room, in order).
+    public static func streamFields(_ entries: some Collection<HistoryEntry>) -> [[UInt8]] {
+        guard let first = entries.first else { return [] }
+        var lines: [UInt8] = []
+        lines.reserveCapacity(entries.reduce(0) { $0 + $1.text.count + $1.sender.utf8.count + 24 })
+        for entry in entries {
+            if !lines.isEmpty { lines.append(lineSeparator) }
+            lines.append(contentsOf: String(entry.kind.rawValue).utf8)
+            lines.append(tab)
+            lines.append(contentsOf: entry.sender.utf8)
+            lines.append(tab)
+            lines.append(contentsOf: String(entry.at).utf8)
+            lines.append(tab)
+            lines.append(contentsOf: entry.text)
+        }
+        return [Array("r".utf8), Array(first.room.utf8), Array("n".utf8), Array(String(entries.count).utf8), Array("b".utf8), lines]
     }
 
-    /// Rebuilds a line from a stream entry's field-value pairs (`room` when it names none);
-    /// nil when a field is missing or malformed (unknown kind, a sender that is neither a name nor an address,
-    /// control characters in the text).
-    public init?(room: String, streamFields fields: [[UInt8]]) {
-        var kind: Kind?, sender: String?, at: Double?, text: [UInt8]?, named: String?
+    /// The lines of one stream entry's field-value pairs, oldest first (`room` when it names
+    /// none); malformed lines are left out, a malformed entry gives none.
+    public static func lines(room: String, streamFields fields: [[UInt8]]) -> [HistoryEntry] {
+        var named: String?, batch: [UInt8]?, kind: [UInt8]?, sender: [UInt8]?, at: [UInt8]?, text: [UInt8]?
         var index = 0
         while index + 1 < fields.count {
             let value = fields[index + 1]
             switch fields[index] {
             case Array("r".utf8): named = String(validating: value, as: UTF8.self).flatMap { NameRules.isValidRoom(Substring($0)) ? $0 : nil }
-            case Array("k".utf8): kind = String(validating: value, as: UTF8.self).flatMap(Int.init).flatMap(Kind.init(rawValue:))
-            case Array("s".utf8): sender = String(validating: value, as: UTF8.self)
-            case Array("t".utf8): at = String(validating: value, as: UTF8.self).flatMap(Double.init)
+            case Array("b".utf8): batch = value
+            case Array("k".utf8): kind = value
+            case Array("s".utf8): sender = value
+            case Array("t".utf8): at = value
             case Array("x".utf8): text = value
             default: break
             }
             index += 2
         }
-        guard let kind, let sender, let at, at.isFinite, let text,
+        let room = named ?? room
+        if let batch {
+            var entries: [HistoryEntry] = []
+            for line in batch.split(separator: lineSeparator) {
+                let parts = line.split(separator: tab, maxSplits: 3, omittingEmptySubsequences: false)
+                guard parts.count == 4, let entry = validated(room: room, kind: parts[0], sender: parts[1], at: parts[2], text: parts[3]) else { continue }
+                entries.append(entry)
+            }
+            return entries
+        }
+        guard let kind, let sender, let at, let text,
+              let entry = validated(room: room, kind: kind[...], sender: sender[...], at: at[...], text: text[...]) else { return [] }
+        return [entry]
+    }
+
+    /// A line from its stored fields, or nil: an unknown kind, a sender that is neither a name
+    /// nor an address, a time that is not a finite number, control characters in the text.
+    private static func validated(room: String, kind: ArraySlice<UInt8>, sender: ArraySlice<UInt8>, at: ArraySlice<UInt8>,
+                                  text: ArraySlice<UInt8>) -> HistoryEntry? {
+        guard let kind = String(validating: kind, as: UTF8.self).flatMap(Int.init).flatMap(Kind.init(rawValue:)),
+              let sender = String(validating: sender, as: UTF8.self),
+              let at = String(validating: at, as: UTF8.self).flatMap(Double.init), at.isFinite,
               NameRules.isValidName(Substring(sender)) || (sender.contains(":") && !sender.contains(where: { $0 == " " || $0 == "\t" })),
               String(validating: text, as: UTF8.self) != nil,
-              !text.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else { return nil }
-        self.init(room: named ?? room, at: at, kind: kind, sender: sender, text: text)
+              !text.contains(where: { ($0 < 0x20 && $0 != tab) || $0 == 0x7F }) else { return nil }
+        return HistoryEntry(room: room, at: at, kind: kind, sender: sender, text: Array(text))
     }
 }

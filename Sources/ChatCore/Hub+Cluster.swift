@@ -149,9 +149,13 @@ extension Hub {
 
     // MARK: What the other nodes say
 
-    /// A message from Redis pub/sub (payload bytes, untrusted): applied, or dropped when it is
-    /// malformed or this node's own.
+    /// A payload from Redis pub/sub (bytes, untrusted): one `ClusterBatch` of messages, each
+    /// applied in order, or dropped when it is malformed or this node's own.
     public func clusterReceived(_ payload: ArraySlice<UInt8>) {
+        ClusterBatch.forEachRecord(in: payload) { clusterReceivedRecord($0) }
+    }
+
+    private func clusterReceivedRecord(_ payload: ArraySlice<UInt8>) {
         guard let own = cluster?.node else { return }
         guard let message = ClusterMessage.decode(payload) else {
             cluster?.malformed &+= 1

@@ -59,6 +59,12 @@ public final class ClusterLink {
     private let ownPrefix: [UInt8]
     /// Where a received payload is copied for the hub (capacity kept between messages).
     private var scratch: [UInt8] = []
+    /// This iteration's consecutive publishes on one channel, sent as one PUBLISH.
+    private var batch = ClusterBatch()
+    /// This iteration's history lines of one room (folded key), appended as one stream entry.
+    private var historyRun: [HistoryEntry] = []
+    private var historyRoom: String?
+    private var historyBytes = 0
 
     private var prepareWatcher: PrepareWatcher!
     private var heartbeatTimer: TimerWatcher!
@@ -73,6 +79,9 @@ public final class ClusterLink {
     /// When the history reader last failed: it is not retried for a second, so a Redis
     /// outage costs room creations no more than one timeout a second.
     private var historyReaderFailedAt: Double?
+    /// Lines one stream entry holds at most: how far past `--history-max-lines` one entry
+    /// straddling the bound can keep the stream (`ClusterScripts.appendHistory`).
+    static let historyLinesPerEntry = 64
     /// Seconds a history read may block the loop.
     static let historyReadTimeout = 0.25
 
@@ -321,9 +330,9 @@ public final class ClusterLink {
         for item in items.reversed() {
             guard case .array(let pair) = item, pair.count == 2, case .array(let fields) = pair[1] else { continue }
             let values = fields.compactMap { field -> [UInt8]? in if case .string(let bytes) = field { bytes } else { nil } }
-            if values.count == fields.count, let entry = HistoryEntry(room: key, streamFields: values) { entries.append(entry) }
+            if values.count == fields.count { entries += HistoryEntry.lines(room: key, streamFields: values) }
         }
-        return entries
+        return Array(entries.suffix(HistorySettings.linesInMemory))
     }
 
     private func historyConnection() -> UnsafeMutablePointer<redisContext>? {
@@ -387,7 +396,25 @@ public final class ClusterLink {
         for command in pending {
             switch command {
             case .publish(let channel, let payload):
-                commands.publish(channel: channel, payload: payload)
+                if !batch.accepts(payload, on: channel) { flushBatch(commands) }
+                batch.append(payload, on: channel)
+                continue
+            case .appendHistory(let room, let entry):
+                // History and live lines are independent: a stream append does not close a
+                // publish batch, and a room's lines of one iteration go out as one entry.
+                if historyRoom != room || historyBytes > ClusterBatch.maxBytes || historyRun.count >= Self.historyLinesPerEntry {
+                    flushHistory(commands)
+                }
+                historyRoom = room
+                historyBytes += entry.text.count
+                historyRun.append(entry)
+                continue
+            default:
+                flushBatch(commands)
+            }
+            switch command {
+            case .publish:
+                break
             case .subscribe(let room):
                 subscriber.subscription([Array("SUBSCRIBE".utf8), Array(ClusterKeys.roomChannel(room).utf8)])
             case .unsubscribe(let room):
@@ -412,10 +439,8 @@ public final class ClusterLink {
                 } else {
                     commands.send(["HDEL", key, address].map { Array($0.utf8) })
                 }
-            case .appendHistory(let room, let entry):
-                var arguments = [Array("XADD".utf8), Array(ClusterKeys.historyStream(room).utf8)]
-                if historyMaxLines > 0 { arguments += [Array("MAXLEN".utf8), Array("~".utf8), Array(String(historyMaxLines).utf8)] }
-                commands.sendWithoutReply(arguments + [Array("*".utf8)] + entry.streamFields)
+            case .appendHistory:
+                break
             case .saveAccount(let key, let account, let onlyIfMissing):
                 commands.sendWithoutReply([onlyIfMissing ? "HSETNX" : "HSET", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
             case .fetchAccounts:
@@ -437,6 +462,26 @@ public final class ClusterLink {
                 if other != node { fetchRecords(of: other) }
             }
         }
+        flushBatch(commands)
+        flushHistory(commands)
+    }
+
+    /// Appends the lines held for one room as one stream entry (`ClusterScripts.appendHistory`).
+    private func flushHistory(_ commands: RedisConnection) {
+        guard let room = historyRoom, !historyRun.isEmpty else { return }
+        let arguments = ["EVAL", ClusterScripts.appendHistory, "0", ClusterKeys.historyStream(room), ClusterKeys.historyLines(room),
+                         String(historyMaxLines), String(historyRun.count)].map { Array($0.utf8) }
+        commands.sendWithoutReply(arguments + HistoryEntry.streamFields(historyRun))
+        historyRun.removeAll(keepingCapacity: true)
+        historyRoom = nil
+        historyBytes = 0
+    }
+
+    /// Publishes the consecutive messages held for one channel as one payload.
+    private func flushBatch(_ commands: RedisConnection) {
+        guard batch.records > 0, let channel = batch.channel else { return }
+        if !commands.publish(channel: channel, payload: batch.bytes) { unpublished += batch.records }
+        batch.clear()
     }
 }
 

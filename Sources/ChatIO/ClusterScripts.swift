@@ -58,4 +58,30 @@ enum ClusterScripts {
         redis.call('ZREM', 'chatd:nodes', ARGV[1])
         return 1
         """
+
+    /// ARGV: stream, line counter key, the most lines to keep (0: no bound), lines in this
+    /// entry, then the entry's field-value pairs (`HistoryEntry.streamFields`). Appends one
+    /// entry of several lines and keeps the stream to about the most lines. `XADD MAXLEN`
+    /// counts entries, not lines, so the entry's ID says the lines instead: it is the room's
+    /// running line count (`<count>-0`, the counter key), so an entry's ID is the number of its
+    /// last line and `XTRIM MINID ~ count-most+1` drops every entry all of whose lines are
+    /// older than the newest `most`, in whole macro nodes (Redis's cheap approximate trim).
+    /// The stream then holds at least `most` lines and at most a macro node's worth more. A
+    /// counter lost while its stream stayed (the XADD refuses a smaller ID) continues from the
+    /// stream's last ID.
+    static let appendHistory = """
+        local stream, counter, most, added = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+        local total = redis.call('INCRBY', counter, added)
+        local appended = redis.pcall('XADD', stream, tostring(total) .. '-0', unpack(ARGV, 5))
+        if type(appended) == 'table' and appended.err then
+            local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+            if #last == 0 then return appended end
+            local dash = string.find(last[1][1], '-', 1, true)
+            total = tonumber(string.sub(last[1][1], 1, dash - 1)) + added
+            redis.call('SET', counter, total)
+            redis.call('XADD', stream, tostring(total) .. '-0', unpack(ARGV, 5))
+        end
+        if most > 0 and total > most then redis.call('XTRIM', stream, 'MINID', '~', tostring(total - most + 1)) end
+        return total
+        """
 }

@@ -53,16 +53,28 @@ import Testing
 }
 
 @Suite struct HistoryStreamTests {
-    @Test func aLineSurvivesItsStreamFieldsAndJunkIsRefused() {
-        let entry = HistoryEntry(room: "#Dev", at: 1_700_000_000.25, kind: .action, sender: "alice", text: Array("waves\there".utf8))
-        #expect(HistoryEntry(room: "#dev", streamFields: entry.streamFields) == entry)
-        var forged = entry.streamFields
-        forged[forged.count - 1] = Array("line\r\nforged".utf8)
-        #expect(HistoryEntry(room: "#dev", streamFields: forged) == nil)
-        var badKind = entry.streamFields
-        badKind[3] = Array("9".utf8)
-        #expect(HistoryEntry(room: "#dev", streamFields: badKind) == nil)
-        #expect(HistoryEntry(room: "#dev", streamFields: [Array("k".utf8)]) == nil)
+    @Test func linesSurviveTheirBatchEntryAndJunkLinesAreLeftOut() {
+        let entries = [
+            HistoryEntry(room: "#Dev", at: 1_700_000_000.25, kind: .action, sender: "alice", text: Array("waves\there".utf8)),
+            HistoryEntry(room: "#Dev", at: 1_700_000_001, kind: .chat, sender: "127.0.0.1:5555", text: []),
+            HistoryEntry(room: "#Dev", at: 1_700_000_002.5, kind: .topic, sender: "bob", text: Array("ship it".utf8)),
+        ]
+        let fields = HistoryEntry.streamFields(entries)
+        #expect(HistoryEntry.lines(room: "#dev", streamFields: fields) == entries)
+        var forged = fields
+        forged[5] = Array("0\talice\t1.0\tfine\n9\talice\t1.0\tbad kind\n0\tno one\t1.0\tbad sender\n0\tbob\tnan\tbad time\n0\tbob\t2.0\tline\rforged\n0\tbob\t3.0".utf8)
+        #expect(HistoryEntry.lines(room: "#dev", streamFields: forged).map(\.text) == [Array("fine".utf8)])
+        #expect(HistoryEntry.lines(room: "#dev", streamFields: [Array("k".utf8)]).isEmpty)
+        #expect(HistoryEntry.streamFields([HistoryEntry]()).isEmpty)
+    }
+
+    @Test func aLineOfTheFirstFormatIsStillRead() {
+        let old: [[UInt8]] = ["r", "#Dev", "k", "1", "s", "alice", "t", "1700000000.25", "x", "waves"].map { Array($0.utf8) }
+        #expect(HistoryEntry.lines(room: "#dev", streamFields: old)
+                == [HistoryEntry(room: "#Dev", at: 1_700_000_000.25, kind: .action, sender: "alice", text: Array("waves".utf8))])
+        var forged = old
+        forged[9] = Array("line\r\nforged".utf8)
+        #expect(HistoryEntry.lines(room: "#dev", streamFields: forged).isEmpty)
     }
 }
 
@@ -142,6 +154,26 @@ extension RedisURL {
         }
         #expect(b.lines(0) == ["#lobby <10.0.0.1:1> hello"])
         #expect(b.lines(1) == ["#lobby <10.0.0.1:1> hello"])
+    }
+
+    @Test func aBatchOfLinesIsAppliedInOrderAndMalformedRecordsAlone() {
+        let a = Node("a"), b = Node("b")
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        Self.relay(b, to: a)
+        b.clear()
+        var batch = ClusterBatch()
+        for (index, text) in ["one", "two", "three"].enumerated() {
+            let record = ClusterMessage.chat(node: "a", room: "#lobby", from: "alice", text: ArraySlice(text.utf8)).encoded()
+            #expect(batch.accepts(record, on: "chatd:room:#lobby"))
+            batch.append(record, on: "chatd:room:#lobby")
+            if index == 1 { batch.append(Array("c\tjunk".utf8), on: "chatd:room:#lobby") }
+        }
+        #expect(!batch.accepts(Array("x".utf8), on: "chatd:events"), "another channel closes the batch")
+        #expect(!batch.accepts([UInt8](repeating: 0x61, count: ClusterBatch.maxBytes), on: "chatd:room:#lobby"), "so does the size bound")
+        b.hub.clusterReceived(batch.bytes[...])
+        #expect(b.lines(0) == ["#lobby <alice> one", "#lobby <alice> two", "#lobby <alice> three"])
+        batch.clear()
+        #expect(batch.records == 0 && batch.bytes.isEmpty && batch.channel == nil)
     }
 
     @Test func ownMessagesComingBackAreIgnored() {

@@ -278,7 +278,51 @@ import Testing
         bob.send("/history #logs 10")
         let replayed = bob.drain(seconds: 1).filter { $0.hasPrefix("HISTORY #logs") }
         #expect(replayed.count == 3 && replayed[0].hasSuffix("<alice> good morning") && replayed[1].hasSuffix("* alice pours coffee"), "\(replayed)")
-        #expect(try redis.cli(["XLEN", "chatd:history:#logs"]).trimmingCharacters(in: .whitespacesAndNewlines) == "3", "written once, by the node it was said on")
+        #expect(try redis.cli(["GET", "chatd:history-lines:#logs"]).trimmingCharacters(in: .whitespacesAndNewlines) == "3", "written once, by the node it was said on")
+    }
+
+    /// A room's stream holds several lines per entry (one append per room per loop iteration)
+    /// and is trimmed by lines, not entries: after 1,000 lines with `--history-max-lines 100`
+    /// it holds at least the newest 100 and not many more (Redis trims whole macro nodes of at
+    /// most 4 KiB), each entry's ID is the number of its last line, and a node that creates the
+    /// room replays the newest lines in order.
+    @Test func aFloodIsAppendedInFewEntriesAndTrimmedByLines() throws {
+        let redis = try RedisServer()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatd-cluster-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let a = try Self.node(redis, "a", ["--db", directory + "/a.db", "--history-max-lines", "100", "--max-line-rate", "0"])
+        let alice = try a.client(named: "alice")
+        try Self.join(alice, "#flood")
+        for start in stride(from: 0, to: 1_000, by: 50) {
+            alice.send((start..<(start + 50)).map { "line \($0)" }.joined(separator: "\n"))
+        }
+        alice.send("/history #flood 1")
+        let last = alice.waitFor(timeout: 10) { $0.hasSuffix("<alice> line 999") || $0.hasPrefix("ERROR") || $0.hasPrefix("OK history") }
+        #expect(last?.hasSuffix("<alice> line 999") == true, "\(last ?? "nothing")")
+        usleep(300_000)
+        let entries = Int(try redis.cli(["XLEN", "chatd:history:#flood"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        let counted = try redis.cli(["GET", "chatd:history-lines:#flood"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let stream = try redis.cli(["XRANGE", "chatd:history:#flood", "-", "+"]).split(separator: "\n")
+        let stored = stream.filter { $0.hasPrefix("0\talice\t") }.count
+        #expect(entries > 1 && entries < 100, "several lines per entry: \(entries) entries")
+        #expect(counted == "1000", "the running line count: \(counted)")
+        #expect(stored >= 100 && stored <= 300, "lines kept \(stored)")
+        #expect(stream.last.map { $0.hasSuffix("line 999") } == true && stream.contains("1000-0"), "the last entry is line 1,000")
+        _ = try redis.cli(["DEL", "chatd:history-lines:#flood"])
+        alice.send("after the counter was lost")
+        usleep(300_000)
+        #expect(try redis.cli(["XREVRANGE", "chatd:history:#flood", "+", "-", "COUNT", "1"]).hasPrefix("1001-0"), "the count goes on from the stream")
+        let b = try Self.node(redis, "b", ["--db", directory + "/b.db"])
+        let bob = try b.client(named: "bob")
+        bob.send("/join #flood")
+        #expect(bob.waitFor { $0.hasPrefix("OK join") } != nil)
+        _ = bob.drain(seconds: 0.5)  // the join's own replay
+        bob.send("/history #flood 100")
+        let replayed = bob.drain(seconds: 1).filter { $0.hasPrefix("HISTORY #flood") }
+        #expect(replayed.count == 100 && replayed.first?.hasSuffix("<alice> line 901") == true
+                && replayed.last?.hasSuffix("<alice> after the counter was lost") == true,
+                "\(replayed.first ?? "none") … \(replayed.last ?? "none"), \(replayed.count)")
     }
 
     /// Accounts live in Redis: `/register` on one node is a `/login` on another, also on a
