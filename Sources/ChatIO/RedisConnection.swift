@@ -50,6 +50,13 @@ final class RedisConnection {
             self.context = nil
             throw ClusterError("redisLibevAttach: a loop was already attached")
         }
+        // The adapter's read watcher reads once per event, and hiredis reads at most 16 KiB at
+        // a time: a node taking more than 16 KiB of pushes per loop iteration would fall
+        // behind Redis for good (until Redis cut it at its pub/sub output limit). The watcher
+        // (in the adapter's `redisLibevEvents`, freed with the context) gets `drainReadable`.
+        if let events = context.pointee.ev.data?.assumingMemoryBound(to: redisLibevEvents.self) {
+            events.pointee.rev.cb = RedisConnection.drainReadable
+        }
         redisAsyncSetConnectCallback(context) { context, status in
             guard let owner = RedisConnection.owner(of: context) else { return }
             if status == REDIS_OK {
@@ -113,6 +120,25 @@ final class RedisConnection {
     func disconnect() {
         guard let context else { return }
         redisAsyncDisconnect(context)
+    }
+
+    /// Reads per event while more than hiredis's 16 KiB read is waiting (`FIONREAD`), at most
+    /// `readsPerEvent` times (1 MiB), so one busy connection cannot hold the loop.
+    static let readsPerEvent = 64
+
+    /// The read watcher's callback: `redisAsyncHandleRead` until nothing is left to read. The
+    /// context (and the adapter's events with it) may be freed inside any of those calls; the
+    /// owner, held for the call, says whether it is still there.
+    private static let drainReadable: @convention(c) (OpaquePointer?, UnsafeMutablePointer<ev_io>?, Int32) -> Void = { _, watcher, _ in
+        guard let events = watcher?.pointee.data?.assumingMemoryBound(to: redisLibevEvents.self),
+              let context = events.pointee.context else { return }
+        guard let owner = RedisConnection.owner(of: context) else { return redisAsyncHandleRead(context) }
+        for _ in 0..<readsPerEvent {
+            redisAsyncHandleRead(context)
+            guard owner.context == context else { return }  // closed or lost meanwhile: context freed
+            var waiting: Int32 = 0
+            guard ioctl(context.pointee.c.fd, UInt(FIONREAD), &waiting) == 0, waiting > 0 else { return }
+        }
     }
 
     private static func owner(of context: UnsafePointer<redisAsyncContext>?) -> RedisConnection? {
