@@ -148,17 +148,20 @@ public struct HistoryBook {
     }
 
     /// The latest `count` lines of a room as rendered bodies (see `WireStyle.historyBody`), oldest
-    /// first: what a replay copies.
-    public func recentBodies(key: String, count: Int) -> [[UInt8]] {
-        guard count > 0, let ring = rings[key] else { return [] }
-        return ring.lastBodies(count)
+    /// first: what a replay copies. A line's body is rendered the first time a replay needs it
+    /// and kept for every later one, so lines nobody replays (most lines of a busy room: only
+    /// the newest are replayed) are never rendered, and a line replayed to many joiners is
+    /// rendered once.
+    public mutating func recentBodies(key: String, count: Int) -> [[UInt8]] {
+        guard count > 0, rings[key] != nil else { return [] }
+        return rings[key]?.lastBodies(count) ?? []
     }
 
     /// A fixed-capacity ring of lines, oldest overwritten first, with its byte estimate.
     struct Ring {
         private var storage: [HistoryEntry] = []
-        /// Parallel to `storage`: each line's body rendered once, when it was recorded.
-        private var bodies: [[UInt8]] = []
+        /// Parallel to `storage`: each line's body, rendered when a replay first needs it.
+        private var bodies: [[UInt8]?] = []
         private var costs: [Int] = []
         private var start = 0
         let capacity: Int
@@ -172,16 +175,15 @@ public struct HistoryBook {
         mutating func append(_ entry: HistoryEntry, cost: Int, batch: UInt64) -> Int? {
             bytes += cost
             newestBatch = max(newestBatch, batch)
-            let body = WireStyle.historyBody(entry)
             if storage.count < capacity {
                 storage.append(entry)
-                bodies.append(body)
+                bodies.append(nil)
                 costs.append(cost)
                 return nil
             }
             let dropped = costs[start]
             storage[start] = entry
-            bodies[start] = body
+            bodies[start] = nil
             costs[start] = cost
             start = (start + 1) % capacity
             bytes -= dropped
@@ -192,7 +194,7 @@ public struct HistoryBook {
         mutating func trim(to count: Int) -> Int {
             guard storage.count > count else { return 0 }
             let kept = last(count)
-            let keptBodies = lastBodies(count)
+            let keptBodies = (storage.count - count..<storage.count).map { bodies[(start + $0) % storage.count] }
             let keptCosts = (storage.count - count..<storage.count).map { costs[(start + $0) % storage.count] }
             let before = bytes
             storage = kept
@@ -208,9 +210,22 @@ public struct HistoryBook {
             return (storage.count - shown..<storage.count).map { storage[(start + $0) % storage.count] }
         }
 
-        func lastBodies(_ count: Int) -> [[UInt8]] {
+        /// The newest `count` bodies, oldest first, rendering (and keeping) those not rendered yet.
+        mutating func lastBodies(_ count: Int) -> [[UInt8]] {
             let shown = min(count, bodies.count)
-            return (bodies.count - shown..<bodies.count).map { bodies[(start + $0) % bodies.count] }
+            var result: [[UInt8]] = []
+            result.reserveCapacity(shown)
+            for offset in bodies.count - shown..<bodies.count {
+                let index = (start + offset) % bodies.count
+                if let body = bodies[index] {
+                    result.append(body)
+                } else {
+                    let body = WireStyle.historyBody(storage[index])
+                    bodies[index] = body
+                    result.append(body)
+                }
+            }
+            return result
         }
     }
 }

@@ -10,14 +10,13 @@ enum HistoryCommands {
     /// room's current display name. Charged against the client's output limit first: a client
     /// that cannot take the replay is cut, and nothing is rendered for it.
     ///
-    /// Each line's body was rendered when it was said; a replay copies the bodies into one
-    /// message, so a joiner costs one publish and one delivery however many lines it gets.
+    /// Each line's body is rendered once, by the first replay that needs it; a replay copies
+    /// the bodies into one message, so a joiner costs one publish and one delivery however many lines it gets.
     ///
     /// The replay on join never cuts anyone: it starts with the newest lines that fit what the
     /// client may still be sent (all of them, unless the hard limit is set very low).
     static func replay(_ hub: Hub, _ room: Room, count: Int, to id: ClientID, fitting: Bool = false) -> Int {
-        guard let history = hub.roomHistory.book, count > 0 else { return 0 }
-        var bodies = history.recentBodies(key: room.key, count: count)[...]
+        guard count > 0, var bodies = hub.roomHistory.book?.recentBodies(key: room.key, count: count)[...] else { return 0 }
         let overhead = room.name.utf8.count + Hub.renderedLineOverhead
         var cost = bodies.reduce(0) { $0 + $1.count + overhead }
         if fitting {
@@ -40,14 +39,14 @@ enum HistoryCommands {
     /// `/history [#room] [n]`: the room's last `n` lines (default: the replay count, at most
     /// what the ring keeps), then one `OK history` line. Only members may read a room's history.
     private static func showHistory(_ hub: Hub, _ name: String?, count: Int?, for id: ClientID) {
-        guard let history = hub.roomHistory.book else { return hub.fail(id, .historyOff, "this server keeps no history") }
+        guard let linesPerRoom = hub.roomHistory.book?.linesPerRoom else { return hub.fail(id, .historyOff, "this server keeps no history") }
         guard let slot = ArgumentCheck.chosenOrCurrentRoom(hub, name, of: id), let room = hub.rooms[slot] else { return }
         let replayLines = hub.roomHistory.replayLines
         let wanted = count ?? (replayLines > 0 ? replayLines : HistoryBook.defaultReplayLines)
-        guard wanted >= 1 && wanted <= history.linesPerRoom else {
-            return hub.fail(id, .usage, "/history shows 1 to \(history.linesPerRoom) lines")
+        guard wanted >= 1 && wanted <= linesPerRoom else {
+            return hub.fail(id, .usage, "/history shows 1 to \(linesPerRoom) lines")
         }
-        let cost = history.recentBodies(key: room.key, count: wanted).reduce(0) { $0 + $1.count + room.name.utf8.count + Hub.renderedLineOverhead }
+        let cost = (hub.roomHistory.book?.recentBodies(key: room.key, count: wanted) ?? []).reduce(0) { $0 + $1.count + room.name.utf8.count + Hub.renderedLineOverhead }
         if cost > Int(hub.router.outbox.fullAllowance) {  // could never fit: refuse rather than cut
             return hub.fail(id, .outputLimit, "\(wanted) lines of \(room.name) would pass your output limit; ask for fewer")
         }

@@ -7,7 +7,7 @@ protocol WireRenderer: Sendable {
     /// Appends `message`'s bytes, line end (or frame) included, to `out`.
     func render(_ message: Outgoing, into out: inout [UInt8])
     /// Appends a replayed history line, from the style-independent body
-    /// (`WireStyle.historyBody`) the history book rendered once when the line was said.
+    /// (`WireStyle.historyBody`) the history book rendered once, at the first replay that needed it.
     func renderHistory(room: String, body: [UInt8], into out: inout [UInt8])
     /// Appends a whole replay (a joiner's, or `/history`'s): by default each line in turn; a
     /// protocol that frames a replay (IRC's `chathistory` batch) wraps them.

@@ -21,7 +21,7 @@ public struct WireStyle: Hashable, Sendable {
     /// Appends the rendering of `message`, newline (or frame) included, to `out`.
     public func render(_ message: Outgoing, into out: inout [UInt8]) { renderer.render(message, into: &out) }
 
-    /// A replayed line, from the body the history book rendered once when the line was said.
+    /// A replayed line, from the body the history book rendered once (at its first replay).
     public func renderHistory(room: String, body: [UInt8], into out: inout [UInt8]) {
         renderer.renderHistory(room: room, body: body, into: &out)
     }
