@@ -28,6 +28,11 @@ public struct ClusterView {
     var commands: [ClusterCommand] = []
     /// Payloads that did not decode (another version, or not chatd's): dropped and counted.
     public internal(set) var malformed: UInt64 = 0
+    /// Every room's rules in the cluster (folded room → rules), rooms without a member here
+    /// included, so a `/join` is checked at once: kept from the `.rule` announcements and read
+    /// whole from Redis when this node (re)joins. A room with local members also holds them in
+    /// its `Room` (the hub's checks read that), set from here on every change.
+    var rules: [String: RoomRules] = [:]
     /// Whether room history lives in Redis streams (`Hub.clusterOwnsHistory`).
     var keepsHistory = false
     /// Nodes heard from (events or records), so a lapse can be noticed.
@@ -172,6 +177,17 @@ public struct ClusterView {
 public enum ClusterCommand: Equatable, Sendable {
     /// PUBLISH a message on a channel.
     case publish(channel: String, payload: [UInt8])
+    /// This node has members in a room (folded) now: it counts among the room's nodes.
+    case roomOpened(room: String)
+    /// This node's last member left a room (folded): if it was the room's last node, its rules
+    /// go, and `announce` (a `.rule` clearing them) is published by the same script.
+    case roomClosed(room: String, announce: [UInt8])
+    /// Sets (an empty value: removes) one field of a room's rules hash and publishes
+    /// `announce` in the same script. `onlyIfNew`: only if the room has no rules yet (a node
+    /// creating a room); otherwise the rules Redis has come back through `Hub.clusterRulesRead`.
+    case setRule(room: String, field: String, value: String, announce: [UInt8], onlyIfNew: Bool)
+    /// Read every room's rules and hand them to `Hub.clusterAllRules`.
+    case fetchRules
     /// This node now has local members in a room (folded): SUBSCRIBE its channel.
     case subscribe(room: String)
     /// This node has no local member left in a room: UNSUBSCRIBE.

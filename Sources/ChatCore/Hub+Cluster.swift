@@ -41,7 +41,7 @@ extension Hub {
 
     private func resyncCommands() -> [ClusterCommand] {
         guard let node = cluster?.node else { return [] }
-        var commands: [ClusterCommand] = rooms.first(Int.max).map { .subscribe(room: $0.key) }
+        var commands: [ClusterCommand] = rooms.first(Int.max).flatMap { [ClusterCommand.subscribe(room: $0.key), .roomOpened(room: $0.key)] }
         for id in clients.allIDs() {
             guard let state = clients[id], state.authorised else { continue }
             if state.hasChosenName { commands.append(.claim(name: NameRules.fold(state.name))) }
@@ -51,6 +51,7 @@ extension Hub {
         // the cluster's are read: accounts live in Redis from here on.
         for (key, account) in accountBook.accounts { commands.append(.saveAccount(key: key, account, onlyIfMissing: true)) }
         commands.append(.fetchAccounts)
+        commands.append(.fetchRules)
         commands.append(.publish(channel: ClusterKeys.eventsChannel, payload: ClusterMessage.hello(node: node).encoded()))
         return commands
     }
@@ -66,10 +67,23 @@ extension Hub {
     // MARK: Hooks the hub calls (Hub+Membership.swift, Hub.swift)
 
     /// A room was created here: subscribe to it.
-    func clusterRoomOpened(_ key: String) { cluster?.commands.append(.subscribe(room: key)) }
+    /// A room was created here: subscribe to it, count this node among its nodes, and give it
+    /// the rules the cluster has for it (it may exist on other nodes).
+    func clusterRoomOpened(_ key: String, slot: Int) {
+        guard cluster != nil else { return }
+        cluster?.commands.append(.subscribe(room: key))
+        cluster?.commands.append(.roomOpened(room: key))
+        if cluster?.rules[key] != nil { applyClusterRules(slot) }
+    }
 
-    /// The last local member left a room: unsubscribe.
-    func clusterRoomClosed(_ key: String) { cluster?.commands.append(.unsubscribe(room: key)) }
+    /// The last local member left a room: unsubscribe, and if no node has members any more its
+    /// rules go (announced by Redis itself, as node `*`, so this node hears it too).
+    func clusterRoomClosed(_ key: String, name: String) {
+        guard cluster != nil else { return }
+        cluster?.commands.append(.unsubscribe(room: key))
+        let announce = ClusterMessage.rule(node: ClusterKeys.redisAsNode, room: name, by: ClusterKeys.redisAsNode, field: RoomRules.clearField, value: "").encoded()
+        cluster?.commands.append(.roomClosed(room: key, announce: announce))
+    }
 
     /// A room heard `message` from a local client (or the server): the other nodes hear it too.
     /// The room is named by the message where it has one: a `/part` that emptied the room
@@ -188,6 +202,12 @@ extension Hub {
             cluster?.commands.append(.fetchRecords(node: node))
         case .account(_, let key, let name, let hash):
             accountBook.accounts[key] = Account(name: name, hash: hash)
+        case .rule(_, let room, let by, let field, let value): clusterRuleReceived(room: room, by: by, field: field, value: value)
+        case .kick(_, let room, let name, let by, let reason): clusterKickReceived(room: room, name: name, by: by, reason: reason)
+        case .kicked(let node, let address, let name, let room, let by, let reason):
+            clusterKickedReceived(node: node, address: address, name: name, room: room, by: by, reason: reason)
+        case .serverBan(_, let ban): clusterServerBanReceived(ban)
+        case .serverUnban(_, let target): accountBook.serverBans[target] = nil
         case .privateMessage(_, let from, let to, let text):
             guard let target = clients.id(named: to) else { return }  // gone meanwhile: at most once
             send(.privateMessage(from: from, text: text), to: target)
@@ -204,7 +224,7 @@ extension Hub {
     }
 
     /// The fan-out to this node's members only (no publish: it came from another node).
-    private func deliverLocally(_ message: Outgoing, toRoom slot: Int, isNotice: Bool = false) {
+    func deliverLocally(_ message: Outgoing, toRoom slot: Int, isNotice: Bool = false) {
         guard let (members, otherStyleMembers) = rooms.audience(slot) else { return }
         if isNotice && members.count > limits.noticeRoomLimit { return }
         router.broadcast(message, to: members, otherStyleMembers: otherStyleMembers, styles: clients.styles, except: nil)
@@ -227,6 +247,7 @@ extension Hub {
         guard let view = cluster else { return }
         for node in view.nodes where !live.contains(node) && node != view.node {
             guard let gone = cluster?.dropNode(node) else { continue }
+            clusterOwnersLost(node: node)
             for client in gone { notifyRoomsOfRemote(client.rooms, .notice(.quit(name: client.name, reason: "node lost"))) }
         }
     }

@@ -12,7 +12,7 @@ extension Hub {
     func createRoom(_ name: String, permanent: Bool = false) -> Int {
         let slot = rooms.create(name, permanent: permanent)
         roomHistory.roomCreated(key: NameRules.fold(name))
-        clusterRoomOpened(NameRules.fold(name))
+        clusterRoomOpened(NameRules.fold(name), slot: slot)
         return slot
     }
 
@@ -26,10 +26,11 @@ extension Hub {
 
     /// Removes `id` from a room (deleting an emptied room) without any notice.
     func removeMember(_ id: ClientID, fromRoom slot: Int) {
+        if cluster != nil, rooms[slot]?.ownerClient == id { clusterOwnerLeaves(slot, name: clients.name(of: id) ?? "") }
         clients.left(id, room: slot)
         if let deleted = rooms.remove(id, native: clients.style(of: id) == .native, from: slot) {
             roomHistory.roomDeleted(deleted)
-            clusterRoomClosed(deleted.key)
+            clusterRoomClosed(deleted.key, name: deleted.name)
         }
     }
 

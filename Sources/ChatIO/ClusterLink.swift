@@ -435,8 +435,51 @@ public final class ClusterLink {
                 }
             case .fetchRecords(let other):
                 if other != node { fetchRecords(of: other) }
+            case .roomOpened(let room):
+                commands.sendWithoutReply(["EVAL", ClusterScripts.roomOpened, "0", room, node].map { Array($0.utf8) })
+            case .roomClosed(let room, let announce):
+                commands.sendWithoutReply(["EVAL", ClusterScripts.roomClosed, "0", room, node].map { Array($0.utf8) } + [announce])
+            case .setRule(let room, let field, let value, let announce, let onlyIfNew):
+                let arguments = ["EVAL", ClusterScripts.setRule, "0", room, field, value].map { Array($0.utf8) } + [announce, Array((onlyIfNew ? "1" : "0").utf8)]
+                commands.send(arguments) { [weak self] reply in
+                    guard let self, let reply else { return }
+                    switch reply {
+                    case .array(let items):  // another node created the room first: its rules
+                        hub.now = reactor.now
+                        hub.clusterRulesRead(room: room, fields: Self.pairs(items))
+                    case .error(let text): logger.error("cluster: setting a rule of \(room) failed: \(text)")
+                    default: break
+                    }
+                }
+            case .fetchRules:
+                commands.send(["EVAL", ClusterScripts.fetchRules, "0"].map { Array($0.utf8) }) { [weak self] reply in
+                    guard let self, case .array(let items) = reply else { return }
+                    var all: [(room: String, fields: [(field: String, value: String)])] = []
+                    var index = 0
+                    while index + 1 < items.count {
+                        if let room = items[index].text, NameRules.isValidRoom(Substring(room)), case .array(let fields) = items[index + 1] {
+                            all.append((room, Self.pairs(fields)))
+                        }
+                        index += 2
+                    }
+                    hub.now = reactor.now
+                    hub.clusterAllRules(all)
+                }
             }
         }
+    }
+}
+
+extension ClusterLink {
+    /// A flat Redis array of field, value, field, value… as pairs (non-text items skipped).
+    static func pairs(_ items: [RedisReply]) -> [(field: String, value: String)] {
+        var pairs: [(field: String, value: String)] = []
+        var index = 0
+        while index + 1 < items.count {
+            if let field = items[index].text, let value = items[index + 1].text { pairs.append((field, value)) }
+            index += 2
+        }
+        return pairs
     }
 }
 

@@ -5,13 +5,35 @@
 enum ClusterScripts {
     /// Key layout (README, "Redis layout"): `chatd:nodes` (sorted set node → lease deadline in
     /// Redis's own milliseconds), `chatd:names` (hash folded name → node), `chatd:node-names:N`
-    /// (set of the names node N holds), `chatd:clients:N` (hash address → client record).
+    /// (set of the names node N holds), `chatd:clients:N` (hash address → client record);
+    /// room rules: `chatd:rules:R` (hash, `RoomRules`' fields), `chatd:ruled-rooms` (set of the
+    /// rooms with rules), `chatd:room-nodes:R` (set of the nodes with members in R) and
+    /// `chatd:node-rooms:N` (set of the rooms N has members in). A lapsed or leaving node is
+    /// taken out of its rooms (`forget_rooms`): a room left on no node loses its rules, with
+    /// an announcement from `*` (`ClusterKeys.redisAsNode`), and a guest owner of that node
+    /// loses its rooms.
 
     /// ARGV: node, lease ms. Renews this node's lease by Redis's clock (no clock skew between
     /// nodes matters), removes every node whose lease lapsed together with its names and
     /// records, and returns `{rejoined, live nodes...}`: rejoined is 1 when this node's own
     /// lease had lapsed or was missing (it must claim its names again).
     static let heartbeat = """
+        local function forget_rooms(gone)
+            for _, room in ipairs(redis.call('SMEMBERS', 'chatd:node-rooms:' .. gone)) do
+                redis.call('SREM', 'chatd:room-nodes:' .. room, gone)
+                local rules = 'chatd:rules:' .. room
+                if redis.call('SCARD', 'chatd:room-nodes:' .. room) == 0 then
+                    redis.call('DEL', rules)
+                    if redis.call('SREM', 'chatd:ruled-rooms', room) == 1 then
+                        redis.call('PUBLISH', 'chatd:events', 'R\t*\t' .. room .. '\t*\t*\t')
+                    end
+                else
+                    local owner = redis.call('HGET', rules, 'owner')
+                    if owner and string.sub(owner, 1, 3 + #gone) == 'c:' .. gone .. ' ' then redis.call('HDEL', rules, 'owner') end
+                end
+            end
+            redis.call('DEL', 'chatd:node-rooms:' .. gone)
+        end
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local node = ARGV[1]
@@ -25,6 +47,7 @@ enum ClusterScripts {
                 if redis.call('HGET', 'chatd:names', name) == gone then redis.call('HDEL', 'chatd:names', name) end
             end
             redis.call('DEL', 'chatd:node-names:' .. gone, 'chatd:clients:' .. gone)
+            forget_rooms(gone)
             redis.call('ZREM', 'chatd:nodes', gone)
         end
         local live = redis.call('ZRANGE', 'chatd:nodes', 0, -1)
@@ -51,11 +74,72 @@ enum ClusterScripts {
 
     /// ARGV: node. A node leaving on purpose: its lease, names and records go at once.
     static let leave = """
+        local function forget_rooms(gone)
+            for _, room in ipairs(redis.call('SMEMBERS', 'chatd:node-rooms:' .. gone)) do
+                redis.call('SREM', 'chatd:room-nodes:' .. room, gone)
+                local rules = 'chatd:rules:' .. room
+                if redis.call('SCARD', 'chatd:room-nodes:' .. room) == 0 then
+                    redis.call('DEL', rules)
+                    if redis.call('SREM', 'chatd:ruled-rooms', room) == 1 then
+                        redis.call('PUBLISH', 'chatd:events', 'R\t*\t' .. room .. '\t*\t*\t')
+                    end
+                else
+                    local owner = redis.call('HGET', rules, 'owner')
+                    if owner and string.sub(owner, 1, 3 + #gone) == 'c:' .. gone .. ' ' then redis.call('HDEL', rules, 'owner') end
+                end
+            end
+            redis.call('DEL', 'chatd:node-rooms:' .. gone)
+        end
         for _, name in ipairs(redis.call('SMEMBERS', 'chatd:node-names:' .. ARGV[1])) do
             if redis.call('HGET', 'chatd:names', name) == ARGV[1] then redis.call('HDEL', 'chatd:names', name) end
         end
         redis.call('DEL', 'chatd:node-names:' .. ARGV[1], 'chatd:clients:' .. ARGV[1])
+        forget_rooms(ARGV[1])
         redis.call('ZREM', 'chatd:nodes', ARGV[1])
         return 1
+        """
+
+    /// ARGV: folded room, node. The node has members in the room.
+    static let roomOpened = """
+        redis.call('SADD', 'chatd:room-nodes:' .. ARGV[1], ARGV[2])
+        redis.call('SADD', 'chatd:node-rooms:' .. ARGV[2], ARGV[1])
+        return 1
+        """
+
+    /// ARGV: folded room, node, announcement. The node's last member left the room: when no
+    /// node has members any more, the room's rules go and the announcement (a `.rule` from `*`
+    /// clearing them) is published in the same step, so no node keeps them.
+    static let roomClosed = """
+        redis.call('SREM', 'chatd:room-nodes:' .. ARGV[1], ARGV[2])
+        redis.call('SREM', 'chatd:node-rooms:' .. ARGV[2], ARGV[1])
+        if redis.call('SCARD', 'chatd:room-nodes:' .. ARGV[1]) > 0 then return 0 end
+        redis.call('DEL', 'chatd:rules:' .. ARGV[1])
+        if redis.call('SREM', 'chatd:ruled-rooms', ARGV[1]) == 1 then redis.call('PUBLISH', 'chatd:events', ARGV[3]) end
+        return 1
+        """
+
+    /// ARGV: folded room, field, value (empty: remove), announcement, only-if-new (`1`/`0`).
+    /// Sets one rule and publishes its announcement in the same step, so every node applies
+    /// the changes in the order Redis made them. Only-if-new (a node creating the room) and the
+    /// room has rules already: nothing changes and the rules Redis has are returned.
+    static let setRule = """
+        local key = 'chatd:rules:' .. ARGV[1]
+        if ARGV[5] == '1' and redis.call('SISMEMBER', 'chatd:ruled-rooms', ARGV[1]) == 1 then
+            return redis.call('HGETALL', key)
+        end
+        if ARGV[3] == '' then redis.call('HDEL', key, ARGV[2]) else redis.call('HSET', key, ARGV[2], ARGV[3]) end
+        redis.call('SADD', 'chatd:ruled-rooms', ARGV[1])
+        redis.call('PUBLISH', 'chatd:events', ARGV[4])
+        return 1
+        """
+
+    /// Every room's rules: `{room, {field, value, ...}, room, ...}`.
+    static let fetchRules = """
+        local out = {}
+        for _, room in ipairs(redis.call('SMEMBERS', 'chatd:ruled-rooms')) do
+            table.insert(out, room)
+            table.insert(out, redis.call('HGETALL', 'chatd:rules:' .. room))
+        end
+        return out
         """
 }

@@ -17,6 +17,14 @@ import Testing
         .hello(node: "b"),
         .privateMessage(node: "a", from: "alice", to: "bob", text: ArraySlice("psst".utf8)),
         .account(node: "a", key: "alice", name: "Alice", hash: "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"),
+        .rule(node: "a", room: "#dev", by: "alice", field: "key", value: "sesame"),
+        .rule(node: "a", room: "#dev", by: "alice", field: "ban:r:127.0.0.0/8", value: ""),
+        .rule(node: "*", room: "#dev", by: "*", field: "*", value: ""),
+        .kick(node: "a", room: "#dev", name: "bob", by: "alice", reason: "spam\tand more"),
+        .kicked(node: "b", address: "127.0.0.1:5555", name: "bob", room: "#dev", by: "alice", reason: "banned"),
+        .serverBan(node: "a", ServerBan(target: "mallory", isAddress: false, until: nil, setBy: "boss")),
+        .serverBan(node: "a", ServerBan(target: "127.0.0.0/8", isAddress: true, until: 1_800_000_000.5, setBy: "boss")),
+        .serverUnban(node: "a", target: "::1"),
     ]
 
     @Test func everyMessageSurvivesTheRoundTrip() {
@@ -34,6 +42,10 @@ import Testing
             [0x63, 0x09, 0x61, 0x09, 0xFF, 0x09, 0x61, 0x09, 0x62],  // invalid UTF-8
             Array("r\ta\t1.2.3.4:5\told\tnew\tmaybe".utf8),
             Array("h\t".utf8),
+            Array("R\ta\tnot-a-room\talice\tkey\tk".utf8),
+            Array("B\ta\tmallory\tname\tinf\tboss".utf8),  // an end that is no finite number
+            Array("B\ta\tmallory\tmaybe\t-\tboss".utf8),
+            Array("U\ta\t".utf8),
         ]
         for payload in bad { #expect(ClusterMessage.decode(payload[...]) == nil, "\(payload)") }
     }
@@ -49,6 +61,29 @@ import Testing
         #expect(ClientRecord(decoding: "127.0.0.1:5\t") == ClientRecord(name: "127.0.0.1:5", rooms: []))
         #expect(ClientRecord(decoding: "alice") == nil)
         #expect(ClientRecord(decoding: "alice\tnot-a-room") == nil)
+    }
+}
+
+/// A room's rules as the cluster keeps them: fields and values, changes between two states.
+@Suite struct RoomRulesTests {
+    @Test func fieldsRoundTripAndChangesAreFieldByField() {
+        var rules = RoomRules(owner: .client(node: "a", address: "127.0.0.1:5555"), key: "sesame", bans: ["n:mallory", "r:10.0.0.0/8"])
+        #expect(RoomRules(fields: rules.fields) == rules)
+        var next = rules
+        next.owner = .account("alice")
+        next.key = nil
+        next.bans.remove("n:mallory")
+        next.bans.insert("n:eve")
+        let changes = rules.changes(to: next)
+        #expect(changes.map(\.field) == ["owner", "key", "ban:n:eve", "ban:n:mallory"])
+        for (field, value) in changes { rules.apply(field: field, value: value) }
+        #expect(rules == next)
+    }
+
+    @Test func junkFieldsAreSkipped() {
+        let rules = RoomRules(fields: [("owner", "x:what"), ("ban:n:bad name", "1"), ("ban:r:999.1.1.1", "1"), ("colour", "red"), ("key", "k")])
+        #expect(rules == RoomRules(key: "k"))
+        #expect(RoomRules.Owner("c:a b c") == nil && RoomRules.Owner("c:a 127.0.0.1:1") == .client(node: "a", address: "127.0.0.1:1"))
     }
 }
 
@@ -119,7 +154,10 @@ extension RedisURL {
     static func relay(_ from: Node, to: Node) -> [ClusterCommand] {
         var rest: [ClusterCommand] = []
         for command in from.hub.takeClusterCommands() {
-            if case .publish(_, let payload) = command { to.hub.clusterReceived(payload[...]) } else { rest.append(command) }
+            switch command {
+            case .publish(_, let payload), .setRule(_, _, _, let payload, _): to.hub.clusterReceived(payload[...])  // Redis publishes a rule's announcement
+            default: rest.append(command)
+            }
         }
         return rest
     }
@@ -142,6 +180,40 @@ extension RedisURL {
         }
         #expect(b.lines(0) == ["#lobby <10.0.0.1:1> hello"])
         #expect(b.lines(1) == ["#lobby <10.0.0.1:1> hello"])
+    }
+
+    @Test func aKeyAndABanSetOnOneNodeHoldOnTheOtherAndAKickCrosses() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        b.hub.connect(ClientID(1), address: "10.0.0.3:1", at: 0)
+        a.hub.receive(Array("/nick alice".utf8), from: ClientID(0))
+        b.hub.receive(Array("/nick bob".utf8), from: ClientID(0))
+        b.hub.receive(Array("/nick eve".utf8), from: ClientID(1))
+        a.hub.receive(Array("/join #vault".utf8), from: ClientID(0))
+        a.hub.receive(Array("/key #vault sesame".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        Self.relay(b, to: a)
+        b.clear()
+        b.hub.receive(Array("/join #vault".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR BAD_KEY") == true, "\(b.lines(0))")
+        b.hub.receive(Array("/join #vault sesame".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("OK join #vault 2 members") == true, "\(b.lines(0))")
+        b.hub.receive(Array("/key #vault other".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true, "the owner is alice, on a: \(b.lines(0))")
+        Self.relay(b, to: a)
+        a.hub.receive(Array("/ban #vault eve".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        b.clear()
+        b.hub.receive(Array("/join #vault sesame".utf8), from: ClientID(1))
+        #expect(b.lines(1).last?.hasPrefix("ERROR BANNED_FROM_ROOM") == true, "\(b.lines(1))")
+        a.clear()
+        a.hub.receive(Array("/kick #vault bob rude".utf8), from: ClientID(0))
+        #expect(a.lines(0) == ["OK kick bob removed from #vault"])
+        Self.relay(a, to: b)
+        #expect(b.lines(0).contains("*** you were removed from #vault by alice (rude)"), "\(b.lines(0))")
+        Self.relay(b, to: a)
+        #expect(a.lines(0).last == "*** bob was removed from #vault by alice (rude)", "\(a.lines(0))")
     }
 
     @Test func ownMessagesComingBackAreIgnored() {
