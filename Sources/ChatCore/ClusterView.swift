@@ -202,11 +202,15 @@ public enum ClusterCommand: Equatable, Sendable {
     /// Append a line to its room's history stream (folded room): only the node where it was
     /// said writes it.
     case appendHistory(room: String, HistoryEntry)
-    /// Store an account in the shared hash (`HSET`), or, `onlyIfMissing`, offer one this node
-    /// had before it joined (`HSETNX`: the cluster's copy wins).
-    case saveAccount(key: String, Account, onlyIfMissing: Bool)
+    /// Offer an account this node had before it joined (`HSETNX`: the cluster's copy wins).
+    /// Changes made in the cluster are stored by the account storage (`RedisAccounts`).
+    case offerAccount(key: String, Account)
     /// Read every account of the cluster and hand them to `Hub.clusterAccounts`.
     case fetchAccounts
+    /// Offer a server ban this node had before it joined (`HSETNX`).
+    case offerBan(ServerBan)
+    /// Read every server ban of the cluster and hand them to `Hub.clusterBans`.
+    case fetchBans
     /// Read a node's client records (it said hello) and hand them to `Hub.clusterRecords`.
     case fetchRecords(node: String)
 }

@@ -9,7 +9,6 @@ extension Hub {
     /// Makes this hub a node called `node`: every room it has from now on is subscribed.
     public func joinCluster(node: String) {
         cluster = ClusterView(node: node)
-        accountBook.sharesSaves = true
         clusterResync()
     }
 
@@ -18,13 +17,6 @@ extension Hub {
 
     /// Takes what Redis must be told, in order.
     public func takeClusterCommands() -> [ClusterCommand] {
-        if !accountBook.savedForCluster.isEmpty, let node = cluster?.node {
-            for (key, account) in accountBook.savedForCluster {
-                cluster?.commands.append(.saveAccount(key: key, account, onlyIfMissing: false))
-                publish(ClusterKeys.eventsChannel, .account(node: node, key: key, name: account.name, hash: account.hash))
-            }
-            accountBook.savedForCluster = []
-        }
         guard cluster?.commands.isEmpty == false else { return [] }
         var taken: [ClusterCommand] = []
         swap(&taken, &cluster!.commands)
@@ -47,10 +39,13 @@ extension Hub {
             if state.hasChosenName { commands.append(.claim(name: NameRules.fold(state.name))) }
             commands.append(.record(address: state.address, record(of: state)))
         }
-        // Accounts this node had before it joined are offered (the cluster's copy wins), then
-        // the cluster's are read: accounts live in Redis from here on.
-        for (key, account) in accountBook.accounts { commands.append(.saveAccount(key: key, account, onlyIfMissing: true)) }
+        // Accounts and server bans this node had before it joined (its database's) are offered
+        // (the cluster's copy wins), then the cluster's are read: they live in Redis from here
+        // on (`RedisAccounts` stores every change there).
+        for (key, account) in accountBook.accounts { commands.append(.offerAccount(key: key, account)) }
+        for ban in accountBook.serverBans.values { commands.append(.offerBan(ban)) }
         commands.append(.fetchAccounts)
+        commands.append(.fetchBans)
         commands.append(.fetchRules)
         commands.append(.publish(channel: ClusterKeys.eventsChannel, payload: ClusterMessage.hello(node: node).encoded()))
         return commands

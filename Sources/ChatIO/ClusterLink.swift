@@ -34,11 +34,12 @@ public final class ClusterLink {
 
     public let url: RedisURL
     public let node: String
-    private let hub: Hub
-    private let reactor: Reactor
-    private let logger: Logger
+    let hub: Hub
+    let reactor: Reactor
+    let logger: Logger
 
-    private var commands: RedisConnection?
+    /// The connection for commands and publishes (nil while Redis is down).
+    private(set) var commands: RedisConnection?
     private var subscriber: RedisConnection?
     /// Connections that went down, kept until the next retry: never released inside their
     /// own hiredis callback.
@@ -416,8 +417,12 @@ public final class ClusterLink {
                 var arguments = [Array("XADD".utf8), Array(ClusterKeys.historyStream(room).utf8)]
                 if historyMaxLines > 0 { arguments += [Array("MAXLEN".utf8), Array("~".utf8), Array(String(historyMaxLines).utf8)] }
                 commands.sendWithoutReply(arguments + [Array("*".utf8)] + entry.streamFields)
-            case .saveAccount(let key, let account, let onlyIfMissing):
-                commands.sendWithoutReply([onlyIfMissing ? "HSETNX" : "HSET", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
+            case .offerAccount(let key, let account):
+                commands.sendWithoutReply(["HSETNX", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
+            case .offerBan(let ban):
+                commands.sendWithoutReply(["HSETNX", ClusterKeys.bansHash, ban.target, ban.clusterValue].map { Array($0.utf8) })
+            case .fetchBans:
+                fetchBans()
             case .fetchAccounts:
                 commands.send(["HGETALL", ClusterKeys.accountsHash].map { Array($0.utf8) }) { [weak self] reply in
                     guard let self, case .array(let items) = reply else { return }

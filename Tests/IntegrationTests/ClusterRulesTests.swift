@@ -127,4 +127,79 @@ import Testing
         dave.send("/topic #hand free for all")
         #expect(answer(dave) == "OK topic #hand set", "an ownerless room: any member sets the topic")
     }
+
+    /// A directory for one test's files (databases, the operators file), removed with it.
+    private final class Scratch {
+        let path = NSTemporaryDirectory() + "chatd-cluster-rules-\(UUID().uuidString)"
+        init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    @Test func aServerBanOnOneNodeDisconnectsAndRefusesOnAnother() throws {
+        let scratch = try Scratch()
+        let operators = scratch.path + "/operators"
+        try "boss \(try Daemon.hashPassword("very-long-password"))\n".write(toFile: operators, atomically: true, encoding: .utf8)
+        let redis = try RedisServer()
+        let a = try ClusterTests.node(redis, "a", ["--operators-file", operators])
+        let b = try ClusterTests.node(redis, "b", ["--operators-file", operators])
+        let boss = try a.client()
+        boss.send("/login boss very-long-password")
+        #expect(answer(boss) == "OK login logged in as boss")
+        let mallory = try b.client(named: "mallory")
+        let guest = try b.client(from: "127.0.0.2")
+        boss.send("/ban mallory")
+        #expect(answer(boss) == "OK ban mallory banned; 0 disconnected")
+        #expect(mallory.waitFor { $0.hasPrefix("ERROR") } == "ERROR BANNED: you are banned from this server")
+        #expect(mallory.waitForClose())
+        boss.send("/ban 127.0.0.2")
+        #expect(answer(boss)?.hasPrefix("OK ban 127.0.0.2 banned") == true)
+        #expect(guest.waitFor { $0.hasPrefix("ERROR") }?.hasPrefix("ERROR BANNED") == true)
+        #expect(guest.waitForClose())
+        let again = try TestClient(port: b.port, from: "127.0.0.2")
+        #expect(again.waitFor { $0.hasPrefix("ERROR") }?.hasPrefix("ERROR BANNED: this address is banned") == true)
+        let other = try b.client()
+        other.send("/nick mallory")
+        #expect(answer(other) == "ERROR BANNED: the name mallory is banned")
+        // A node that joins later reads the bans from Redis.
+        let c = try ClusterTests.node(redis, "c", ["--operators-file", operators])
+        usleep(300_000)
+        let late = try TestClient(port: c.port, from: "127.0.0.2")
+        #expect(late.waitFor { $0.hasPrefix("ERROR") }?.hasPrefix("ERROR BANNED: this address is banned") == true)
+        boss.send("/unban 127.0.0.2")
+        #expect(answer(boss) == "OK unban 127.0.0.2 unbanned")
+        usleep(300_000)
+        let welcome = try TestClient(port: b.port, from: "127.0.0.2")
+        #expect(welcome.waitFor { $0.hasPrefix("***") || $0.hasPrefix("ERROR") }?.hasPrefix("*** welcome") == true)
+        #expect(try redis.cli(["HEXISTS", "chatd:bans", "mallory"]).hasPrefix("1"))
+    }
+
+    /// Accounts live in Redis only: `/register` on a, `/login` on b, and neither node's
+    /// database has the account.
+    @Test func anAccountLivesInRedisNotInTheNodesDatabases() throws {
+        let scratch = try Scratch()
+        let redis = try RedisServer()
+        let a = try ClusterTests.node(redis, "a", ["--db", scratch.path + "/a.db"])
+        let b = try ClusterTests.node(redis, "b", ["--db", scratch.path + "/b.db"])
+        let alice = try a.client()
+        alice.send("/register alice correct-horse-battery")
+        #expect(answer(alice) == "OK register alice registered; you are logged in")
+        #expect(try redis.cli(["HGET", "chatd:accounts", "alice"]).hasPrefix("alice\t$argon2id$"), "written before the reply")
+        alice.send("/quit")
+        usleep(300_000)
+        let back = try b.client()
+        back.send("/login alice correct-horse-battery")
+        #expect(answer(back) == "OK login logged in as alice")
+        back.send("/passwd correct-horse-battery staple-battery-horse")
+        #expect(answer(back) == "OK passwd password changed")
+        back.send("/quit")
+        usleep(300_000)
+        let fresh = try a.client()
+        fresh.send("/login alice staple-battery-horse")
+        #expect(answer(fresh) == "OK login logged in as alice", "the new password, set on b, works on a")
+        for db in ["a.db", "b.db"] {
+            let count = try Spawned("/usr/bin/sqlite3", [scratch.path + "/" + db, "SELECT count(*) FROM accounts"])
+            #expect(count.waitForExit() == 0)
+            #expect(count.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(db) has no account row")
+        }
+    }
 }
