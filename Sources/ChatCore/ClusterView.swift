@@ -33,6 +33,9 @@ public struct ClusterView {
     /// whole from Redis when this node (re)joins. A room with local members also holds them in
     /// its `Room` (the hub's checks read that), set from here on every change.
     var rules: [String: RoomRules] = [:]
+    /// Rooms (folded) whose stream is being read, with the joiners waiting for it
+    /// (Hub+ClusterHistory.swift).
+    var historyLoads: [String: Hub.HistoryLoad] = [:]
     /// Whether room history lives in Redis streams (`Hub.clusterOwnsHistory`).
     var keepsHistory = false
     /// Nodes heard from (events or records), so a lapse can be noticed.
@@ -186,6 +189,9 @@ public enum ClusterCommand: Equatable, Sendable {
     /// `announce` in the same script. `onlyIfNew`: only if the room has no rules yet (a node
     /// creating a room); otherwise the rules Redis has come back through `Hub.clusterRulesRead`.
     case setRule(room: String, field: String, value: String, announce: [UInt8], onlyIfNew: Bool)
+    /// Read a room's (folded) latest lines from its stream and hand them to
+    /// `Hub.clusterHistoryRead` (nil when Redis does not answer).
+    case readHistory(room: String)
     /// Read every room's rules and hand them to `Hub.clusterAllRules`.
     case fetchRules
     /// This node now has local members in a room (folded): SUBSCRIBE its channel.

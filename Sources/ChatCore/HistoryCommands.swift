@@ -15,9 +15,11 @@ enum HistoryCommands {
     ///
     /// The replay on join never cuts anyone: it starts with the newest lines that fit what the
     /// client may still be sent (all of them, unless the hard limit is set very low).
-    static func replay(_ hub: Hub, _ room: Room, count: Int, to id: ClientID, fitting: Bool = false) -> Int {
+    /// `skippingNewest`: that many of the newest lines are left out (a replay that waited for a
+    /// cluster node's history read: the client saw those live).
+    static func replay(_ hub: Hub, _ room: Room, count: Int, to id: ClientID, fitting: Bool = false, skippingNewest skipped: Int = 0) -> Int {
         guard let history = hub.roomHistory.book, count > 0 else { return 0 }
-        var bodies = history.recentBodies(key: room.key, count: count)[...]
+        var bodies = history.recentBodies(key: room.key, count: count + max(0, skipped)).dropLast(max(0, skipped))
         let overhead = room.name.utf8.count + Hub.renderedLineOverhead
         var cost = bodies.reduce(0) { $0 + $1.count + overhead }
         if fitting {

@@ -47,6 +47,9 @@ extension Hub {
         commands.append(.fetchAccounts)
         commands.append(.fetchBans)
         commands.append(.fetchRules)
+        // History reads that went out on a connection that was lost are asked again (a second
+        // answer for one room finds no read waiting and is dropped).
+        for room in (cluster?.historyLoads.keys).map(Array.init) ?? [] { commands.append(.readHistory(room: room)) }
         commands.append(.publish(channel: ClusterKeys.eventsChannel, payload: ClusterMessage.hello(node: node).encoded()))
         return commands
     }
@@ -69,6 +72,7 @@ extension Hub {
         cluster?.commands.append(.subscribe(room: key))
         cluster?.commands.append(.roomOpened(room: key))
         if cluster?.rules[key] != nil { applyClusterRules(slot) }
+        clusterStartHistoryRead(key)
     }
 
     /// The last local member left a room: unsubscribe, and if no node has members any more its
@@ -116,18 +120,6 @@ extension Hub {
     private func appendHistory(_ kind: HistoryEntry.Kind, _ room: String, _ slot: Int, _ sender: String, _ text: ArraySlice<UInt8>) {
         guard cluster?.keepsHistory == true, rooms[slot]?.isProtected == false else { return }
         cluster?.commands.append(.appendHistory(room: NameRules.fold(room), HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text))))
-    }
-
-    /// Cluster mode with history on: Redis streams own room history from now on. Lines are
-    /// no longer queued for the database writer (accounts and bans still are), rooms' lines are
-    /// read through `loader` (folded room → oldest first) as rooms are created, and the rooms
-    /// that exist now are read again at once.
-    public func clusterOwnsHistory(loader: @escaping (String) -> [HistoryEntry]) {
-        guard cluster != nil, roomHistory.book != nil else { return }
-        cluster?.keepsHistory = true
-        roomHistory.stopPersisting()
-        roomHistory.loader = loader
-        for room in rooms.first(Int.max) { roomHistory.book?.load(loader(room.key), key: room.key) }
     }
 
     /// A local client changed its name: claim the new one (a refusal renames it back to its

@@ -6,7 +6,7 @@ extension Hub {
         let lobby = rooms.slot(named: defaultRoom) ?? createRoom(defaultRoom, permanent: true)
         for line in motd { send(.notice(.server(line)), to: id) }
         addMember(id, toRoom: lobby)
-        if let room = rooms[lobby] { _ = HistoryCommands.replay(self, room, count: roomHistory.replayLines, to: id, fitting: true) }
+        if let room = rooms[lobby] { replayOnJoin(room, to: id) }
     }
 
     func createRoom(_ name: String, permanent: Bool = false) -> Int {
@@ -63,6 +63,7 @@ extension Hub {
     func remember(_ kind: HistoryEntry.Kind, room: String, key: String, sender: String, text: ArraySlice<UInt8>) {
         guard roomHistory.book != nil else { return }
         roomHistory.remember(HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text)), key: key)
+        if cluster?.historyLoads.isEmpty == false { clusterHistoryArrived(key) }
     }
 
     // MARK: Sending

@@ -258,7 +258,7 @@ enum IRCCommands {
         send(hub, id, IRCMessage(source: IRCNames.prefix(of: state.name), "JOIN", [room.name]))
         sendTopic(hub, id, room, evenIfEmpty: false)
         sendNames(hub, id, room)
-        _ = HistoryCommands.replay(hub, room, count: hub.roomHistory.replayLines, to: id, fitting: true)
+        hub.replayOnJoin(room, to: id)
         return true
     }
 

@@ -42,7 +42,7 @@ enum RoomCommands {
         var text = "\(room.name) \(plural(room.members.count + hub.remoteMembers(ofRoom: room.key).count, "member"))"
         if !room.topic.isEmpty { text += ", topic: \(room.topic)" }
         hub.reply(id, "join", text)
-        _ = HistoryCommands.replay(hub, room, count: hub.roomHistory.replayLines, to: id, fitting: true)
+        hub.replayOnJoin(room, to: id)
     }
 
     /// Whether `id` may enter the room; sends the refusal otherwise.

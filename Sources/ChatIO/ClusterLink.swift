@@ -67,15 +67,10 @@ public final class ClusterLink {
 
     /// Lines a room's history stream keeps (approximately: `MAXLEN ~`); 0: no cap.
     public let historyMaxLines: Int
-    /// The blocking connection history is read through when a room is created (like the
-    /// SQLite reader's one indexed read on the loop), with a short timeout; nil until needed
-    /// and after a failure.
-    private var historyReader: UnsafeMutablePointer<redisContext>?
-    /// When the history reader last failed: it is not retried for a second, so a Redis
-    /// outage costs room creations no more than one timeout a second.
-    private var historyReaderFailedAt: Double?
-    /// Seconds a history read may block the loop.
-    static let historyReadTimeout = 0.25
+    /// Rooms whose history read could not be sent (Redis down): answered "no history" from a
+    /// timer, so the hub hears it in an iteration whose output is flushed.
+    private var unreadHistory: [String] = []
+    private var unreadHistoryTimer: TimerWatcher!
 
     public init(url: RedisURL, node: String, hub: Hub, reactor: Reactor, logger: Logger, historyMaxLines: Int = 0) {
         self.historyMaxLines = historyMaxLines
@@ -88,6 +83,7 @@ public final class ClusterLink {
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in sendHubCommands() }
         heartbeatTimer = TimerWatcher(reactor: reactor, after: Self.heartbeatSeconds, repeat: Self.heartbeatSeconds) { [unowned self] in tick() }
         retryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in connect() }
+        unreadHistoryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in historyUnread() }
     }
 
     deinit { stop() }
@@ -121,24 +117,23 @@ public final class ClusterLink {
     /// Connects and starts the heartbeat; the hub's commands go out from the next iteration.
     public func start() {
         hub.joinCluster(node: node)
-        if hub.history != nil { hub.clusterOwnsHistory { [unowned self] key in readHistory(key) } }
+        if hub.history != nil { hub.clusterOwnsHistory() }
         prepareWatcher.start()
         heartbeatTimer.start()
         connect()
     }
 
-    /// Stops every watcher and closes both connections (and the history reader).
+    /// Stops every watcher and closes both connections.
     public func stop() {
         prepareWatcher.stop()
         heartbeatTimer.stop()
         retryTimer.stop()
+        unreadHistoryTimer.stop()
         commands?.close()
         subscriber?.close()
         commands = nil
         subscriber = nil
         retired.removeAll()
-        if let historyReader { redisFree(historyReader) }
-        historyReader = nil
     }
 
     /// On the way out, after the loop stopped (blocking, best effort, 1 s timeout): publishes
@@ -302,61 +297,46 @@ public final class ClusterLink {
 
     // MARK: History
 
-    /// A room's latest lines from its stream, oldest first: one blocking XREVRANGE of at most
-    /// a ring's worth, when a room is created here. While Redis is unreachable the room starts
-    /// without its history (logged) rather than the loop waiting.
-    private func readHistory(_ key: String) -> [HistoryEntry] {
-        guard let reader = historyConnection() else { return [] }
-        let command = ["XREVRANGE", ClusterKeys.historyStream(key), "+", "-", "COUNT", String(HistorySettings.linesInMemory)]
-        guard let raw = command.withCStringArray({ argv, lengths in redisCommandArgv(reader, Int32(command.count), argv, lengths) }) else {
-            logger.error("history: cannot read \(key) from Redis (\(Self.errorText(reader))); the room starts without its history")
-            redisFree(reader)
-            historyReader = nil
-            historyReaderFailedAt = reactor.now
-            return []
+    /// Reads a room's latest lines from its stream (one XREVRANGE of at most a ring's worth) on
+    /// the command connection, and hands them to the hub oldest first when Redis answers; the
+    /// loop never waits for it (Hub+ClusterHistory.swift).
+    private func readHistory(_ room: String, on commands: RedisConnection) {
+        let arguments = ["XREVRANGE", ClusterKeys.historyStream(room), "+", "-", "COUNT", String(HistorySettings.linesInMemory)].map { Array($0.utf8) }
+        let sent = commands.send(arguments) { [weak self] reply in
+            guard let self else { return }
+            hub.now = reactor.now
+            guard case .array(let items)? = reply else {
+                logger.error("history: cannot read \(room) from Redis (\(reply.map { "\($0)" } ?? "connection lost")); the room goes on with the lines it has")
+                return hub.clusterHistoryRead(room: room, nil)
+            }
+            hub.clusterHistoryRead(room: room, Self.historyEntries(items, room: room))
         }
-        let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
-        freeReplyObject(raw)
-        guard case .array(let items) = reply else { return [] }
+        if !sent { historyNotRead(room) }
+    }
+
+    /// An XREVRANGE answer (newest first) as entries oldest first; malformed entries skipped.
+    static func historyEntries(_ items: [RedisReply], room: String) -> [HistoryEntry] {
         var entries: [HistoryEntry] = []
         for item in items.reversed() {
             guard case .array(let pair) = item, pair.count == 2, case .array(let fields) = pair[1] else { continue }
             let values = fields.compactMap { field -> [UInt8]? in if case .string(let bytes) = field { bytes } else { nil } }
-            if values.count == fields.count, let entry = HistoryEntry(room: key, streamFields: values) { entries.append(entry) }
+            if values.count == fields.count, let entry = HistoryEntry(room: room, streamFields: values) { entries.append(entry) }
         }
         return entries
     }
 
-    private func historyConnection() -> UnsafeMutablePointer<redisContext>? {
-        if let historyReader { return historyReader }
-        if let failed = historyReaderFailedAt, reactor.now - failed < 1 { return nil }
-        let timeout = timeval(tv_sec: 0, tv_usec: Int(Self.historyReadTimeout * 1_000_000))
-        guard let context = redisConnectWithTimeout(url.host, Int32(url.port), timeout) else { return nil }
-        let commands = url.setupCommands
-        var failure: String? = context.pointee.err != 0 ? Self.errorText(context) : nil
-        if failure == nil {
-            redisSetTimeout(context, timeout)
-            for command in commands {
-                guard let reply = command.withCStringArray({ argv, lengths in redisCommandArgv(context, Int32(command.count), argv, lengths) }) else {
-                    failure = Self.errorText(context)
-                    break
-                }
-                let answer = RedisReply(reply.assumingMemoryBound(to: redisReply.self))
-                freeReplyObject(reply)
-                if case .error(let text) = answer {
-                    failure = text
-                    break
-                }
-            }
-        }
-        if let failure {
-            logger.error("history: cannot reach Redis at \(url.shown) (\(failure)); rooms created meanwhile start without their history")
-            redisFree(context)
-            historyReaderFailedAt = reactor.now
-            return nil
-        }
-        historyReader = context
-        return context
+    private func historyNotRead(_ room: String) {
+        unreadHistory.append(room)
+        unreadHistoryTimer.schedule(after: 0)
+    }
+
+    private func historyUnread() {
+        let rooms = unreadHistory
+        unreadHistory = []
+        guard !rooms.isEmpty else { return }
+        logger.error("history: Redis at \(url.shown) is unreachable; \(rooms.count) room(s) created meanwhile start without their history", metadata: ["node": "\(node)"])
+        hub.now = reactor.now
+        for room in rooms { hub.clusterHistoryRead(room: room, nil) }
     }
 
     // MARK: Traffic
@@ -383,6 +363,7 @@ public final class ClusterLink {
         guard !pending.isEmpty else { return }
         guard isUp, let commands, let subscriber else {
             unpublished += pending.reduce(0) { if case .publish = $1 { $0 + 1 } else { $0 } }
+            for case .readHistory(let room) in pending { historyNotRead(room) }
             return
         }
         for command in pending {
@@ -456,6 +437,8 @@ public final class ClusterLink {
                     default: break
                     }
                 }
+            case .readHistory(let room):
+                readHistory(room, on: commands)
             case .fetchRules:
                 commands.send(["EVAL", ClusterScripts.fetchRules, "0"].map { Array($0.utf8) }) { [weak self] reply in
                     guard let self, case .array(let items) = reply else { return }

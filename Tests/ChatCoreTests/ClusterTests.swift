@@ -87,6 +87,22 @@ import Testing
     }
 }
 
+@Suite struct ClusterHistoryMergeTests {
+    static func line(_ sender: String, _ text: String, at time: Double = 0) -> HistoryEntry {
+        HistoryEntry(room: "#r", at: time, kind: .chat, sender: sender, text: Array(text.utf8))
+    }
+
+    @Test func theStreamComesFirstAndLinesInBothAreKeptOnce() {
+        let stream = [Self.line("a", "1"), Self.line("a", "2"), Self.line("a", "3")]
+        let live = [Self.line("a", "3", at: 9), Self.line("b", "4")]
+        #expect(Hub.merged(stream: stream, live: live).map { String(decoding: $0.text, as: UTF8.self) } == ["1", "2", "3", "4"])
+        #expect(Hub.merged(stream: stream, live: []).count == 3)
+        #expect(Hub.merged(stream: [], live: live).count == 2)
+        let repeated = [Self.line("a", "x"), Self.line("a", "x")]
+        #expect(Hub.merged(stream: repeated, live: [Self.line("a", "x")]).count == 2, "the longest overlap, never more than what arrived")
+    }
+}
+
 @Suite struct HistoryStreamTests {
     @Test func aLineSurvivesItsStreamFieldsAndJunkIsRefused() {
         let entry = HistoryEntry(room: "#Dev", at: 1_700_000_000.25, kind: .action, sender: "alice", text: Array("waves\there".utf8))

@@ -202,4 +202,39 @@ import Testing
             #expect(count.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(db) has no account row")
         }
     }
+
+    /// A room created while Redis is stopped (SIGSTOP) starts at once and the node goes on
+    /// answering; its history, written on another node, follows when Redis answers again, to
+    /// the joiner who waited for it, without the lines it saw live and without duplicates.
+    @Test func aRoomsHistoryIsReadWithoutStoppingTheLoop() throws {
+        let scratch = try Scratch()
+        let redis = try RedisServer()
+        defer { redis.resume() }
+        let a = try ClusterTests.node(redis, "a", ["--db", scratch.path + "/a.db"])
+        let b = try ClusterTests.node(redis, "b", ["--db", scratch.path + "/b.db"])
+        let alice = try a.client(named: "alice")
+        try ClusterTests.join(alice, "#logs")
+        alice.send("line one")
+        alice.send("line two")
+        let deadline = now() + 10
+        while now() < deadline, (try? redis.cli(["XLEN", "chatd:history:#logs"]))?.hasPrefix("2") != true { usleep(20_000) }
+        let bob = try b.client(named: "bob")
+        let carol = try b.client(named: "carol")
+        redis.pause()
+        bob.send("/join #logs")
+        #expect(answer(bob)?.hasPrefix("OK join #logs") == true, "the room starts while Redis is stopped")
+        bob.send("said while loading")
+        carol.send("/ping alive")
+        #expect(carol.waitFor(timeout: 5) { $0.hasPrefix("OK pong") } == "OK pong alive", "b answers other clients while the read waits")
+        bob.send("/ping alive")
+        #expect(bob.waitFor(timeout: 5) { $0.hasPrefix("OK pong") || $0.hasPrefix("HISTORY") } == "OK pong alive", "no replay before the lines are read")
+        redis.resume()
+        let replay = [bob.waitFor { $0.hasPrefix("HISTORY #logs") }] + bob.drain(seconds: 1).filter { $0.hasPrefix("HISTORY #logs") }
+        #expect(replay.count == 2 && replay[0]?.hasSuffix("<alice> line one") == true && replay[1]?.hasSuffix("<alice> line two") == true,
+                "the lines from before the join, once, in order; not bob's own line: \(replay)")
+        bob.send("/history #logs 10")
+        let ring = bob.drain(seconds: 1).filter { $0.hasPrefix("HISTORY #logs") }
+        #expect(ring.count == 3 && ring[0].hasSuffix("<alice> line one") && ring[1].hasSuffix("<alice> line two") && ring[2].hasSuffix("<bob> said while loading"),
+                "\(ring)")
+    }
 }
