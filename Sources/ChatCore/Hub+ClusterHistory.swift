@@ -59,12 +59,13 @@ extension Hub {
     /// A room's stream lines, oldest first (nil: Redis did not answer): merged with what arrived
     /// live, then the waiting joiners' replays.
     public func clusterHistoryRead(room key: String, _ entries: [HistoryEntry]?) {
-        guard let load = cluster?.historyLoads.removeValue(forKey: key), let book = roomHistory.book else { return }
+        guard let load = cluster?.historyLoads.removeValue(forKey: key), let book = roomHistory.book,
+              let slot = rooms.slot(named: key) else { return }  // a room gone meanwhile keeps its ring parked
         if let entries, !entries.isEmpty {
             let live = book.recent(key: key, count: min(load.arrived, book.linesPerRoom))
             roomHistory.book?.load(Self.merged(stream: entries, live: live), key: key)
         }
-        guard let slot = rooms.slot(named: key), let room = rooms[slot] else { return }
+        guard let room = rooms[slot] else { return }
         for waiter in load.waiting {
             guard clients[waiter.id]?.serial == waiter.serial, room.members.contains(waiter.id) else { continue }
             _ = HistoryCommands.replay(self, room, count: roomHistory.replayLines, to: waiter.id, fitting: true,

@@ -73,7 +73,7 @@ extension Hub {
 
     private func queueRule(_ room: String, field: String, value: String, by: String, onlyIfNew: Bool = false) {
         guard let node = cluster?.node else { return }
-        let announce = ClusterMessage.rule(node: node, room: room, by: by, field: field, value: value).encoded()
+        let announce = ClusterMessage.rule(node: node, room: room, by: by.isEmpty ? node : by, field: field, value: value).encoded()
         cluster?.commands.append(.setRule(room: NameRules.fold(room), field: field, value: value, announce: announce, onlyIfNew: onlyIfNew))
     }
 

@@ -8,25 +8,30 @@ enum ClusterScripts {
     /// (set of the names node N holds), `chatd:clients:N` (hash address → client record);
     /// room rules: `chatd:rules:R` (hash, `RoomRules`' fields), `chatd:ruled-rooms` (set of the
     /// rooms with rules), `chatd:room-nodes:R` (set of the nodes with members in R) and
-    /// `chatd:node-rooms:N` (set of the rooms N has members in). A lapsed or leaving node is
-    /// taken out of its rooms (`forget_rooms`): a room left on no node loses its rules, with
-    /// an announcement from `*` (`ClusterKeys.redisAsNode`), and a guest owner of that node
-    /// loses its rooms.
+    /// `chatd:node-rooms:N` (set of the rooms N has members in).
 
-    /// ARGV: node, lease ms. Renews this node's lease by Redis's clock (no clock skew between
-    /// nodes matters), removes every node whose lease lapsed together with its names and
-    /// records, and returns `{rejoined, live nodes...}`: rejoined is 1 when this node's own
-    /// lease had lapsed or was missing (it must claim its names again).
-    static let heartbeat = """
+    /// Lua shared by the scripts that take a node out of rooms. `drop_room`: a room left on no
+    /// node loses its rules, with the announcement (a `.rule` from `*` clearing them), and its
+    /// history stream too if it had a key or a ban (history never outlives the rules that
+    /// guarded it, `RoomHistory`). `forget_rooms`: a lapsed or leaving node leaves every room it
+    /// was in, and rooms owned by a guest of it lose their owner.
+    private static let roomFunctions = """
+        local function drop_room(room, announce)
+            local rules = 'chatd:rules:' .. room
+            local protected = redis.call('HEXISTS', rules, 'key') == 1
+            for _, field in ipairs(redis.call('HKEYS', rules)) do
+                if string.sub(field, 1, 4) == 'ban:' then protected = true end
+            end
+            if protected then redis.call('DEL', 'chatd:history:' .. room) end
+            redis.call('DEL', rules, 'chatd:room-nodes:' .. room)
+            if redis.call('SREM', 'chatd:ruled-rooms', room) == 1 then redis.call('PUBLISH', 'chatd:events', announce) end
+        end
         local function forget_rooms(gone)
             for _, room in ipairs(redis.call('SMEMBERS', 'chatd:node-rooms:' .. gone)) do
                 redis.call('SREM', 'chatd:room-nodes:' .. room, gone)
                 local rules = 'chatd:rules:' .. room
                 if redis.call('SCARD', 'chatd:room-nodes:' .. room) == 0 then
-                    redis.call('DEL', rules)
-                    if redis.call('SREM', 'chatd:ruled-rooms', room) == 1 then
-                        redis.call('PUBLISH', 'chatd:events', 'R\t*\t' .. room .. '\t*\t*\t')
-                    end
+                    drop_room(room, 'R\t*\t' .. room .. '\t*\t*\t')
                 else
                     local owner = redis.call('HGET', rules, 'owner')
                     if owner and string.sub(owner, 1, 3 + #gone) == 'c:' .. gone .. ' ' then redis.call('HDEL', rules, 'owner') end
@@ -34,6 +39,14 @@ enum ClusterScripts {
             end
             redis.call('DEL', 'chatd:node-rooms:' .. gone)
         end
+        """
+
+    /// ARGV: node, lease ms. Renews this node's lease by Redis's clock (no clock skew between
+    /// nodes matters), removes every node whose lease lapsed together with its names and
+    /// records, and returns `{rejoined, live nodes...}`: rejoined is 1 when this node's own
+    /// lease had lapsed or was missing (it must claim its names again).
+    static let heartbeat = """
+        \(roomFunctions)
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local node = ARGV[1]
@@ -74,22 +87,7 @@ enum ClusterScripts {
 
     /// ARGV: node. A node leaving on purpose: its lease, names and records go at once.
     static let leave = """
-        local function forget_rooms(gone)
-            for _, room in ipairs(redis.call('SMEMBERS', 'chatd:node-rooms:' .. gone)) do
-                redis.call('SREM', 'chatd:room-nodes:' .. room, gone)
-                local rules = 'chatd:rules:' .. room
-                if redis.call('SCARD', 'chatd:room-nodes:' .. room) == 0 then
-                    redis.call('DEL', rules)
-                    if redis.call('SREM', 'chatd:ruled-rooms', room) == 1 then
-                        redis.call('PUBLISH', 'chatd:events', 'R\t*\t' .. room .. '\t*\t*\t')
-                    end
-                else
-                    local owner = redis.call('HGET', rules, 'owner')
-                    if owner and string.sub(owner, 1, 3 + #gone) == 'c:' .. gone .. ' ' then redis.call('HDEL', rules, 'owner') end
-                end
-            end
-            redis.call('DEL', 'chatd:node-rooms:' .. gone)
-        end
+        \(roomFunctions)
         for _, name in ipairs(redis.call('SMEMBERS', 'chatd:node-names:' .. ARGV[1])) do
             if redis.call('HGET', 'chatd:names', name) == ARGV[1] then redis.call('HDEL', 'chatd:names', name) end
         end
@@ -107,14 +105,14 @@ enum ClusterScripts {
         """
 
     /// ARGV: folded room, node, announcement. The node's last member left the room: when no
-    /// node has members any more, the room's rules go and the announcement (a `.rule` from `*`
-    /// clearing them) is published in the same step, so no node keeps them.
+    /// node has members any more, the room goes (`drop_room`) in the same step, so no node
+    /// keeps its rules.
     static let roomClosed = """
+        \(roomFunctions)
         redis.call('SREM', 'chatd:room-nodes:' .. ARGV[1], ARGV[2])
         redis.call('SREM', 'chatd:node-rooms:' .. ARGV[2], ARGV[1])
         if redis.call('SCARD', 'chatd:room-nodes:' .. ARGV[1]) > 0 then return 0 end
-        redis.call('DEL', 'chatd:rules:' .. ARGV[1])
-        if redis.call('SREM', 'chatd:ruled-rooms', ARGV[1]) == 1 then redis.call('PUBLISH', 'chatd:events', ARGV[3]) end
+        drop_room(ARGV[1], ARGV[3])
         return 1
         """
 

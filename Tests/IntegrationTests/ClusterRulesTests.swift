@@ -26,15 +26,18 @@ import Testing
     }
 
     @Test func aKeyedRoomOnOneNodeNeedsItsKeyOnAnother() throws {
+        let scratch = try Scratch()
         let redis = try RedisServer()
-        let a = try ClusterTests.node(redis, "a")
-        let b = try ClusterTests.node(redis, "b")
+        let a = try ClusterTests.node(redis, "a", ["--db", scratch.path + "/a.db"])
+        let b = try ClusterTests.node(redis, "b", ["--db", scratch.path + "/b.db"])
         let alice = try a.client(named: "alice")
         let bob = try b.client(named: "bob")
         try ClusterTests.join(alice, "#vault")
+        alice.send("said before the key")
         alice.send("/key #vault sesame")
         #expect(answer(alice) == "OK key #vault key set")
         #expect(ruleStored(redis, "#vault", "key", "sesame"))
+        #expect(try redis.cli(["XLEN", "chatd:history:#vault"]).hasPrefix("1"), "the line from before the key is in the stream")
         bob.send("/join #vault")
         #expect(answer(bob)?.hasPrefix("ERROR BAD_KEY") == true)
         bob.send("/join #vault wrong")
@@ -51,9 +54,12 @@ import Testing
         let deadline = now() + 10
         while now() < deadline, (try? redis.cli(["EXISTS", "chatd:rules:#vault"]))?.hasPrefix("0") != true { usleep(20_000) }
         #expect(try redis.cli(["EXISTS", "chatd:rules:#vault"]).hasPrefix("0"))
+        #expect(try redis.cli(["EXISTS", "chatd:history:#vault"]).hasPrefix("0"), "a keyed room's history goes with its rules")
         usleep(100_000)
         bob.send("/join #vault")
         #expect(answer(bob) == "OK join #vault 1 member", "a new room, bob's now")
+        bob.send("/history #vault")
+        #expect(bob.waitFor { $0.hasPrefix("OK history") || $0.hasPrefix("HISTORY") } == "OK history #vault 0 lines")
         bob.send("/key #vault mine")
         #expect(answer(bob) == "OK key #vault key set")
     }
