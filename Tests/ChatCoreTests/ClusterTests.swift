@@ -232,6 +232,65 @@ extension RedisURL {
         #expect(a.lines(0).last == "*** bob was removed from #vault by alice (rude)", "\(a.lines(0))")
     }
 
+    @Test func aGuestOwnersOwnershipEndsOnEveryNodeWhenItQuits() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        a.hub.receive(Array("/join #den".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        b.hub.receive(Array("/join #den".utf8), from: ClientID(0))
+        Self.relay(b, to: a)
+        b.clear()
+        b.hub.receive(Array("/topic #den mine".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true, "\(b.lines(0))")
+        a.hub.disconnect(ClientID(0), reason: "bye")
+        let rest = Self.relay(a, to: b)
+        #expect(rest.contains { if case .roomClosed(let room, _) = $0 { room == "#den" } else { false } })
+        b.clear()
+        b.hub.receive(Array("/topic #den mine".utf8), from: ClientID(0))
+        #expect(b.lines(0).last == "OK topic #den set", "an ownerless room: \(b.lines(0))")
+    }
+
+    @Test func aServerBanFromAnotherNodeDisconnectsTheClientsItCovers() {
+        let b = Node("b")
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        b.hub.connect(ClientID(1), address: "10.0.0.3:1", at: 0)
+        b.hub.receive(Array("/nick mallory".utf8), from: ClientID(0))
+        b.clear()
+        b.hub.clusterReceived(ClusterMessage.serverBan(node: "a", ServerBan(target: "mallory", isAddress: false, until: nil, setBy: "boss")).encoded()[...])
+        #expect(b.lines(0).first?.hasPrefix("ERROR BANNED") == true, "\(b.lines(0))")
+        b.hub.clusterReceived(ClusterMessage.serverBan(node: "a", ServerBan(target: "10.0.0.3", isAddress: true, until: nil, setBy: "boss")).encoded()[...])
+        #expect(b.lines(1).contains { $0.hasPrefix("ERROR BANNED") }, "\(b.lines(1))")
+        #expect(b.hub.serverBans.count == 2)
+        b.hub.clusterReceived(ClusterMessage.serverUnban(node: "a", target: "mallory").encoded()[...])
+        #expect(b.hub.serverBans.keys.sorted() == ["10.0.0.3"])
+    }
+
+    @Test func twoNodesCreatingOneRoomAtOnceEndWithTheFirstOwner() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        a.hub.receive(Array("/join #x".utf8), from: ClientID(0))
+        b.hub.receive(Array("/join #x".utf8), from: ClientID(0))
+        // Redis runs a's creation first: b's only-if-new write is refused and b reads a's rules.
+        let first = Self.relay(a, to: b)
+        #expect(first.contains { if case .roomOpened("#x") = $0 { true } else { false } })
+        var refused = false
+        for command in b.hub.takeClusterCommands() {
+            if case .setRule(let room, "owner", _, _, true) = command {
+                refused = true
+                b.hub.clusterRulesRead(room: room, fields: [("owner", "c:a 10.0.0.1:1")])
+            }
+        }
+        #expect(refused)
+        b.clear()
+        b.hub.receive(Array("/key #x k".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true, "\(b.lines(0))")
+        a.clear()
+        a.hub.receive(Array("/key #x k".utf8), from: ClientID(0))
+        #expect(a.lines(0).last == "OK key #x key set")
+    }
+
     @Test func ownMessagesComingBackAreIgnored() {
         let a = Node("a")
         a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
