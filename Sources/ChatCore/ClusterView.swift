@@ -205,9 +205,6 @@ public enum ClusterCommand: Equatable, Sendable {
     case release(name: String)
     /// Store (or, nil, delete) this node's record of the client at `address`.
     case record(address: String, ClientRecord?)
-    /// Append a line to its room's history stream (folded room): only the node where it was
-    /// said writes it.
-    case appendHistory(room: String, HistoryEntry)
     /// Offer an account this node had before it joined (`HSETNX`: the cluster's copy wins).
     /// Changes made in the cluster are stored by the account storage (`RedisAccounts`).
     case offerAccount(key: String, Account)

@@ -93,13 +93,10 @@ extension Hub {
         switch message {
         case .chat(let room, let from, let text):
             publish(channel(room), .chat(node: node, room: room, from: from, text: text))
-            appendHistory(.chat, room, slot, from, text)
         case .action(let room, let from, let text):
             publish(channel(room), .action(node: node, room: room, from: from, text: text))
-            appendHistory(.action, room, slot, from, text)
         case .notice(.topic(let room, let by, let text)):
             publish(channel(room), .topic(node: node, room: room, by: by, text: text))
-            appendHistory(.topic, room, slot, by, ArraySlice(text.utf8))
         case .notice(.server(let text)):
             guard let room = rooms.nameAndKey(slot)?.name else { return }
             publish(channel(room), .roomNotice(node: node, room: room, text: text))
@@ -113,13 +110,6 @@ extension Hub {
             publish(ClusterKeys.eventsChannel, .left(node: node, address: state.address, name: name, room: room, reason: reason ?? ""))
         default: break
         }
-    }
-
-    /// A line said here goes to its room's stream, unless the room has a key or bans: such a
-    /// room's history must not outlive its access rules (RoomHistory), and a stream would.
-    private func appendHistory(_ kind: HistoryEntry.Kind, _ room: String, _ slot: Int, _ sender: String, _ text: ArraySlice<UInt8>) {
-        guard cluster?.keepsHistory == true, rooms[slot]?.isProtected == false else { return }
-        cluster?.commands.append(.appendHistory(room: NameRules.fold(room), HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text))))
     }
 
     /// A local client changed its name: claim the new one (a refusal renames it back to its
@@ -165,7 +155,7 @@ extension Hub {
         case .topic(_, let room, let by, let text):
             guard let slot = rooms.slot(named: room), let known = rooms.nameAndKey(slot) else { return }
             rooms.setTopic(text, of: slot)
-            remember(.topic, room: known.name, key: known.key, sender: by, text: ArraySlice(text.utf8))
+            remember(.topic, room: known.name, key: known.key, sender: by, text: ArraySlice(text.utf8), said: false)
             deliverLocally(.notice(.topic(room: known.name, by: by, text: text)), toRoom: slot)
         case .roomNotice(_, let room, let text):
             guard let slot = rooms.slot(named: room) else { return }
@@ -207,7 +197,7 @@ extension Hub {
         let message: Outgoing = kind == .action ? .action(room: known.name, from: from, text: text) : .chat(room: known.name, from: from, text: text)
         deliverLocally(message, toRoom: slot)
         messagesRelayed &+= 1
-        remember(kind, room: known.name, key: known.key, sender: from, text: text)
+        remember(kind, room: known.name, key: known.key, sender: from, text: text, said: false)
     }
 
     /// The fan-out to this node's members only (no publish: it came from another node).

@@ -22,14 +22,15 @@ extension Hub {
         var waiting: [(id: ClientID, serial: UInt64, arrivedAtJoin: Int)] = []
     }
 
-    /// Cluster mode with history on: Redis streams own room history from now on. Lines are no
-    /// longer queued for the database writer, and every room's lines are read from its stream,
+    /// Cluster mode with history on: Redis streams own room history from now on. Lines said
+    /// here are handed over as on a single node, to the history storage the I/O layer chose
+    /// (`RedisHistory` appends them to the streams; lines heard from other nodes are not handed
+    /// over: their node stored them), and every room's lines are read from its stream,
     /// asynchronously, as rooms are created, and now for the rooms that exist already.
     public func clusterOwnsHistory() {
         guard cluster != nil, roomHistory.book != nil else { return }
         cluster?.keepsHistory = true
-        roomHistory.stopPersisting()
-        roomHistory.loader = nil
+        roomHistory.persistWithoutReload()
         for room in rooms.first(Int.max) { clusterStartHistoryRead(room.key) }
     }
 

@@ -59,10 +59,11 @@ extension Hub {
         if let room = rooms[slot] { roomHistory.accessChanged(room, wasProtected: wasProtected) }
     }
 
-    /// Keeps a line said in a room for replay (and the store).
-    func remember(_ kind: HistoryEntry.Kind, room: String, key: String, sender: String, text: ArraySlice<UInt8>) {
+    /// Keeps a line said in a room for replay and, when it was said here (`said`; false for a
+    /// line another node of a cluster said and stored), for the store.
+    func remember(_ kind: HistoryEntry.Kind, room: String, key: String, sender: String, text: ArraySlice<UInt8>, said: Bool = true) {
         guard roomHistory.book != nil else { return }
-        roomHistory.remember(HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text)), key: key)
+        roomHistory.remember(HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text)), key: key, store: said)
         if cluster?.historyLoads.isEmpty == false { clusterHistoryArrived(key) }
     }
 

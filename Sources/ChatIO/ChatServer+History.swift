@@ -18,14 +18,15 @@ extension ChatServer {
         hub.historyReplayLines = settings.replayLines
         guard let store else { return }
         try self.store.open(store, history: settings, for: self)
+        historyStorage = DatabaseHistory(server: self)
     }
 
-    /// From `applyHubEffects`: one hand-over of history per loop iteration (nothing without a
-    /// writer, or on a cluster node, whose history is in Redis).
+    /// From `applyHubEffects`: one hand-over of history per loop iteration, to the history
+    /// storage chosen at start-up (nothing without one).
     func handOver(_ history: HistoryHandOver?) {
-        guard let history else { return }
+        guard let history, let historyStorage else { return }
         counters.historyLinesQueued &+= UInt64(history.lines.count)
-        if let line = store.submit(history, now: reactor.now) { logger.notice("\(line)") }
+        historyStorage.append(history)
     }
 
     /// Whether the writer is far enough behind that reading more chat would only pile lines up

@@ -394,10 +394,6 @@ public final class ClusterLink {
                 } else {
                     commands.send(["HDEL", key, address].map { Array($0.utf8) })
                 }
-            case .appendHistory(let room, let entry):
-                var arguments = [Array("XADD".utf8), Array(ClusterKeys.historyStream(room).utf8)]
-                if historyMaxLines > 0 { arguments += [Array("MAXLEN".utf8), Array("~".utf8), Array(String(historyMaxLines).utf8)] }
-                commands.sendWithoutReply(arguments + [Array("*".utf8)] + entry.streamFields)
             case .offerAccount(let key, let account):
                 commands.sendWithoutReply(["HSETNX", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
             case .offerBan(let ban):

@@ -25,7 +25,7 @@ extension Serve {
         }
         let link = ClusterLink(url: url, node: node, hub: server.hub, reactor: reactor, logger: logger,
                                historyMaxLines: settings.history.retention.maxLinesPerRoom)
-        link.storeAccounts(in: server)  // accounts and bans live in Redis, not the node's database
+        link.store(in: server)  // accounts, bans and history live in Redis, not the node's database
         return link
     }
 

@@ -69,10 +69,35 @@ final class RedisAccounts: AccountStorage {
     }
 }
 
+/// Room history of a cluster node, in Redis streams (the `HistoryStorage` a cluster node
+/// chooses at start-up): each line said on this node is appended to `chatd:history:<room>`,
+/// trimmed to about `--history-max-lines` (`XADD MAXLEN ~`), on the link's command connection.
+/// Only the node where a line was said stores it, so a line is stored once. The hand-over's
+/// protection changes need nothing here: a room that empties on every node with a key or a
+/// ban loses its stream with its rules (`ClusterScripts.roomClosed`). While Redis is
+/// unreachable the lines are kept in the node's rings only (at most once, like a publish).
+final class RedisHistory: HistoryStorage {
+    private unowned let link: ClusterLink
+
+    init(link: ClusterLink) { self.link = link }
+
+    func append(_ history: HistoryHandOver) {
+        guard link.isUp, let commands = link.commands else { return }
+        var trim: [[UInt8]] = []
+        if link.historyMaxLines > 0 { trim = [Array("MAXLEN".utf8), Array("~".utf8), Array(String(link.historyMaxLines).utf8)] }
+        for entry in history.lines {
+            let stream = Array(ClusterKeys.historyStream(NameRules.fold(entry.room)).utf8)
+            commands.sendWithoutReply([Array("XADD".utf8), stream] + trim + [Array("*".utf8)] + entry.streamFields)
+        }
+    }
+}
+
 extension ClusterLink {
-    /// Makes Redis the server's store of accounts and bans (chosen once, at start-up).
-    public func storeAccounts(in server: ChatServer) {
+    /// Makes Redis the server's store of accounts and bans, and of history when it is on
+    /// (chosen once, at start-up: they replace the database's).
+    public func store(in server: ChatServer) {
         server.useAccountStorage(RedisAccounts(link: self))
+        if server.hub.history != nil { server.historyStorage = RedisHistory(link: self) }
     }
 
     /// Reads every server ban of the cluster for the hub (`Hub.clusterBans`).
