@@ -64,7 +64,6 @@ extension Hub {
 
     // MARK: Hooks the hub calls (Hub+Membership.swift, Hub.swift)
 
-    /// A room was created here: subscribe to it.
     /// A room was created here: subscribe to it, count this node among its nodes, and give it
     /// the rules the cluster has for it (it may exist on other nodes).
     func clusterRoomOpened(_ key: String, slot: Int) {

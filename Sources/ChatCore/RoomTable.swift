@@ -98,16 +98,7 @@ struct RoomTable {
             if case .account(let account) = rules.owner { room.ownerAccount = account } else { room.ownerAccount = nil }
             room.ownerClient = ownerClient
             room.ownerElsewhere = ownerElsewhere
-            room.joinKey = rules.key
-            room.bannedNames = []
-            room.bannedRanges = []
-            for ban in rules.bans {
-                switch RoomRules.banRule(ban) {
-                case .names(let names): room.bannedNames.formUnion(names)
-                case .range(let range): room.bannedRanges.append(range)
-                case nil: break
-                }
-            }
+            room.setKeyAndBans(rules)
         }
     }
 
@@ -202,15 +193,22 @@ struct Room {
         var room = Room(name: name, key: NameRules.fold(name), isPermanent: false)
         if case .account(let account) = rules.owner { room.ownerAccount = account }
         room.ownerElsewhere = ownerElsewhere
-        room.joinKey = rules.key
-        for ban in rules.bans {
+        room.setKeyAndBans(rules)
+        return room
+    }
+
+    /// The key and bans of the cluster's rules replace the room's.
+    fileprivate mutating func setKeyAndBans(_ rules: RoomRules) {
+        joinKey = rules.key
+        bannedNames = []
+        bannedRanges = []
+        for ban in rules.bans.sorted() {
             switch RoomRules.banRule(ban) {
-            case .names(let names): room.bannedNames.formUnion(names)
-            case .range(let range): room.bannedRanges.append(range)
+            case .names(let names): bannedNames.formUnion(names)
+            case .range(let range): bannedRanges.append(range)
             case nil: break
             }
         }
-        return room
     }
 
     var hasOwner: Bool { ownerAccount != nil || ownerClient != nil || ownerElsewhere != nil }
