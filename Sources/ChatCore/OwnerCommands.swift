@@ -87,6 +87,9 @@ enum OwnerCommands {
             remove(hub, member, fromRoom: slot, by: by, why: "banned")
             removed.append(state.name)
         }
+        // Members on other nodes shown by a banned name: their nodes remove them on hearing
+        // the ban (an address ban's matches there are theirs to find).
+        if case .name(let folded) = target, let remote = hub.remoteMember(named: folded, ofRoom: room.key) { removed.append(remote.name) }
         switch removed.count {
         case 0: hub.reply(id, "ban", "\(text) banned from \(room.name)")
         case 1: hub.reply(id, "ban", "\(removed[0]) removed from \(room.name)")

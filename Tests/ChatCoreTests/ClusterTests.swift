@@ -251,6 +251,24 @@ extension RedisURL {
         #expect(b.lines(0).last == "OK topic #den set", "an ownerless room: \(b.lines(0))")
     }
 
+    @Test func aLostNodesGuestOwnersOwnNothingAnyMore() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        a.hub.receive(Array("/join #den".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        b.hub.receive(Array("/join #den".utf8), from: ClientID(0))
+        Self.relay(b, to: a)
+        b.hub.clusterNodesAlive(["a", "b"])
+        b.clear()
+        b.hub.receive(Array("/topic #den mine".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true)
+        b.hub.clusterNodesAlive(["b"])
+        b.clear()
+        b.hub.receive(Array("/topic #den mine".utf8), from: ClientID(0))
+        #expect(b.lines(0).last == "OK topic #den set", "\(b.lines(0))")
+    }
+
     @Test func aServerBanFromAnotherNodeDisconnectsTheClientsItCovers() {
         let b = Node("b")
         b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)

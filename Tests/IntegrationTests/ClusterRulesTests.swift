@@ -80,6 +80,7 @@ import Testing
         mallory.send("/join #club")
         #expect(answer(mallory)?.hasPrefix("ERROR BANNED_FROM_ROOM") == true)
         alice.send("/ban #club carol")
+        #expect(answer(alice) == "OK ban carol removed from #club")
         #expect(ClusterTests.sees(carol, "*** you were removed from #club by alice (banned)"))
         #expect(ClusterTests.sees(alice, "*** carol was removed from #club by alice (banned)"))
         carol.send("/join #club")
