@@ -189,11 +189,29 @@ extension Hub {
 
     /// One room's rules as Redis has them, after this node's creation of it was refused
     /// (another node created it first): they replace this node's.
+    ///
+    /// Its members here joined checked against no rules (this node did not know the room yet:
+    /// it had just started, or the other node's creation had not reached it), so they are
+    /// checked now: one the room's bans cover, or any but its owner when it has a key, is
+    /// removed and told why (it may join again, with the key).
     public func clusterRulesRead(room key: String, fields: [(field: String, value: String)]) {
         guard cluster != nil else { return }
         cluster?.rules[key] = RoomRules(fields: fields)
-        if let slot = rooms.slot(named: key) { applyClusterRules(slot) }
+        guard let slot = rooms.slot(named: key) else { return }
+        applyClusterRules(slot)
+        guard let room = rooms[slot] else { return }
+        for member in room.members where !isOwner(member, of: room) {
+            guard let state = clients[member] else { continue }
+            if room.bans(state) {
+                OwnerCommands.remove(self, member, fromRoom: slot, by: Self.rulesArrivedLate, why: "banned")
+            } else if room.joinKey != nil {
+                OwnerCommands.remove(self, member, fromRoom: slot, by: Self.rulesArrivedLate, why: "it has a key: /join \(room.name) KEY")
+            }
+        }
     }
+
+    /// Who removes the members a room's late-arriving rules do not let in.
+    static let rulesArrivedLate = "chatd"
 
     // MARK: Server bans
 

@@ -302,6 +302,11 @@ extension RedisURL {
         }
         #expect(refused)
         b.clear()
+        b.hub.clusterRulesRead(room: "#x", fields: [("owner", "c:a 10.0.0.1:1"), ("key", "k")])
+        #expect(b.lines(0).last == "*** you were removed from #x by chatd (it has a key: /join #x KEY)", "joined unchecked, checked now: \(b.lines(0))")
+        b.hub.clusterRulesRead(room: "#x", fields: [("owner", "c:a 10.0.0.1:1")])
+        b.hub.receive(Array("/join #x".utf8), from: ClientID(0))
+        b.clear()
         b.hub.receive(Array("/key #x k".utf8), from: ClientID(0))
         #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true, "\(b.lines(0))")
         a.clear()
