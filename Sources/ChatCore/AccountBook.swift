@@ -77,13 +77,7 @@ struct AccountBook {
     mutating func save(_ account: Account, key: String) {
         accounts[key] = account
         pendingChanges.append(.saveAccount(key: key, account))
-        if sharesSaves { savedForCluster.append((key, account)) }
     }
-
-    /// Whether saved accounts are also collected for the other nodes of a cluster
-    /// (`Hub.joinCluster`), in `savedForCluster` until the cluster link takes them.
-    var sharesSaves = false
-    var savedForCluster: [(key: String, account: Account)] = []
 
     /// Hands an account change to the database; the client's reply waits for the commit.
     mutating func store(_ write: PendingAccountWrite) {
@@ -95,10 +89,7 @@ struct AccountBook {
     /// The database answered for `ticket`: the write it was, applied if it was committed.
     mutating func storeFinished(ticket: UInt64, committed: Bool) -> PendingAccountWrite? {
         guard let write = awaitingStore.removeValue(forKey: ticket) else { return nil }
-        if committed {
-            accounts[write.key] = write.account
-            if sharesSaves { savedForCluster.append((write.key, write.account)) }
-        }
+        if committed { accounts[write.key] = write.account }
         if case .register = write.purpose { registering.remove(write.key) }
         return write
     }

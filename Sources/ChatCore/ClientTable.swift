@@ -82,6 +82,13 @@ struct ClientTable {
         return id
     }
 
+    /// The client connected from `address` (its address name), chosen name or not: a cluster's
+    /// rules name a guest owner by its node and address.
+    func id(atAddress address: String) -> ClientID? {
+        guard let id = addressIndex[address], self[id]?.address == address else { return nil }
+        return id
+    }
+
     /// Gives the client `name`; `chosen` false means its address (a guest again). The name
     /// index follows. Returns the state before, or nil when there was nothing to change.
     mutating func rename(_ id: ClientID, to name: String, chosen: Bool) -> ClientState? {

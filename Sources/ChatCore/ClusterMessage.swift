@@ -34,12 +34,29 @@ public enum ClusterMessage: Equatable, Sendable {
     /// channel carries it.
     case privateMessage(node: String, from: String, to: String, text: ArraySlice<UInt8>)
 
+    /// A room's rule changed on `node` (events channel): one field and value of `RoomRules`
+    /// (an empty value removes it; the field `*` removes the room's rules), `by` who changed it.
+    case rule(node: String, room: String, by: String, field: String, value: String)
+    /// An owner on `node` kicks `name` out of `room` (the channel of the node `name` is on,
+    /// which carries it out and announces it as `.kicked`).
+    case kick(node: String, room: String, name: String, by: String, reason: String)
+    /// A client of `node` was removed from a room by its owner, a ban or a kick (events
+    /// channel): membership and the notice in one.
+    case kicked(node: String, address: String, name: String, room: String, by: String, reason: String)
+    /// An operator on `node` banned a name or an address server-wide (events channel); `until`
+    /// nil: until lifted.
+    case serverBan(node: String, ServerBan)
+    /// A server ban was lifted on `node` (events channel).
+    case serverUnban(node: String, target: String)
+
     /// The node that sent it; a node ignores its own messages coming back.
     public var node: String {
         switch self {
         case .chat(let node, _, _, _), .action(let node, _, _, _), .topic(let node, _, _, _), .roomNotice(let node, _, _),
              .joined(let node, _, _, _), .left(let node, _, _, _, _), .renamed(let node, _, _, _, _), .quit(let node, _, _, _),
-             .hello(let node), .privateMessage(let node, _, _, _), .account(let node, _, _, _):
+             .hello(let node), .privateMessage(let node, _, _, _), .account(let node, _, _, _),
+             .rule(let node, _, _, _, _), .kick(let node, _, _, _, _), .kicked(let node, _, _, _, _, _),
+             .serverBan(let node, _), .serverUnban(let node, _):
             return node
         }
     }
@@ -62,6 +79,12 @@ public enum ClusterMessage: Equatable, Sendable {
         case .hello(let node): return Self.join("h", [], ArraySlice(node.utf8))
         case .privateMessage(let node, let from, let to, let text): return Self.join("p", [node, from, to], text)
         case .account(let node, let key, let name, let hash): return Self.join("A", [node, key, name], ArraySlice(hash.utf8))
+        case .rule(let node, let room, let by, let field, let value): return Self.join("R", [node, room, by, field], ArraySlice(value.utf8))
+        case .kick(let node, let room, let name, let by, let reason): return Self.join("k", [node, room, name, by], ArraySlice(reason.utf8))
+        case .kicked(let node, let address, let name, let room, let by, let reason):
+            return Self.join("K", [node, address, name, room, by], ArraySlice(reason.utf8))
+        case .serverBan(let node, let ban): return Self.join("B", [node] + ban.clusterFields, ArraySlice(ban.setBy.utf8))
+        case .serverUnban(let node, let target): return Self.join("U", [node], ArraySlice(target.utf8))
         }
     }
 
@@ -132,9 +155,55 @@ public enum ClusterMessage: Equatable, Sendable {
             guard let f = fields(3), NameRules.isValidName(Substring(f.names[2])), NameRules.fold(f.names[2]) == f.names[1],
                   !f.last.isEmpty, !f.last.contains(tab) else { return nil }
             return .account(node: f.names[0], key: f.names[1], name: f.names[2], hash: text(f.last))
+        case UInt8(ascii: "R"):
+            guard let f = fields(4), NameRules.isValidRoom(Substring(f.names[1])) else { return nil }
+            return .rule(node: f.names[0], room: f.names[1], by: f.names[2], field: f.names[3], value: text(f.last))
+        case UInt8(ascii: "k"):
+            guard let f = fields(4), NameRules.isValidRoom(Substring(f.names[1])) else { return nil }
+            return .kick(node: f.names[0], room: f.names[1], name: f.names[2], by: f.names[3], reason: text(f.last))
+        case UInt8(ascii: "K"):
+            guard let f = fields(5), NameRules.isValidRoom(Substring(f.names[3])) else { return nil }
+            return .kicked(node: f.names[0], address: f.names[1], name: f.names[2], room: f.names[3], by: f.names[4], reason: text(f.last))
+        case UInt8(ascii: "B"):
+            guard let f = fields(4), let ban = ServerBan(clusterFields: Array(f.names[1...3]), setBy: text(f.last)) else { return nil }
+            return .serverBan(node: f.names[0], ban)
+        case UInt8(ascii: "U"):
+            guard let f = fields(1), !f.last.isEmpty, !f.last.contains(tab) else { return nil }
+            return .serverUnban(node: f.names[0], target: text(f.last))
         default:
             return nil
         }
+    }
+}
+
+extension ServerBan {
+    /// Target, `address` or `name`, and the end (`-`: until lifted): how a ban travels between
+    /// nodes and is kept in `chatd:bans` (with the setter last).
+    public var clusterFields: [String] {
+        [target, isAddress ? "address" : "name", until.map { String($0) } ?? "-"]
+    }
+
+    /// A ban from its cluster fields; nil when one is malformed (an end that is not a finite
+    /// number, an unknown kind, an empty target or setter).
+    public init?(clusterFields fields: [String], setBy: String) {
+        guard fields.count == 3, !fields[0].isEmpty, !fields[0].contains("\t"), !setBy.isEmpty,
+              fields[1] == "address" || fields[1] == "name" else { return nil }
+        var until: Double?
+        if fields[2] != "-" {
+            guard let end = Double(fields[2]), end.isFinite else { return nil }
+            until = end
+        }
+        self.init(target: fields[0], isAddress: fields[1] == "address", until: until, setBy: setBy)
+    }
+
+    /// The value kept in the hash `chatd:bans` under the ban's target.
+    public var clusterValue: String { clusterFields.dropFirst().joined(separator: "\t") + "\t" + setBy }
+
+    /// A ban read from `chatd:bans`: its target and value.
+    public init?(target: String, clusterValue: String) {
+        let parts = clusterValue.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3 else { return nil }
+        self.init(clusterFields: [target, parts[0], parts[1]], setBy: parts[2])
     }
 }
 
@@ -152,6 +221,19 @@ public enum ClusterKeys {
     public static func historyLines(_ roomKey: String) -> String { "chatd:history-lines:" + roomKey }
     /// Hash of every account: folded name → `name TAB argon2id-string`.
     public static let accountsHash = "chatd:accounts"
+    /// The sender of what Redis itself announces (a room's rules cleared by a script): no
+    /// node can be called that (`RedisURL.isValidNodeName`), so every node applies it.
+    public static let redisAsNode = "*"
+    /// Hash of one room's rules (folded name): `RoomRules`' fields.
+    public static func rulesHash(_ roomKey: String) -> String { "chatd:rules:" + roomKey }
+    /// Set of the rooms (folded) that have a rules hash: read whole when a node joins.
+    public static let ruledRooms = "chatd:ruled-rooms"
+    /// Set of the nodes with members in a room (folded): the room's rules go when it empties.
+    public static func roomNodes(_ roomKey: String) -> String { "chatd:room-nodes:" + roomKey }
+    /// Set of the rooms (folded) a node has members in: freed with the node.
+    public static func nodeRooms(_ node: String) -> String { "chatd:node-rooms:" + node }
+    /// Hash of every server ban: target → `address|name TAB end TAB setter`.
+    public static let bansHash = "chatd:bans"
     /// Hash of one node's clients: address → `ClientRecord` (read when the node is met).
     public static func clientsHash(_ node: String) -> String { "chatd:clients:" + node }
 }

@@ -28,6 +28,14 @@ public struct ClusterView {
     var commands: [ClusterCommand] = []
     /// Payloads that did not decode (another version, or not chatd's): dropped and counted.
     public internal(set) var malformed: UInt64 = 0
+    /// Every room's rules in the cluster (folded room → rules), rooms without a member here
+    /// included, so a `/join` is checked at once: kept from the `.rule` announcements and read
+    /// whole from Redis when this node (re)joins. A room with local members also holds them in
+    /// its `Room` (the hub's checks read that), set from here on every change.
+    var rules: [String: RoomRules] = [:]
+    /// Rooms (folded) whose stream is being read, with the joiners waiting for it
+    /// (Hub+ClusterHistory.swift).
+    var historyLoads: [String: Hub.HistoryLoad] = [:]
     /// Whether room history lives in Redis streams (`Hub.clusterOwnsHistory`).
     var keepsHistory = false
     /// Nodes heard from (events or records), so a lapse can be noticed.
@@ -172,6 +180,20 @@ public struct ClusterView {
 public enum ClusterCommand: Equatable, Sendable {
     /// PUBLISH a message on a channel.
     case publish(channel: String, payload: [UInt8])
+    /// This node has members in a room (folded) now: it counts among the room's nodes.
+    case roomOpened(room: String)
+    /// This node's last member left a room (folded): if it was the room's last node, its rules
+    /// go, and `announce` (a `.rule` clearing them) is published by the same script.
+    case roomClosed(room: String, announce: [UInt8])
+    /// Sets (an empty value: removes) one field of a room's rules hash and publishes
+    /// `announce` in the same script. `onlyIfNew`: only if the room has no rules yet (a node
+    /// creating a room); otherwise the rules Redis has come back through `Hub.clusterRulesRead`.
+    case setRule(room: String, field: String, value: String, announce: [UInt8], onlyIfNew: Bool)
+    /// Read a room's (folded) latest lines from its stream and hand them to
+    /// `Hub.clusterHistoryRead` (nil when Redis does not answer).
+    case readHistory(room: String)
+    /// Read every room's rules and hand them to `Hub.clusterAllRules`.
+    case fetchRules
     /// This node now has local members in a room (folded): SUBSCRIBE its channel.
     case subscribe(room: String)
     /// This node has no local member left in a room: UNSUBSCRIBE.
@@ -183,14 +205,15 @@ public enum ClusterCommand: Equatable, Sendable {
     case release(name: String)
     /// Store (or, nil, delete) this node's record of the client at `address`.
     case record(address: String, ClientRecord?)
-    /// Append a line to its room's history stream (folded room): only the node where it was
-    /// said writes it.
-    case appendHistory(room: String, HistoryEntry)
-    /// Store an account in the shared hash (`HSET`), or, `onlyIfMissing`, offer one this node
-    /// had before it joined (`HSETNX`: the cluster's copy wins).
-    case saveAccount(key: String, Account, onlyIfMissing: Bool)
+    /// Offer an account this node had before it joined (`HSETNX`: the cluster's copy wins).
+    /// Changes made in the cluster are stored by the account storage (`RedisAccounts`).
+    case offerAccount(key: String, Account)
     /// Read every account of the cluster and hand them to `Hub.clusterAccounts`.
     case fetchAccounts
+    /// Offer a server ban this node had before it joined (`HSETNX`).
+    case offerBan(ServerBan)
+    /// Read every server ban of the cluster and hand them to `Hub.clusterBans`.
+    case fetchBans
     /// Read a node's client records (it said hello) and hand them to `Hub.clusterRecords`.
     case fetchRecords(node: String)
 }

@@ -15,8 +15,10 @@ enum HistoryCommands {
     ///
     /// The replay on join never cuts anyone: it starts with the newest lines that fit what the
     /// client may still be sent (all of them, unless the hard limit is set very low).
-    static func replay(_ hub: Hub, _ room: Room, count: Int, to id: ClientID, fitting: Bool = false) -> Int {
-        guard count > 0, var bodies = hub.roomHistory.book?.recentBodies(key: room.key, count: count)[...] else { return 0 }
+    /// `skippingNewest`: that many of the newest lines are left out (a replay that waited for a
+    /// cluster node's history read: the client saw those live).
+    static func replay(_ hub: Hub, _ room: Room, count: Int, to id: ClientID, fitting: Bool = false, skippingNewest skipped: Int = 0) -> Int {
+        guard count > 0, var bodies = hub.roomHistory.book?.recentBodies(key: room.key, count: count + max(0, skipped)).dropLast(max(0, skipped)) else { return 0 }
         let overhead = room.name.utf8.count + Hub.renderedLineOverhead
         var cost = bodies.reduce(0) { $0 + $1.count + overhead }
         if fitting {

@@ -9,7 +9,6 @@ extension Hub {
     /// Makes this hub a node called `node`: every room it has from now on is subscribed.
     public func joinCluster(node: String) {
         cluster = ClusterView(node: node)
-        accountBook.sharesSaves = true
         clusterResync()
     }
 
@@ -18,13 +17,6 @@ extension Hub {
 
     /// Takes what Redis must be told, in order.
     public func takeClusterCommands() -> [ClusterCommand] {
-        if !accountBook.savedForCluster.isEmpty, let node = cluster?.node {
-            for (key, account) in accountBook.savedForCluster {
-                cluster?.commands.append(.saveAccount(key: key, account, onlyIfMissing: false))
-                publish(ClusterKeys.eventsChannel, .account(node: node, key: key, name: account.name, hash: account.hash))
-            }
-            accountBook.savedForCluster = []
-        }
         guard cluster?.commands.isEmpty == false else { return [] }
         var taken: [ClusterCommand] = []
         swap(&taken, &cluster!.commands)
@@ -41,16 +33,23 @@ extension Hub {
 
     private func resyncCommands() -> [ClusterCommand] {
         guard let node = cluster?.node else { return [] }
-        var commands: [ClusterCommand] = rooms.first(Int.max).map { .subscribe(room: $0.key) }
+        var commands: [ClusterCommand] = rooms.first(Int.max).flatMap { [ClusterCommand.subscribe(room: $0.key), .roomOpened(room: $0.key)] }
         for id in clients.allIDs() {
             guard let state = clients[id], state.authorised else { continue }
             if state.hasChosenName { commands.append(.claim(name: NameRules.fold(state.name))) }
             commands.append(.record(address: state.address, record(of: state)))
         }
-        // Accounts this node had before it joined are offered (the cluster's copy wins), then
-        // the cluster's are read: accounts live in Redis from here on.
-        for (key, account) in accountBook.accounts { commands.append(.saveAccount(key: key, account, onlyIfMissing: true)) }
+        // Accounts and server bans this node had before it joined (its database's) are offered
+        // (the cluster's copy wins), then the cluster's are read: they live in Redis from here
+        // on (`RedisAccounts` stores every change there).
+        for (key, account) in accountBook.accounts { commands.append(.offerAccount(key: key, account)) }
+        for ban in accountBook.serverBans.values { commands.append(.offerBan(ban)) }
         commands.append(.fetchAccounts)
+        commands.append(.fetchBans)
+        commands.append(.fetchRules)
+        // History reads that went out on a connection that was lost are asked again (a second
+        // answer for one room finds no read waiting and is dropped).
+        for room in (cluster?.historyLoads.keys).map(Array.init) ?? [] { commands.append(.readHistory(room: room)) }
         commands.append(.publish(channel: ClusterKeys.eventsChannel, payload: ClusterMessage.hello(node: node).encoded()))
         return commands
     }
@@ -65,11 +64,24 @@ extension Hub {
 
     // MARK: Hooks the hub calls (Hub+Membership.swift, Hub.swift)
 
-    /// A room was created here: subscribe to it.
-    func clusterRoomOpened(_ key: String) { cluster?.commands.append(.subscribe(room: key)) }
+    /// A room was created here: subscribe to it, count this node among its nodes, and give it
+    /// the rules the cluster has for it (it may exist on other nodes).
+    func clusterRoomOpened(_ key: String, slot: Int) {
+        guard cluster != nil else { return }
+        cluster?.commands.append(.subscribe(room: key))
+        cluster?.commands.append(.roomOpened(room: key))
+        if cluster?.rules[key] != nil { applyClusterRules(slot) }
+        clusterStartHistoryRead(key)
+    }
 
-    /// The last local member left a room: unsubscribe.
-    func clusterRoomClosed(_ key: String) { cluster?.commands.append(.unsubscribe(room: key)) }
+    /// The last local member left a room: unsubscribe, and if no node has members any more its
+    /// rules go (announced by Redis itself, as node `*`, so this node hears it too).
+    func clusterRoomClosed(_ key: String, name: String) {
+        guard cluster != nil else { return }
+        cluster?.commands.append(.unsubscribe(room: key))
+        let announce = ClusterMessage.rule(node: ClusterKeys.redisAsNode, room: name, by: ClusterKeys.redisAsNode, field: RoomRules.clearField, value: "").encoded()
+        cluster?.commands.append(.roomClosed(room: key, announce: announce))
+    }
 
     /// A room heard `message` from a local client (or the server): the other nodes hear it too.
     /// The room is named by the message where it has one: a `/part` that emptied the room
@@ -80,13 +92,10 @@ extension Hub {
         switch message {
         case .chat(let room, let from, let text):
             publish(channel(room), .chat(node: node, room: room, from: from, text: text))
-            appendHistory(.chat, room, slot, from, text)
         case .action(let room, let from, let text):
             publish(channel(room), .action(node: node, room: room, from: from, text: text))
-            appendHistory(.action, room, slot, from, text)
         case .notice(.topic(let room, let by, let text)):
             publish(channel(room), .topic(node: node, room: room, by: by, text: text))
-            appendHistory(.topic, room, slot, by, ArraySlice(text.utf8))
         case .notice(.server(let text)):
             guard let room = rooms.nameAndKey(slot)?.name else { return }
             publish(channel(room), .roomNotice(node: node, room: room, text: text))
@@ -100,25 +109,6 @@ extension Hub {
             publish(ClusterKeys.eventsChannel, .left(node: node, address: state.address, name: name, room: room, reason: reason ?? ""))
         default: break
         }
-    }
-
-    /// A line said here goes to its room's stream, unless the room has a key or bans: such a
-    /// room's history must not outlive its access rules (RoomHistory), and a stream would.
-    private func appendHistory(_ kind: HistoryEntry.Kind, _ room: String, _ slot: Int, _ sender: String, _ text: ArraySlice<UInt8>) {
-        guard cluster?.keepsHistory == true, rooms[slot]?.isProtected == false else { return }
-        cluster?.commands.append(.appendHistory(room: NameRules.fold(room), HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text))))
-    }
-
-    /// Cluster mode with history on: Redis streams own room history from now on. Lines are
-    /// no longer queued for the database writer (accounts and bans still are), rooms' lines are
-    /// read through `loader` (folded room → oldest first) as rooms are created, and the rooms
-    /// that exist now are read again at once.
-    public func clusterOwnsHistory(loader: @escaping (String) -> [HistoryEntry]) {
-        guard cluster != nil, roomHistory.book != nil else { return }
-        cluster?.keepsHistory = true
-        roomHistory.stopPersisting()
-        roomHistory.loader = loader
-        for room in rooms.first(Int.max) { roomHistory.book?.load(loader(room.key), key: room.key) }
     }
 
     /// A local client changed its name: claim the new one (a refusal renames it back to its
@@ -168,7 +158,7 @@ extension Hub {
         case .topic(_, let room, let by, let text):
             guard let slot = rooms.slot(named: room), let known = rooms.nameAndKey(slot) else { return }
             rooms.setTopic(text, of: slot)
-            remember(.topic, room: known.name, key: known.key, sender: by, text: ArraySlice(text.utf8))
+            remember(.topic, room: known.name, key: known.key, sender: by, text: ArraySlice(text.utf8), said: false)
             deliverLocally(.notice(.topic(room: known.name, by: by, text: text)), toRoom: slot)
         case .roomNotice(_, let room, let text):
             guard let slot = rooms.slot(named: room) else { return }
@@ -192,6 +182,12 @@ extension Hub {
             cluster?.commands.append(.fetchRecords(node: node))
         case .account(_, let key, let name, let hash):
             accountBook.accounts[key] = Account(name: name, hash: hash)
+        case .rule(_, let room, let by, let field, let value): clusterRuleReceived(room: room, by: by, field: field, value: value)
+        case .kick(_, let room, let name, let by, let reason): clusterKickReceived(room: room, name: name, by: by, reason: reason)
+        case .kicked(let node, let address, let name, let room, let by, let reason):
+            clusterKickedReceived(node: node, address: address, name: name, room: room, by: by, reason: reason)
+        case .serverBan(_, let ban): clusterServerBanReceived(ban)
+        case .serverUnban(_, let target): accountBook.serverBans[target] = nil
         case .privateMessage(_, let from, let to, let text):
             guard let target = clients.id(named: to) else { return }  // gone meanwhile: at most once
             send(.privateMessage(from: from, text: text), to: target)
@@ -204,11 +200,11 @@ extension Hub {
         let message: Outgoing = kind == .action ? .action(room: known.name, from: from, text: text) : .chat(room: known.name, from: from, text: text)
         deliverLocally(message, toRoom: slot)
         messagesRelayed &+= 1
-        remember(kind, room: known.name, key: known.key, sender: from, text: text)
+        remember(kind, room: known.name, key: known.key, sender: from, text: text, said: false)
     }
 
     /// The fan-out to this node's members only (no publish: it came from another node).
-    private func deliverLocally(_ message: Outgoing, toRoom slot: Int, isNotice: Bool = false) {
+    func deliverLocally(_ message: Outgoing, toRoom slot: Int, isNotice: Bool = false) {
         guard let (members, otherStyleMembers) = rooms.audience(slot) else { return }
         if isNotice && members.count > limits.noticeRoomLimit { return }
         router.broadcast(message, to: members, otherStyleMembers: otherStyleMembers, styles: clients.styles, except: nil)
@@ -231,6 +227,7 @@ extension Hub {
         guard let view = cluster else { return }
         for node in view.nodes where !live.contains(node) && node != view.node {
             guard let gone = cluster?.dropNode(node) else { continue }
+            clusterOwnersLost(node: node)
             for client in gone { notifyRoomsOfRemote(client.rooms, .notice(.quit(name: client.name, reason: "node lost"))) }
         }
     }

@@ -6,13 +6,13 @@ extension Hub {
         let lobby = rooms.slot(named: defaultRoom) ?? createRoom(defaultRoom, permanent: true)
         for line in motd { send(.notice(.server(line)), to: id) }
         addMember(id, toRoom: lobby)
-        if let room = rooms[lobby] { _ = HistoryCommands.replay(self, room, count: roomHistory.replayLines, to: id, fitting: true) }
+        if let room = rooms[lobby] { replayOnJoin(room, to: id) }
     }
 
     func createRoom(_ name: String, permanent: Bool = false) -> Int {
         let slot = rooms.create(name, permanent: permanent)
         roomHistory.roomCreated(key: NameRules.fold(name))
-        clusterRoomOpened(NameRules.fold(name))
+        clusterRoomOpened(NameRules.fold(name), slot: slot)
         return slot
     }
 
@@ -26,10 +26,11 @@ extension Hub {
 
     /// Removes `id` from a room (deleting an emptied room) without any notice.
     func removeMember(_ id: ClientID, fromRoom slot: Int) {
+        if cluster != nil, rooms[slot]?.ownerClient == id { clusterOwnerLeaves(slot, name: clients.name(of: id) ?? "") }
         clients.left(id, room: slot)
         if let deleted = rooms.remove(id, native: clients.style(of: id) == .native, from: slot) {
             roomHistory.roomDeleted(deleted)
-            clusterRoomClosed(deleted.key)
+            clusterRoomClosed(deleted.key, name: deleted.name)
         }
     }
 
@@ -58,10 +59,12 @@ extension Hub {
         if let room = rooms[slot] { roomHistory.accessChanged(room, wasProtected: wasProtected) }
     }
 
-    /// Keeps a line said in a room for replay (and the store).
-    func remember(_ kind: HistoryEntry.Kind, room: String, key: String, sender: String, text: ArraySlice<UInt8>) {
+    /// Keeps a line said in a room for replay and, when it was said here (`said`; false for a
+    /// line another node of a cluster said and stored), for the store.
+    func remember(_ kind: HistoryEntry.Kind, room: String, key: String, sender: String, text: ArraySlice<UInt8>, said: Bool = true) {
         guard roomHistory.book != nil else { return }
-        roomHistory.remember(HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text)), key: key)
+        roomHistory.remember(HistoryEntry(room: room, at: now, kind: kind, sender: sender, text: Array(text)), key: key, store: said)
+        if cluster?.historyLoads.isEmpty == false { clusterHistoryArrived(key) }
     }
 
     // MARK: Sending

@@ -233,7 +233,8 @@ enum IRCCommands {
             numeric(hub, id, .tooManyChannels, name, "You have joined too many channels")
             return false
         }
-        if let existing, let room = hub.rooms[existing], !hub.isOwner(id, of: room) {
+        let elsewhere = existing == nil ? hub.clusterRoom(named: name) : nil  // a room only on other nodes of a cluster
+        if let room = existing.flatMap({ hub.rooms[$0] }) ?? elsewhere, !hub.isOwner(id, of: room) {
             if room.bans(state) {
                 numeric(hub, id, .bannedFromChannel, room.name, "Cannot join channel (+b)")
                 return true
@@ -248,13 +249,16 @@ enum IRCCommands {
             return false
         }
         let slot = existing ?? hub.createRoom(name)
-        if existing == nil { hub.rooms.setOwner(account: state.account.map(NameRules.fold), client: id, of: slot) }
+        if existing == nil && elsewhere == nil {
+            hub.rooms.setOwner(account: state.account.map(NameRules.fold), client: id, of: slot)
+            hub.clusterRulesChanged(slot, by: state.name)
+        }
         hub.addMember(id, toRoom: slot)
         guard let room = hub.rooms[slot] else { return true }
         send(hub, id, IRCMessage(source: IRCNames.prefix(of: state.name), "JOIN", [room.name]))
         sendTopic(hub, id, room, evenIfEmpty: false)
         sendNames(hub, id, room)
-        _ = HistoryCommands.replay(hub, room, count: hub.roomHistory.replayLines, to: id, fitting: true)
+        hub.replayOnJoin(room, to: id)
         return true
     }
 
@@ -543,7 +547,8 @@ enum IRCCommands {
         guard let slot = memberSlot(hub, id, params[0]), let room = hub.rooms[slot] else { return }
         guard hub.isOwner(id, of: room) else { return numeric(hub, id, .channelOperatorPrivilegesNeeded, room.name, "You're not channel operator") }
         let victim = params[1].split(separator: ",").first.map(String.init) ?? ""
-        guard let target = hub.clients.id(named: victim), room.members.contains(target) else {
+        let isMember = hub.clients.id(named: victim).map { room.members.contains($0) } ?? (hub.remoteMember(named: victim, ofRoom: room.key) != nil)
+        guard isMember else {
             return numeric(hub, id, .userNotInChannel, victim, room.name, "They aren't on that channel")
         }
         let reason = params.count > 2 ? " " + params[2].prefix(maxBytes: hub.limits.maxReasonBytes) : ""

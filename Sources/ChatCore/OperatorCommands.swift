@@ -43,17 +43,24 @@ enum OperatorCommands {
         }
         let ban = ServerBan(target: key, isAddress: range != nil, until: seconds.map { hub.now + $0 }, setBy: by)
         hub.accountBook.addBan(ban)
+        let removed = expelCovered(hub, by: ban, range: range, except: id)
+        hub.reply(id, "ban", "\(target) banned" + ban.suffix + "; \(removed) disconnected")
+    }
+
+    /// Disconnects every client a new server ban covers (but `except`, the operator who made
+    /// it); returns how many. `range` is the ban's addresses, nil for a name ban.
+    static func expelCovered(_ hub: Hub, by ban: ServerBan, range: AddressRange?, except id: ClientID?) -> Int {
         var removed = 0
         for other in hub.clients.allIDs() where other != id {
             guard let state = hub.clients[other] else { continue }
             let matches = range.map { range in state.ip.map(range.contains) ?? false }
-                ?? (NameRules.fold(state.name) == key || state.account.map(NameRules.fold) == key)
+                ?? (NameRules.fold(state.name) == ban.target || state.account.map(NameRules.fold) == ban.target)
             if matches {
                 hub.expel(other, .banned, "you are banned from this server" + ban.suffix, reason: "banned")
                 removed += 1
             }
         }
-        hub.reply(id, "ban", "\(target) banned" + ban.suffix + "; \(removed) disconnected")
+        return removed
     }
 
     private static func serverUnban(_ hub: Hub, _ target: String, from id: ClientID) {

@@ -35,6 +35,7 @@ enum OwnerCommands {
         guard let slot = request.room, let room = hub.rooms[slot] else { return }
         hub.rooms.setKey(key, of: slot)
         hub.roomAccessChanged(slot, wasProtected: room.isProtected)
+        if let by = hub.clients.name(of: request.client) { hub.clusterRulesChanged(slot, by: by) }
         hub.reply(request.client, "key", key == nil ? "\(room.name) key removed" : "\(room.name) key set")
     }
 
@@ -49,8 +50,14 @@ enum OwnerCommands {
     }
 
     private static func kick(_ hub: Hub, _ request: Request, _ name: String, reason: String?) {
-        guard ArgumentCheck.reasonFits(hub, reason, request.client), let by = hub.clients.name(of: request.client),
-              let (target, victim, room) = member(hub, request, named: name), let slot = request.room else { return }
+        guard ArgumentCheck.reasonFits(hub, reason, request.client), let by = hub.clients.name(of: request.client) else { return }
+        // A member on another node: its node removes it and tells every node.
+        if let slot = request.room, let room = hub.rooms.nameAndKey(slot), hub.clients.id(named: name) == nil,
+           let remote = hub.remoteMember(named: name, ofRoom: room.key) {
+            hub.clusterKick(remote, room: room.name, by: by, reason: reason ?? "kicked")
+            return hub.reply(request.client, "kick", "\(remote.name) removed from \(room.name)")
+        }
+        guard let (target, victim, room) = member(hub, request, named: name), let slot = request.room else { return }
         remove(hub, target, fromRoom: slot, by: by, why: reason ?? "kicked")
         hub.reply(request.client, "kick", "\(victim.name) removed from \(room.name)")
     }
@@ -72,6 +79,7 @@ enum OwnerCommands {
             hub.rooms.ban(.range(range), in: slot)
         }
         hub.roomAccessChanged(slot, wasProtected: room.isProtected)
+        hub.clusterRulesChanged(slot, by: by)  // the other nodes remove the members it covers there
         guard let banned = hub.rooms[slot] else { return }
         var removed: [String] = []
         for member in room.members where !hub.isOwner(member, of: banned) {
@@ -79,6 +87,9 @@ enum OwnerCommands {
             remove(hub, member, fromRoom: slot, by: by, why: "banned")
             removed.append(state.name)
         }
+        // Members on other nodes shown by a banned name: their nodes remove them on hearing
+        // the ban (an address ban's matches there are theirs to find).
+        if case .name(let folded) = target, let remote = hub.remoteMember(named: folded, ofRoom: room.key) { removed.append(remote.name) }
         switch removed.count {
         case 0: hub.reply(id, "ban", "\(text) banned from \(room.name)")
         case 1: hub.reply(id, "ban", "\(removed[0]) removed from \(room.name)")
@@ -87,12 +98,12 @@ enum OwnerCommands {
     }
 
     /// Takes a member out of a room, telling it and the room why.
-    private static func remove(_ hub: Hub, _ target: ClientID, fromRoom slot: Int, by: String, why: String) {
+    static func remove(_ hub: Hub, _ target: ClientID, fromRoom slot: Int, by: String, why: String) {
         // Names only: a copy of the room held across removeMember would make it copy the member list.
         guard let victim = hub.clients.name(of: target), let room = hub.rooms.nameAndKey(slot)?.name else { return }
         hub.broadcast(.notice(.kicked(room: room, name: victim, by: by, reason: why, toVictim: false)), toRoom: slot, except: target)
         hub.removeMember(target, fromRoom: slot)
-        if hub.isClustered { hub.clusterRelay(.notice(.left(name: victim, room: room, reason: "removed by \(by)")), toRoom: slot, subject: target) }
+        if hub.isClustered { hub.clusterKicked(target, name: victim, room: room, by: by, reason: why) }
         hub.send(.notice(.kicked(room: room, name: victim, by: by, reason: why, toVictim: true)), to: target)
     }
 
@@ -105,12 +116,21 @@ enum OwnerCommands {
         case nil: break  // nothing can be banned under a text that is no name or address
         }
         hub.roomAccessChanged(slot, wasProtected: room.isProtected)
+        if let by = hub.clients.name(of: request.client) { hub.clusterRulesChanged(slot, by: by) }
         hub.reply(request.client, "unban", "\(text) may join \(room.name) again")
     }
 
     private static func handOver(_ hub: Hub, _ request: Request, to name: String) {
+        let by = hub.clients.name(of: request.client) ?? ""
+        if let slot = request.room, let room = hub.rooms.nameAndKey(slot), hub.clients.id(named: name) == nil,
+           let remote = hub.remoteMember(named: name, ofRoom: room.key) {
+            hub.clusterHandOver(slot, to: remote, by: by)
+            hub.broadcast(.notice(.server("\(remote.name) now owns \(room.name)")), toRoom: slot, except: nil)
+            return hub.reply(request.client, "owner", "\(remote.name) owns \(room.name)")
+        }
         guard let (heir, state, room) = member(hub, request, named: name), let slot = request.room else { return }
         hub.rooms.setOwner(account: state.account.map(NameRules.fold), client: heir, of: slot)
+        hub.clusterRulesChanged(slot, by: by)
         hub.broadcast(.notice(.server("\(state.name) now owns \(room.name)")), toRoom: slot, except: nil)
         hub.reply(request.client, "owner", "\(state.name) owns \(room.name)")
     }

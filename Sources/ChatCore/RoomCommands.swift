@@ -26,18 +26,23 @@ enum RoomCommands {
         guard state.rooms.count < hub.limits.maxRoomsPerClient else {
             return hub.fail(id, .tooManyRooms, "you are in \(state.rooms.count) rooms, the most allowed; /part one first")
         }
-        if let existing, let room = hub.rooms[existing], !mayJoin(hub, id, state, room, key: key) { return }
+        // On a cluster node a room may exist only on other nodes: its rules hold here too.
+        let elsewhere = existing == nil ? hub.clusterRoom(named: name) : nil
+        if let room = existing.flatMap({ hub.rooms[$0] }) ?? elsewhere, !mayJoin(hub, id, state, room, key: key) { return }
         if existing == nil && hub.rooms.count >= hub.limits.maxRooms {
             return hub.fail(id, .tooManyRooms, "the server has \(hub.rooms.count) rooms, the most it allows; join an existing one")
         }
         let slot = existing ?? hub.createRoom(name)
-        if existing == nil { hub.rooms.setOwner(account: state.account.map(NameRules.fold), client: id, of: slot) }
+        if existing == nil && elsewhere == nil {
+            hub.rooms.setOwner(account: state.account.map(NameRules.fold), client: id, of: slot)
+            hub.clusterRulesChanged(slot, by: state.name)
+        }
         hub.addMember(id, toRoom: slot)
         guard let room = hub.rooms[slot] else { return }
         var text = "\(room.name) \(plural(room.members.count + hub.remoteMembers(ofRoom: room.key).count, "member"))"
         if !room.topic.isEmpty { text += ", topic: \(room.topic)" }
         hub.reply(id, "join", text)
-        _ = HistoryCommands.replay(hub, room, count: hub.roomHistory.replayLines, to: id, fitting: true)
+        hub.replayOnJoin(room, to: id)
     }
 
     /// Whether `id` may enter the room; sends the refusal otherwise.

@@ -36,12 +36,12 @@ struct RoomHistory {
 
     init() {}
 
-    /// Stores a line in its room's ring and, when history is persisted, queues it for the
-    /// database writer.
-    mutating func remember(_ entry: HistoryEntry, key: String) {
+    /// Stores a line in its room's ring and, when history is persisted and `store` (the line
+    /// was said on this node), queues it for the store.
+    mutating func remember(_ entry: HistoryEntry, key: String, store: Bool = true) {
         guard book != nil else { return }
         book?.record(entry, key: key, batch: batch, durableBatch: durableBatch)
-        if persists {
+        if persists && store {
             pendingLines.append(entry)
             pendingBytes += entry.bytesInMemory
         }
@@ -53,13 +53,14 @@ struct RoomHistory {
         durableBatch = 0
     }
 
-    /// Another store owns history now (a cluster's Redis streams): nothing more is queued for
-    /// the database writer, and every batch counts as durable.
-    mutating func stopPersisting() {
-        persists = false
+    /// History is stored where a ring cannot be reloaded from at once (a cluster's Redis
+    /// streams, read asynchronously): lines are still handed over, through the same hand-over
+    /// as to the database, but every batch counts as durable at once (a parked ring is never
+    /// reloaded from there, so there is nothing to wait for).
+    mutating func persistWithoutReload() {
+        persists = true
         durableBatch = .max
-        pendingLines = []
-        pendingBytes = 0
+        loader = nil
     }
 
     /// A room was created: bring its ring back, from memory if it was parked, else from the
@@ -92,7 +93,7 @@ struct RoomHistory {
             book?.forget(room.key)
             if persists {
                 queueRoomChange(.forget(room.key))
-                forgottenRoomBatches[room.key] = batch
+                if durableBatch != .max { forgottenRoomBatches[room.key] = batch }  // only a store reloaded from can bring them back
             }
         } else {
             book?.park(room.key, durableBatch: durableBatch)

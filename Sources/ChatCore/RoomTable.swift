@@ -87,6 +87,18 @@ struct RoomTable {
         edit(slot) { room in
             room.ownerAccount = account
             room.ownerClient = account == nil ? client : nil
+            room.ownerElsewhere = nil
+        }
+    }
+
+    /// Sets a room's rules as the cluster holds them (`RoomRules`): `ownerClient` is the local
+    /// client a guest owner on this node is, `ownerElsewhere` a guest owner on another node.
+    mutating func setRules(_ rules: RoomRules, ownerClient: ClientID?, ownerElsewhere: String?, of slot: Int) {
+        edit(slot) { room in
+            if case .account(let account) = rules.owner { room.ownerAccount = account } else { room.ownerAccount = nil }
+            room.ownerClient = ownerClient
+            room.ownerElsewhere = ownerElsewhere
+            room.setKeyAndBans(rules)
         }
     }
 
@@ -160,6 +172,8 @@ struct Room {
     /// connection for as long as it stays in the room. Nil: nobody owns it (the lobby).
     fileprivate(set) var ownerAccount: String?
     fileprivate(set) var ownerClient: ClientID?
+    /// A guest owner connected to another node of the cluster (`node SPACE address`).
+    fileprivate(set) var ownerElsewhere: String?
     /// Needed to `/join` (owners and operators need none).
     fileprivate(set) var joinKey: String?
     /// Folded names banned from the room.
@@ -173,7 +187,31 @@ struct Room {
         self.isPermanent = isPermanent
     }
 
-    var hasOwner: Bool { ownerAccount != nil || ownerClient != nil }
+    /// A room that exists only on other nodes of a cluster, with the cluster's rules, for the
+    /// checks of a `/join` that would create it here (it has no members on this node).
+    static func elsewhere(name: String, rules: RoomRules, ownerElsewhere: String?) -> Room {
+        var room = Room(name: name, key: NameRules.fold(name), isPermanent: false)
+        if case .account(let account) = rules.owner { room.ownerAccount = account }
+        room.ownerElsewhere = ownerElsewhere
+        room.setKeyAndBans(rules)
+        return room
+    }
+
+    /// The key and bans of the cluster's rules replace the room's.
+    fileprivate mutating func setKeyAndBans(_ rules: RoomRules) {
+        joinKey = rules.key
+        bannedNames = []
+        bannedRanges = []
+        for ban in rules.bans.sorted() {
+            switch RoomRules.banRule(ban) {
+            case .names(let names): bannedNames.formUnion(names)
+            case .range(let range): bannedRanges.append(range)
+            case nil: break
+            }
+        }
+    }
+
+    var hasOwner: Bool { ownerAccount != nil || ownerClient != nil || ownerElsewhere != nil }
 
     /// Has access rules (a key or bans): its history lives no longer than the room does.
     var isProtected: Bool { joinKey != nil || !bannedNames.isEmpty || !bannedRanges.isEmpty }

@@ -32,26 +32,35 @@ extension ChatServer {
             }
             writes.start()
             passwordWork.confirmWrites(writes)
-            hub.confirmsAccountWrites = true
+            useAccountStorage(DatabaseAccounts(server: self))
         }
         logOperators()
     }
 
+    /// Chooses where accounts and bans are stored, once at start-up (a cluster node chooses
+    /// Redis after `enableAccounts` chose the database): writes are then answered only once
+    /// stored.
+    func useAccountStorage(_ storage: AccountStorage) {
+        accountStorage = storage
+        hub.confirmsAccountWrites = true
+    }
+
     /// From `ClientOutput.flushAll`, the one place the hub's effects are applied: history and
-    /// account changes to the store writer, password jobs to the hashing thread (as many as it
+    /// account changes to the account storage, password jobs to the hashing thread (as many as it
     /// has room for, in the hub's fair order), account writes to the database, reads paused or
     /// resumed, penalties applied (`ReadPauses`). Applying some (a job failed at once without a hasher) lets
     /// the hub ask for more, so this takes again until nothing is asked.
     func applyHubEffects() {
         while case let effects = hub.takeEffects(passwordJobs: passwordWork.room), !effects.isEmpty {
-            handOver(effects.history, accountChanges: effects.accountChanges)
+            handOver(effects.history)
+            if !effects.accountChanges.isEmpty { accountStorage?.save(effects.accountChanges) }
             for job in effects.passwordJobs {
                 counters.passwordJobsQueued &+= 1
                 if !passwordWork.submit(job) { hub.authFinished(AuthResult(job: job, outcome: .failed)) }
             }
             if !effects.accountWrites.isEmpty {
-                if let writer = store.writer, let inbox = passwordWork.writeReports {
-                    writer.submit(effects.accountWrites) { inbox.post($0) }
+                if let accountStorage {
+                    accountStorage.write(effects.accountWrites)
                 } else {
                     for write in effects.accountWrites { hub.accountWriteFinished(ticket: write.ticket, error: "the database is closed") }
                 }

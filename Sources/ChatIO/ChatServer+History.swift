@@ -18,16 +18,15 @@ extension ChatServer {
         hub.historyReplayLines = settings.replayLines
         guard let store else { return }
         try self.store.open(store, history: settings, for: self)
+        historyStorage = DatabaseHistory(server: self)
     }
 
-    /// From `applyHubEffects`: one hand-over per loop iteration. Without a writer (history
-    /// off) account changes stay in memory only.
-    func handOver(_ history: HistoryHandOver?, accountChanges: [AccountChange]) {
-        if let history {
-            counters.historyLinesQueued &+= UInt64(history.lines.count)
-            if let line = store.submit(history, now: reactor.now) { logger.notice("\(line)") }
-        }
-        if !accountChanges.isEmpty { store.writer?.submit(accountChanges) }
+    /// From `applyHubEffects`: one hand-over of history per loop iteration, to the history
+    /// storage chosen at start-up (nothing without one).
+    func handOver(_ history: HistoryHandOver?) {
+        guard let history, let historyStorage else { return }
+        counters.historyLinesQueued &+= UInt64(history.lines.count)
+        historyStorage.append(history)
     }
 
     /// Whether the writer is far enough behind that reading more chat would only pile lines up
@@ -44,10 +43,8 @@ extension ChatServer {
         // database file only when it is the last connection.
         hub.historyLoader = nil
         let effects = hub.takeEffects(passwordJobs: 0)
-        handOver(effects.history, accountChanges: effects.accountChanges)
-        // A registration or password change hashed in the last iteration is still committed;
-        // its client is already gone, so nobody waits for the answer.
-        if !effects.accountWrites.isEmpty { store.writer?.submit(effects.accountWrites) { _ in } }
+        handOver(effects.history)
+        accountStorage?.finish(effects.accountChanges, effects.accountWrites)
         store.close()?.deliver()  // the writer's last reports, logged
     }
 }

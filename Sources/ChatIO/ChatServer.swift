@@ -51,6 +51,12 @@ public final class ChatServer {
     var store = StoreLink()
     /// The hashing thread and account writes in flight (PasswordWork.swift).
     var passwordWork = PasswordWork()
+    /// Where accounts and server bans are stored (AccountStorage.swift): the database, Redis on
+    /// a cluster node, or nil (kept in memory until exit).
+    var accountStorage: AccountStorage?
+    /// Where the lines said here are stored (HistoryStorage.swift): the database, Redis streams
+    /// on a cluster node, or nil (history in memory only, or off).
+    var historyStorage: HistoryStorage?
     /// Reads paused for a wrong server password or a pending password command (ReadPauses.swift).
     let readPauses = ReadPauses()
     /// Metrics (ChatServer+Metrics.swift): running totals, the worker threads' figures, and

@@ -34,11 +34,12 @@ public final class ClusterLink {
 
     public let url: RedisURL
     public let node: String
-    private let hub: Hub
-    private let reactor: Reactor
-    private let logger: Logger
+    let hub: Hub
+    let reactor: Reactor
+    let logger: Logger
 
-    private var commands: RedisConnection?
+    /// The connection for commands and publishes (nil while Redis is down).
+    private(set) var commands: RedisConnection?
     private var subscriber: RedisConnection?
     /// Connections that went down, kept until the next retry: never released inside their
     /// own hiredis callback.
@@ -61,10 +62,6 @@ public final class ClusterLink {
     private var scratch: [UInt8] = []
     /// This iteration's consecutive publishes on one channel, sent as one PUBLISH.
     private var batch = ClusterBatch()
-    /// This iteration's history lines of one room (folded key), appended as one stream entry.
-    private var historyRun: [HistoryEntry] = []
-    private var historyRoom: String?
-    private var historyBytes = 0
 
     private var prepareWatcher: PrepareWatcher!
     private var heartbeatTimer: TimerWatcher!
@@ -72,18 +69,13 @@ public final class ClusterLink {
 
     /// Lines a room's history stream keeps (approximately: `MAXLEN ~`); 0: no cap.
     public let historyMaxLines: Int
-    /// The blocking connection history is read through when a room is created (like the
-    /// SQLite reader's one indexed read on the loop), with a short timeout; nil until needed
-    /// and after a failure.
-    private var historyReader: UnsafeMutablePointer<redisContext>?
-    /// When the history reader last failed: it is not retried for a second, so a Redis
-    /// outage costs room creations no more than one timeout a second.
-    private var historyReaderFailedAt: Double?
+    /// Rooms whose history read could not be sent (Redis down): answered "no history" from a
+    /// timer, so the hub hears it in an iteration whose output is flushed.
+    private var unreadHistory: [String] = []
+    private var unreadHistoryTimer: TimerWatcher!
     /// Lines one stream entry holds at most: how far past `--history-max-lines` one entry
     /// straddling the bound can keep the stream (`ClusterScripts.appendHistory`).
     static let historyLinesPerEntry = 64
-    /// Seconds a history read may block the loop.
-    static let historyReadTimeout = 0.25
 
     public init(url: RedisURL, node: String, hub: Hub, reactor: Reactor, logger: Logger, historyMaxLines: Int = 0) {
         self.historyMaxLines = historyMaxLines
@@ -96,6 +88,7 @@ public final class ClusterLink {
         prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in sendHubCommands() }
         heartbeatTimer = TimerWatcher(reactor: reactor, after: Self.heartbeatSeconds, repeat: Self.heartbeatSeconds) { [unowned self] in tick() }
         retryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in connect() }
+        unreadHistoryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in historyUnread() }
     }
 
     deinit { stop() }
@@ -129,24 +122,23 @@ public final class ClusterLink {
     /// Connects and starts the heartbeat; the hub's commands go out from the next iteration.
     public func start() {
         hub.joinCluster(node: node)
-        if hub.history != nil { hub.clusterOwnsHistory { [unowned self] key in readHistory(key) } }
+        if hub.history != nil { hub.clusterOwnsHistory() }
         prepareWatcher.start()
         heartbeatTimer.start()
         connect()
     }
 
-    /// Stops every watcher and closes both connections (and the history reader).
+    /// Stops every watcher and closes both connections.
     public func stop() {
         prepareWatcher.stop()
         heartbeatTimer.stop()
         retryTimer.stop()
+        unreadHistoryTimer.stop()
         commands?.close()
         subscriber?.close()
         commands = nil
         subscriber = nil
         retired.removeAll()
-        if let historyReader { redisFree(historyReader) }
-        historyReader = nil
     }
 
     /// On the way out, after the loop stopped (blocking, best effort, 1 s timeout): publishes
@@ -310,61 +302,46 @@ public final class ClusterLink {
 
     // MARK: History
 
-    /// A room's latest lines from its stream, oldest first: one blocking XREVRANGE of at most
-    /// a ring's worth, when a room is created here. While Redis is unreachable the room starts
-    /// without its history (logged) rather than the loop waiting.
-    private func readHistory(_ key: String) -> [HistoryEntry] {
-        guard let reader = historyConnection() else { return [] }
-        let command = ["XREVRANGE", ClusterKeys.historyStream(key), "+", "-", "COUNT", String(HistorySettings.linesInMemory)]
-        guard let raw = command.withCStringArray({ argv, lengths in redisCommandArgv(reader, Int32(command.count), argv, lengths) }) else {
-            logger.error("history: cannot read \(key) from Redis (\(Self.errorText(reader))); the room starts without its history")
-            redisFree(reader)
-            historyReader = nil
-            historyReaderFailedAt = reactor.now
-            return []
+    /// Reads a room's latest lines from its stream (one XREVRANGE of at most a ring's worth) on
+    /// the command connection, and hands them to the hub oldest first when Redis answers; the
+    /// loop never waits for it (Hub+ClusterHistory.swift).
+    private func readHistory(_ room: String, on commands: RedisConnection) {
+        let arguments = ["XREVRANGE", ClusterKeys.historyStream(room), "+", "-", "COUNT", String(HistorySettings.linesInMemory)].map { Array($0.utf8) }
+        let sent = commands.send(arguments) { [weak self] reply in
+            guard let self else { return }
+            hub.now = reactor.now
+            guard case .array(let items)? = reply else {
+                logger.error("history: cannot read \(room) from Redis (\(reply.map { "\($0)" } ?? "connection lost")); the room goes on with the lines it has")
+                return hub.clusterHistoryRead(room: room, nil)
+            }
+            hub.clusterHistoryRead(room: room, Self.historyEntries(items, room: room))
         }
-        let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
-        freeReplyObject(raw)
-        guard case .array(let items) = reply else { return [] }
+        if !sent { historyNotRead(room) }
+    }
+
+    /// An XREVRANGE answer (newest first) as entries oldest first; malformed entries skipped.
+    static func historyEntries(_ items: [RedisReply], room: String) -> [HistoryEntry] {
         var entries: [HistoryEntry] = []
         for item in items.reversed() {
             guard case .array(let pair) = item, pair.count == 2, case .array(let fields) = pair[1] else { continue }
             let values = fields.compactMap { field -> [UInt8]? in if case .string(let bytes) = field { bytes } else { nil } }
-            if values.count == fields.count { entries += HistoryEntry.lines(room: key, streamFields: values) }
+            if values.count == fields.count { entries += HistoryEntry.lines(room: room, streamFields: values) }
         }
         return Array(entries.suffix(HistorySettings.linesInMemory))
     }
 
-    private func historyConnection() -> UnsafeMutablePointer<redisContext>? {
-        if let historyReader { return historyReader }
-        if let failed = historyReaderFailedAt, reactor.now - failed < 1 { return nil }
-        let timeout = timeval(tv_sec: 0, tv_usec: Int(Self.historyReadTimeout * 1_000_000))
-        guard let context = redisConnectWithTimeout(url.host, Int32(url.port), timeout) else { return nil }
-        let commands = url.setupCommands
-        var failure: String? = context.pointee.err != 0 ? Self.errorText(context) : nil
-        if failure == nil {
-            redisSetTimeout(context, timeout)
-            for command in commands {
-                guard let reply = command.withCStringArray({ argv, lengths in redisCommandArgv(context, Int32(command.count), argv, lengths) }) else {
-                    failure = Self.errorText(context)
-                    break
-                }
-                let answer = RedisReply(reply.assumingMemoryBound(to: redisReply.self))
-                freeReplyObject(reply)
-                if case .error(let text) = answer {
-                    failure = text
-                    break
-                }
-            }
-        }
-        if let failure {
-            logger.error("history: cannot reach Redis at \(url.shown) (\(failure)); rooms created meanwhile start without their history")
-            redisFree(context)
-            historyReaderFailedAt = reactor.now
-            return nil
-        }
-        historyReader = context
-        return context
+    private func historyNotRead(_ room: String) {
+        unreadHistory.append(room)
+        unreadHistoryTimer.schedule(after: 0)
+    }
+
+    private func historyUnread() {
+        let rooms = unreadHistory
+        unreadHistory = []
+        guard !rooms.isEmpty else { return }
+        logger.error("history: Redis at \(url.shown) is unreachable; \(rooms.count) room(s) created meanwhile start without their history", metadata: ["node": "\(node)"])
+        hub.now = reactor.now
+        for room in rooms { hub.clusterHistoryRead(room: room, nil) }
     }
 
     // MARK: Traffic
@@ -391,6 +368,7 @@ public final class ClusterLink {
         guard !pending.isEmpty else { return }
         guard isUp, let commands, let subscriber else {
             unpublished += pending.reduce(0) { if case .publish = $1 { $0 + 1 } else { $0 } }
+            for case .readHistory(let room) in pending { historyNotRead(room) }
             return
         }
         for command in pending {
@@ -398,16 +376,6 @@ public final class ClusterLink {
             case .publish(let channel, let payload):
                 if !batch.accepts(payload, on: channel) { flushBatch(commands) }
                 batch.append(payload, on: channel)
-                continue
-            case .appendHistory(let room, let entry):
-                // History and live lines are independent: a stream append does not close a
-                // publish batch, and a room's lines of one iteration go out as one entry.
-                if historyRoom != room || historyBytes > ClusterBatch.maxBytes || historyRun.count >= Self.historyLinesPerEntry {
-                    flushHistory(commands)
-                }
-                historyRoom = room
-                historyBytes += entry.text.count
-                historyRun.append(entry)
                 continue
             default:
                 flushBatch(commands)
@@ -439,10 +407,12 @@ public final class ClusterLink {
                 } else {
                     commands.send(["HDEL", key, address].map { Array($0.utf8) })
                 }
-            case .appendHistory:
-                break
-            case .saveAccount(let key, let account, let onlyIfMissing):
-                commands.sendWithoutReply([onlyIfMissing ? "HSETNX" : "HSET", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
+            case .offerAccount(let key, let account):
+                commands.sendWithoutReply(["HSETNX", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
+            case .offerBan(let ban):
+                commands.sendWithoutReply(["HSETNX", ClusterKeys.bansHash, ban.target, ban.clusterValue].map { Array($0.utf8) })
+            case .fetchBans:
+                fetchBans()
             case .fetchAccounts:
                 commands.send(["HGETALL", ClusterKeys.accountsHash].map { Array($0.utf8) }) { [weak self] reply in
                     guard let self, case .array(let items) = reply else { return }
@@ -460,21 +430,41 @@ public final class ClusterLink {
                 }
             case .fetchRecords(let other):
                 if other != node { fetchRecords(of: other) }
+            case .roomOpened(let room):
+                commands.sendWithoutReply(["EVAL", ClusterScripts.roomOpened, "0", room, node].map { Array($0.utf8) })
+            case .roomClosed(let room, let announce):
+                commands.sendWithoutReply(["EVAL", ClusterScripts.roomClosed, "0", room, node].map { Array($0.utf8) } + [announce])
+            case .setRule(let room, let field, let value, let announce, let onlyIfNew):
+                let arguments = ["EVAL", ClusterScripts.setRule, "0", room, field, value].map { Array($0.utf8) } + [announce, Array((onlyIfNew ? "1" : "0").utf8)]
+                commands.send(arguments) { [weak self] reply in
+                    guard let self, let reply else { return }
+                    switch reply {
+                    case .array(let items):  // another node created the room first: its rules
+                        hub.now = reactor.now
+                        hub.clusterRulesRead(room: room, fields: Self.pairs(items))
+                    case .error(let text): logger.error("cluster: setting a rule of \(room) failed: \(text)")
+                    default: break
+                    }
+                }
+            case .readHistory(let room):
+                readHistory(room, on: commands)
+            case .fetchRules:
+                commands.send(["EVAL", ClusterScripts.fetchRules, "0"].map { Array($0.utf8) }) { [weak self] reply in
+                    guard let self, case .array(let items) = reply else { return }
+                    var all: [(room: String, fields: [(field: String, value: String)])] = []
+                    var index = 0
+                    while index + 1 < items.count {
+                        if let room = items[index].text, NameRules.isValidRoom(Substring(room)), case .array(let fields) = items[index + 1] {
+                            all.append((room, Self.pairs(fields)))
+                        }
+                        index += 2
+                    }
+                    hub.now = reactor.now
+                    hub.clusterAllRules(all)
+                }
             }
         }
         flushBatch(commands)
-        flushHistory(commands)
-    }
-
-    /// Appends the lines held for one room as one stream entry (`ClusterScripts.appendHistory`).
-    private func flushHistory(_ commands: RedisConnection) {
-        guard let room = historyRoom, !historyRun.isEmpty else { return }
-        let arguments = ["EVAL", ClusterScripts.appendHistory, "0", ClusterKeys.historyStream(room), ClusterKeys.historyLines(room),
-                         String(historyMaxLines), String(historyRun.count)].map { Array($0.utf8) }
-        commands.sendWithoutReply(arguments + HistoryEntry.streamFields(historyRun))
-        historyRun.removeAll(keepingCapacity: true)
-        historyRoom = nil
-        historyBytes = 0
     }
 
     /// Publishes the consecutive messages held for one channel as one payload.
@@ -482,6 +472,19 @@ public final class ClusterLink {
         guard batch.records > 0, let channel = batch.channel else { return }
         if !commands.publish(channel: channel, payload: batch.bytes) { unpublished += batch.records }
         batch.clear()
+    }
+}
+
+extension ClusterLink {
+    /// A flat Redis array of field, value, field, value… as pairs (non-text items skipped).
+    static func pairs(_ items: [RedisReply]) -> [(field: String, value: String)] {
+        var pairs: [(field: String, value: String)] = []
+        var index = 0
+        while index + 1 < items.count {
+            if let field = items[index].text, let value = items[index + 1].text { pairs.append((field, value)) }
+            index += 2
+        }
+        return pairs
     }
 }
 

@@ -5,13 +5,48 @@
 enum ClusterScripts {
     /// Key layout (README, "Redis layout"): `chatd:nodes` (sorted set node → lease deadline in
     /// Redis's own milliseconds), `chatd:names` (hash folded name → node), `chatd:node-names:N`
-    /// (set of the names node N holds), `chatd:clients:N` (hash address → client record).
+    /// (set of the names node N holds), `chatd:clients:N` (hash address → client record);
+    /// room rules: `chatd:rules:R` (hash, `RoomRules`' fields), `chatd:ruled-rooms` (set of the
+    /// rooms with rules), `chatd:room-nodes:R` (set of the nodes with members in R) and
+    /// `chatd:node-rooms:N` (set of the rooms N has members in).
+
+    /// Lua shared by the scripts that take a node out of rooms. `drop_room`: a room left on no
+    /// node loses its rules, with the announcement (a `.rule` from `*` clearing them), and its
+    /// history stream too if it had a key or a ban (history never outlives the rules that
+    /// guarded it, `RoomHistory`). `forget_rooms`: a lapsed or leaving node leaves every room it
+    /// was in, and rooms owned by a guest of it lose their owner.
+    private static let roomFunctions = """
+        local function drop_room(room, announce)
+            local rules = 'chatd:rules:' .. room
+            local protected = redis.call('HEXISTS', rules, 'key') == 1
+            for _, field in ipairs(redis.call('HKEYS', rules)) do
+                if string.sub(field, 1, 4) == 'ban:' then protected = true end
+            end
+            if protected then redis.call('DEL', 'chatd:history:' .. room, 'chatd:history-lines:' .. room) end
+            redis.call('DEL', rules, 'chatd:room-nodes:' .. room)
+            if redis.call('SREM', 'chatd:ruled-rooms', room) == 1 then redis.call('PUBLISH', 'chatd:events', announce) end
+        end
+        local function forget_rooms(gone)
+            for _, room in ipairs(redis.call('SMEMBERS', 'chatd:node-rooms:' .. gone)) do
+                redis.call('SREM', 'chatd:room-nodes:' .. room, gone)
+                local rules = 'chatd:rules:' .. room
+                if redis.call('SCARD', 'chatd:room-nodes:' .. room) == 0 then
+                    drop_room(room, 'R\t*\t' .. room .. '\t*\t*\t')
+                else
+                    local owner = redis.call('HGET', rules, 'owner')
+                    if owner and string.sub(owner, 1, 3 + #gone) == 'c:' .. gone .. ' ' then redis.call('HDEL', rules, 'owner') end
+                end
+            end
+            redis.call('DEL', 'chatd:node-rooms:' .. gone)
+        end
+        """
 
     /// ARGV: node, lease ms. Renews this node's lease by Redis's clock (no clock skew between
     /// nodes matters), removes every node whose lease lapsed together with its names and
     /// records, and returns `{rejoined, live nodes...}`: rejoined is 1 when this node's own
     /// lease had lapsed or was missing (it must claim its names again).
     static let heartbeat = """
+        \(roomFunctions)
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local node = ARGV[1]
@@ -25,6 +60,7 @@ enum ClusterScripts {
                 if redis.call('HGET', 'chatd:names', name) == gone then redis.call('HDEL', 'chatd:names', name) end
             end
             redis.call('DEL', 'chatd:node-names:' .. gone, 'chatd:clients:' .. gone)
+            forget_rooms(gone)
             redis.call('ZREM', 'chatd:nodes', gone)
         end
         local live = redis.call('ZRANGE', 'chatd:nodes', 0, -1)
@@ -51,10 +87,12 @@ enum ClusterScripts {
 
     /// ARGV: node. A node leaving on purpose: its lease, names and records go at once.
     static let leave = """
+        \(roomFunctions)
         for _, name in ipairs(redis.call('SMEMBERS', 'chatd:node-names:' .. ARGV[1])) do
             if redis.call('HGET', 'chatd:names', name) == ARGV[1] then redis.call('HDEL', 'chatd:names', name) end
         end
         redis.call('DEL', 'chatd:node-names:' .. ARGV[1], 'chatd:clients:' .. ARGV[1])
+        forget_rooms(ARGV[1])
         redis.call('ZREM', 'chatd:nodes', ARGV[1])
         return 1
         """
@@ -83,5 +121,49 @@ enum ClusterScripts {
         end
         if most > 0 and total > most then redis.call('XTRIM', stream, 'MINID', '~', tostring(total - most + 1)) end
         return total
+        """
+
+    /// ARGV: folded room, node. The node has members in the room.
+    static let roomOpened = """
+        redis.call('SADD', 'chatd:room-nodes:' .. ARGV[1], ARGV[2])
+        redis.call('SADD', 'chatd:node-rooms:' .. ARGV[2], ARGV[1])
+        return 1
+        """
+
+    /// ARGV: folded room, node, announcement. The node's last member left the room: when no
+    /// node has members any more, the room goes (`drop_room`) in the same step, so no node
+    /// keeps its rules.
+    static let roomClosed = """
+        \(roomFunctions)
+        redis.call('SREM', 'chatd:room-nodes:' .. ARGV[1], ARGV[2])
+        redis.call('SREM', 'chatd:node-rooms:' .. ARGV[2], ARGV[1])
+        if redis.call('SCARD', 'chatd:room-nodes:' .. ARGV[1]) > 0 then return 0 end
+        drop_room(ARGV[1], ARGV[3])
+        return 1
+        """
+
+    /// ARGV: folded room, field, value (empty: remove), announcement, only-if-new (`1`/`0`).
+    /// Sets one rule and publishes its announcement in the same step, so every node applies
+    /// the changes in the order Redis made them. Only-if-new (a node creating the room) and the
+    /// room has rules already: nothing changes and the rules Redis has are returned.
+    static let setRule = """
+        local key = 'chatd:rules:' .. ARGV[1]
+        if ARGV[5] == '1' and redis.call('SISMEMBER', 'chatd:ruled-rooms', ARGV[1]) == 1 then
+            return redis.call('HGETALL', key)
+        end
+        if ARGV[3] == '' then redis.call('HDEL', key, ARGV[2]) else redis.call('HSET', key, ARGV[2], ARGV[3]) end
+        redis.call('SADD', 'chatd:ruled-rooms', ARGV[1])
+        redis.call('PUBLISH', 'chatd:events', ARGV[4])
+        return 1
+        """
+
+    /// Every room's rules: `{room, {field, value, ...}, room, ...}`.
+    static let fetchRules = """
+        local out = {}
+        for _, room in ipairs(redis.call('SMEMBERS', 'chatd:ruled-rooms')) do
+            table.insert(out, room)
+            table.insert(out, redis.call('HGETALL', 'chatd:rules:' .. room))
+        end
+        return out
         """
 }

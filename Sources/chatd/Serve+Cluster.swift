@@ -23,8 +23,10 @@ extension Serve {
         guard RedisURL.isValidNodeName(node) else {
             throw StartError("cluster: the node name \(node) is not 1-64 of A-Z a-z 0-9 . _ : -; give one with --node-name")
         }
-        return ClusterLink(url: url, node: node, hub: server.hub, reactor: reactor, logger: logger,
-                           historyMaxLines: settings.history.retention.maxLinesPerRoom)
+        let link = ClusterLink(url: url, node: node, hub: server.hub, reactor: reactor, logger: logger,
+                               historyMaxLines: settings.history.retention.maxLinesPerRoom)
+        link.store(in: server)  // accounts, bans and history live in Redis, not the node's database
+        return link
     }
 
     /// The machine's host name and the port: unique across machines (the listening address

@@ -17,6 +17,14 @@ import Testing
         .hello(node: "b"),
         .privateMessage(node: "a", from: "alice", to: "bob", text: ArraySlice("psst".utf8)),
         .account(node: "a", key: "alice", name: "Alice", hash: "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"),
+        .rule(node: "a", room: "#dev", by: "alice", field: "key", value: "sesame"),
+        .rule(node: "a", room: "#dev", by: "alice", field: "ban:r:127.0.0.0/8", value: ""),
+        .rule(node: "*", room: "#dev", by: "*", field: "*", value: ""),
+        .kick(node: "a", room: "#dev", name: "bob", by: "alice", reason: "spam\tand more"),
+        .kicked(node: "b", address: "127.0.0.1:5555", name: "bob", room: "#dev", by: "alice", reason: "banned"),
+        .serverBan(node: "a", ServerBan(target: "mallory", isAddress: false, until: nil, setBy: "boss")),
+        .serverBan(node: "a", ServerBan(target: "127.0.0.0/8", isAddress: true, until: 1_800_000_000.5, setBy: "boss")),
+        .serverUnban(node: "a", target: "::1"),
     ]
 
     @Test func everyMessageSurvivesTheRoundTrip() {
@@ -34,6 +42,10 @@ import Testing
             [0x63, 0x09, 0x61, 0x09, 0xFF, 0x09, 0x61, 0x09, 0x62],  // invalid UTF-8
             Array("r\ta\t1.2.3.4:5\told\tnew\tmaybe".utf8),
             Array("h\t".utf8),
+            Array("R\ta\tnot-a-room\talice\tkey\tk".utf8),
+            Array("B\ta\tmallory\tname\tinf\tboss".utf8),  // an end that is no finite number
+            Array("B\ta\tmallory\tmaybe\t-\tboss".utf8),
+            Array("U\ta\t".utf8),
         ]
         for payload in bad { #expect(ClusterMessage.decode(payload[...]) == nil, "\(payload)") }
     }
@@ -49,6 +61,45 @@ import Testing
         #expect(ClientRecord(decoding: "127.0.0.1:5\t") == ClientRecord(name: "127.0.0.1:5", rooms: []))
         #expect(ClientRecord(decoding: "alice") == nil)
         #expect(ClientRecord(decoding: "alice\tnot-a-room") == nil)
+    }
+}
+
+/// A room's rules as the cluster keeps them: fields and values, changes between two states.
+@Suite struct RoomRulesTests {
+    @Test func fieldsRoundTripAndChangesAreFieldByField() {
+        var rules = RoomRules(owner: .client(node: "a", address: "127.0.0.1:5555"), key: "sesame", bans: ["n:mallory", "r:10.0.0.0/8"])
+        #expect(RoomRules(fields: rules.fields) == rules)
+        var next = rules
+        next.owner = .account("alice")
+        next.key = nil
+        next.bans.remove("n:mallory")
+        next.bans.insert("n:eve")
+        let changes = rules.changes(to: next)
+        #expect(changes.map(\.field) == ["owner", "key", "ban:n:eve", "ban:n:mallory"])
+        for (field, value) in changes { rules.apply(field: field, value: value) }
+        #expect(rules == next)
+    }
+
+    @Test func junkFieldsAreSkipped() {
+        let rules = RoomRules(fields: [("owner", "x:what"), ("ban:n:bad name", "1"), ("ban:r:999.1.1.1", "1"), ("colour", "red"), ("key", "k")])
+        #expect(rules == RoomRules(key: "k"))
+        #expect(RoomRules.Owner("c:a b c") == nil && RoomRules.Owner("c:a 127.0.0.1:1") == .client(node: "a", address: "127.0.0.1:1"))
+    }
+}
+
+@Suite struct ClusterHistoryMergeTests {
+    static func line(_ sender: String, _ text: String, at time: Double = 0) -> HistoryEntry {
+        HistoryEntry(room: "#r", at: time, kind: .chat, sender: sender, text: Array(text.utf8))
+    }
+
+    @Test func theStreamComesFirstAndLinesInBothAreKeptOnce() {
+        let stream = [Self.line("a", "1"), Self.line("a", "2"), Self.line("a", "3")]
+        let live = [Self.line("a", "3", at: 9), Self.line("b", "4")]
+        #expect(Hub.merged(stream: stream, live: live).map { String(decoding: $0.text, as: UTF8.self) } == ["1", "2", "3", "4"])
+        #expect(Hub.merged(stream: stream, live: []).count == 3)
+        #expect(Hub.merged(stream: [], live: live).count == 2)
+        let repeated = [Self.line("a", "x"), Self.line("a", "x")]
+        #expect(Hub.merged(stream: repeated, live: [Self.line("a", "x")]).count == 2, "the longest overlap, never more than what arrived")
     }
 }
 
@@ -131,7 +182,10 @@ extension RedisURL {
     static func relay(_ from: Node, to: Node) -> [ClusterCommand] {
         var rest: [ClusterCommand] = []
         for command in from.hub.takeClusterCommands() {
-            if case .publish(_, let payload) = command { to.hub.clusterReceived(payload[...]) } else { rest.append(command) }
+            switch command {
+            case .publish(_, let payload), .setRule(_, _, _, let payload, _): to.hub.clusterReceived(payload[...])  // Redis publishes a rule's announcement
+            default: rest.append(command)
+            }
         }
         return rest
     }
@@ -174,6 +228,122 @@ extension RedisURL {
         #expect(b.lines(0) == ["#lobby <alice> one", "#lobby <alice> two", "#lobby <alice> three"])
         batch.clear()
         #expect(batch.records == 0 && batch.bytes.isEmpty && batch.channel == nil)
+    }
+
+    @Test func aKeyAndABanSetOnOneNodeHoldOnTheOtherAndAKickCrosses() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        b.hub.connect(ClientID(1), address: "10.0.0.3:1", at: 0)
+        a.hub.receive(Array("/nick alice".utf8), from: ClientID(0))
+        b.hub.receive(Array("/nick bob".utf8), from: ClientID(0))
+        b.hub.receive(Array("/nick eve".utf8), from: ClientID(1))
+        a.hub.receive(Array("/join #vault".utf8), from: ClientID(0))
+        a.hub.receive(Array("/key #vault sesame".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        Self.relay(b, to: a)
+        b.clear()
+        b.hub.receive(Array("/join #vault".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR BAD_KEY") == true, "\(b.lines(0))")
+        b.hub.receive(Array("/join #vault sesame".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("OK join #vault 2 members") == true, "\(b.lines(0))")
+        b.hub.receive(Array("/key #vault other".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true, "the owner is alice, on a: \(b.lines(0))")
+        Self.relay(b, to: a)
+        a.hub.receive(Array("/ban #vault eve".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        b.clear()
+        b.hub.receive(Array("/join #vault sesame".utf8), from: ClientID(1))
+        #expect(b.lines(1).last?.hasPrefix("ERROR BANNED_FROM_ROOM") == true, "\(b.lines(1))")
+        a.clear()
+        a.hub.receive(Array("/kick #vault bob rude".utf8), from: ClientID(0))
+        #expect(a.lines(0) == ["OK kick bob removed from #vault"])
+        Self.relay(a, to: b)
+        #expect(b.lines(0).contains("*** you were removed from #vault by alice (rude)"), "\(b.lines(0))")
+        Self.relay(b, to: a)
+        #expect(a.lines(0).last == "*** bob was removed from #vault by alice (rude)", "\(a.lines(0))")
+    }
+
+    @Test func aGuestOwnersOwnershipEndsOnEveryNodeWhenItQuits() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        a.hub.receive(Array("/join #den".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        b.hub.receive(Array("/join #den".utf8), from: ClientID(0))
+        Self.relay(b, to: a)
+        b.clear()
+        b.hub.receive(Array("/topic #den mine".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true, "\(b.lines(0))")
+        a.hub.disconnect(ClientID(0), reason: "bye")
+        let rest = Self.relay(a, to: b)
+        #expect(rest.contains { if case .roomClosed(let room, _) = $0 { room == "#den" } else { false } })
+        b.clear()
+        b.hub.receive(Array("/topic #den mine".utf8), from: ClientID(0))
+        #expect(b.lines(0).last == "OK topic #den set", "an ownerless room: \(b.lines(0))")
+    }
+
+    @Test func aLostNodesGuestOwnersOwnNothingAnyMore() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        a.hub.receive(Array("/join #den".utf8), from: ClientID(0))
+        Self.relay(a, to: b)
+        b.hub.receive(Array("/join #den".utf8), from: ClientID(0))
+        Self.relay(b, to: a)
+        b.hub.clusterNodesAlive(["a", "b"])
+        b.clear()
+        b.hub.receive(Array("/topic #den mine".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true)
+        b.hub.clusterNodesAlive(["b"])
+        b.clear()
+        b.hub.receive(Array("/topic #den mine".utf8), from: ClientID(0))
+        #expect(b.lines(0).last == "OK topic #den set", "\(b.lines(0))")
+    }
+
+    @Test func aServerBanFromAnotherNodeDisconnectsTheClientsItCovers() {
+        let b = Node("b")
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        b.hub.connect(ClientID(1), address: "10.0.0.3:1", at: 0)
+        b.hub.receive(Array("/nick mallory".utf8), from: ClientID(0))
+        b.clear()
+        b.hub.clusterReceived(ClusterMessage.serverBan(node: "a", ServerBan(target: "mallory", isAddress: false, until: nil, setBy: "boss")).encoded()[...])
+        #expect(b.lines(0).first?.hasPrefix("ERROR BANNED") == true, "\(b.lines(0))")
+        b.hub.clusterReceived(ClusterMessage.serverBan(node: "a", ServerBan(target: "10.0.0.3", isAddress: true, until: nil, setBy: "boss")).encoded()[...])
+        #expect(b.lines(1).contains { $0.hasPrefix("ERROR BANNED") }, "\(b.lines(1))")
+        #expect(b.hub.serverBans.count == 2)
+        b.hub.clusterReceived(ClusterMessage.serverUnban(node: "a", target: "mallory").encoded()[...])
+        #expect(b.hub.serverBans.keys.sorted() == ["10.0.0.3"])
+    }
+
+    @Test func twoNodesCreatingOneRoomAtOnceEndWithTheFirstOwner() {
+        let a = Node("a"), b = Node("b")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        b.hub.connect(ClientID(0), address: "10.0.0.2:1", at: 0)
+        a.hub.receive(Array("/join #x".utf8), from: ClientID(0))
+        b.hub.receive(Array("/join #x".utf8), from: ClientID(0))
+        // Redis runs a's creation first: b's only-if-new write is refused and b reads a's rules.
+        let first = Self.relay(a, to: b)
+        #expect(first.contains { if case .roomOpened("#x") = $0 { true } else { false } })
+        var refused = false
+        for command in b.hub.takeClusterCommands() {
+            if case .setRule(let room, "owner", _, _, true) = command {
+                refused = true
+                b.hub.clusterRulesRead(room: room, fields: [("owner", "c:a 10.0.0.1:1")])
+            }
+        }
+        #expect(refused)
+        b.clear()
+        b.hub.clusterRulesRead(room: "#x", fields: [("owner", "c:a 10.0.0.1:1"), ("key", "k")])
+        #expect(b.lines(0).last == "*** you were removed from #x by chatd (it has a key: /join #x KEY)", "joined unchecked, checked now: \(b.lines(0))")
+        b.hub.clusterRulesRead(room: "#x", fields: [("owner", "c:a 10.0.0.1:1")])
+        b.hub.receive(Array("/join #x".utf8), from: ClientID(0))
+        b.clear()
+        b.hub.receive(Array("/key #x k".utf8), from: ClientID(0))
+        #expect(b.lines(0).last?.hasPrefix("ERROR NOT_OWNER") == true, "\(b.lines(0))")
+        a.clear()
+        a.hub.receive(Array("/key #x k".utf8), from: ClientID(0))
+        #expect(a.lines(0).last == "OK key #x key set")
     }
 
     @Test func ownMessagesComingBackAreIgnored() {
