@@ -152,7 +152,8 @@ public final class StoreWriter: @unchecked Sendable {
     @discardableResult
     private func write(_ batch: [Write]) -> Int {
         var bytes = 0
-        var lines: [HistoryEntry] = []
+        // The hand-overs as they came, not merged: the store reads them in place.
+        var lines: [ArraySlice<HistoryEntry>] = []
         var changes: [AccountChange] = []
         var newestBatch: UInt64?
         var confirmed: [(AccountWrite, @Sendable (AccountWriteReport) -> Void)] = []
@@ -165,13 +166,13 @@ public final class StoreWriter: @unchecked Sendable {
                 var start = 0
                 for room in history.roomChanges {  // each at its place among the lines
                     let end = min(max(room.afterLines, start), more.count)
-                    lines += more[start..<end]
+                    lines.append(more[start..<end])
                     start = end
                     commit(lines)
                     lines.removeAll()
                     apply([room.change])
                 }
-                lines += more[start...]
+                lines.append(more[start...])
             case .changes(let more): changes += more
             case .confirmed(let writes, let confirm): confirmed += writes.map { ($0, confirm) }
             }
@@ -214,20 +215,21 @@ public final class StoreWriter: @unchecked Sendable {
         }
     }
 
-    private func commit(_ batch: [HistoryEntry]) {
-        guard !batch.isEmpty else { return }
+    private func commit(_ segments: [ArraySlice<HistoryEntry>]) {
+        let count = segments.reduce(0) { $0 + $1.count }
+        guard count > 0 else { return }
         let started = monotonicSeconds()
         do {
-            touchedRooms.formUnion(try store.append(batch))
-            metrics?.recordCommit(lines: batch.count, seconds: monotonicSeconds() - started, succeeded: true)
+            touchedRooms.formUnion(try store.append(segments))
+            metrics?.recordCommit(lines: count, seconds: monotonicSeconds() - started, succeeded: true)
             if lostLines > 0 {
                 report(.recovered(lostLines: lostLines))
                 lostLines = 0
             }
         } catch {
-            metrics?.recordCommit(lines: batch.count, seconds: monotonicSeconds() - started, succeeded: false)
-            if lostLines == 0 { report(.failing(error: "\(error)", lines: batch.count)) }
-            lostLines += batch.count
+            metrics?.recordCommit(lines: count, seconds: monotonicSeconds() - started, succeeded: false)
+            if lostLines == 0 { report(.failing(error: "\(error)", lines: count)) }
+            lostLines += count
         }
     }
 

@@ -11,24 +11,22 @@ import ChatCore
 /// `<milliseconds since the epoch> TAB <kind 0 say, 1 action, 2 topic> TAB <sender> TAB <text> LF`.
 /// Text never holds LF (the framer splits on it) and sender names never hold TAB.
 public enum HistoryChunk {
-    /// Appends the body for `entries[indices]` to `body` (a reused buffer). Fields are read in
-    /// place rather than copying each entry out, which would retain and release its storage.
-    public static func encode(_ entries: [HistoryEntry], _ indices: [Int], into body: inout [UInt8]) {
-        for index in indices {
-            appendDecimal(Int64((entries[index].at * 1000).rounded()), to: &body)
-            body.append(0x09)
-            body.append(UInt8(ascii: "0") + UInt8(entries[index].kind.rawValue))
-            body.append(0x09)
-            body.append(contentsOf: entries[index].sender.utf8)
-            body.append(0x09)
-            body.append(contentsOf: entries[index].text)
-            body.append(0x0A)
-        }
+    /// Appends one line's body to `body` (a reused buffer). Fields are read in place rather
+    /// than copied out, which would retain and release their storage.
+    public static func encode(_ entry: borrowing HistoryEntry, into body: inout [UInt8]) {
+        appendDecimal(Int64((entry.at * 1000).rounded()), to: &body)
+        body.append(0x09)
+        body.append(UInt8(ascii: "0") + UInt8(entry.kind.rawValue))
+        body.append(0x09)
+        body.append(contentsOf: entry.sender.utf8)
+        body.append(0x09)
+        body.append(contentsOf: entry.text)
+        body.append(0x0A)
     }
 
     public static func encode(_ entries: [HistoryEntry]) -> [UInt8] {
         var body: [UInt8] = []
-        encode(entries, Array(entries.indices), into: &body)
+        for entry in entries { encode(entry, into: &body) }
         return body
     }
 

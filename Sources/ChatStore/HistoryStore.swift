@@ -46,44 +46,75 @@ public final class HistoryStore {
     }
 
     /// Stores `entries` in one transaction, one row per room, in order: all or none. Returns
-    /// the keys of the rooms written. Entries are grouped by display name, which is fixed for
-    /// a room's lifetime, so the name is folded once per room rather than once per line.
+    /// the keys of the rooms written.
     @discardableResult
     public func append(_ entries: [HistoryEntry]) throws -> [String] {
-        guard !entries.isEmpty else { return [] }
+        try append([entries[...]])
+    }
+
+    /// Stores the lines of `segments` (the writer's hand-overs, in order) in one transaction,
+    /// one row per room: all or none. Returns the keys of the rooms written. The hand-overs are
+    /// read in place, not merged into one array first (a copy of every entry, and under a flood
+    /// a fresh mapping of a few hundred KiB per commit). Each room's body is encoded as its
+    /// lines come; a room's display name is fixed for its lifetime, so the name is hashed once
+    /// per run of lines and folded once per room.
+    @discardableResult
+    public func append(_ segments: [ArraySlice<HistoryEntry>]) throws -> [String] {
         var order: [String] = []
-        var byRoom: [String: [Int]] = [:]
-        var run: (room: String, indices: [Int])?
-        // Consecutive lines are usually in the same room: hash the name once per run of them.
-        for index in entries.indices {
-            if let current = run, current.room == entries[index].room {
-                run?.indices.append(index)
-                continue
+        var chunks: [String: Chunk] = [:]
+        // The room being encoded is held out of the dictionary, so its body grows in place.
+        var current: (room: String, chunk: Chunk)?
+        for segment in segments {
+            for index in segment.indices {
+                if current?.room != segment[index].room {
+                    if let (room, chunk) = current { chunks[room] = chunk }
+                    let room = segment[index].room
+                    if let started = chunks.removeValue(forKey: room) {
+                        current = (room, started)
+                    } else {
+                        order.append(room)
+                        // The first room takes the reused buffer: usually the only one.
+                        var fresh = order.count == 1 ? body : []
+                        fresh.removeAll(keepingCapacity: true)
+                        current = (room, Chunk(body: fresh, first: segment[index].at))
+                    }
+                }
+                current?.chunk.add(segment[index])
             }
-            if let finished = run {
-                if byRoom[finished.room] == nil { order.append(finished.room) }
-                byRoom[finished.room, default: []].append(contentsOf: finished.indices)
-            }
-            run = (entries[index].room, [index])
         }
-        if let finished = run {
-            if byRoom[finished.room] == nil { order.append(finished.room) }
-            byRoom[finished.room, default: []].append(contentsOf: finished.indices)
+        if let (room, chunk) = current { chunks[room] = chunk }
+        defer {
+            if let first = order.first, let kept = chunks[first]?.body, kept.capacity <= Self.retainedBodyBytes { body = kept } else { body = [] }
         }
-        defer { if body.capacity > Self.retainedBodyBytes { body = [] } }
         return try database.transaction {
             var keys: [String] = []
             for room in order {
-                guard let lines = byRoom[room], let first = lines.first, let last = lines.last else { continue }
+                guard let chunk = chunks[room] else { continue }
                 let key = NameRules.fold(room)
-                body.removeAll(keepingCapacity: true)
-                HistoryChunk.encode(entries, lines, into: &body)
-                try insert.bind(.text(key), .text(room), .real(entries[first].at), .real(entries[last].at),
-                                .integer(Int64(lines.count)), .utf8(body))
+                try insert.bind(.text(key), .text(room), .real(chunk.first), .real(chunk.last), .integer(Int64(chunk.lines)), .utf8(chunk.body))
                 try insert.step()
                 keys.append(key)
             }
             return keys
+        }
+    }
+
+    /// One room's lines of a commit, encoded as they come (`HistoryChunk`).
+    private struct Chunk {
+        var body: [UInt8]
+        var first: Double
+        var last = 0.0
+        var lines = 0
+
+        init(body: [UInt8], first: Double) {
+            self.body = body
+            self.first = first
+        }
+
+        mutating func add(_ entry: borrowing HistoryEntry) {
+            HistoryChunk.encode(entry, into: &body)
+            last = entry.at
+            lines += 1
         }
     }
 

@@ -36,6 +36,21 @@ import Testing
         #expect(Set(try store.roomKeys()) == ["#dev", "#other"])
     }
 
+    /// The writer hands several hand-overs at once, rooms interleaved within and across them:
+    /// one row per room, every room's lines in order, whichever hand-over they came in.
+    @Test func handOversInterleavingRoomsMakeOneOrderedRowPerRoom() throws {
+        let store = try HistoryStore(path: directory + "/s.db")
+        let first = [entry("#a", "a1", at: 1), entry("#b", "b1", at: 2), entry("#a", "a2", at: 3)]
+        let second = [entry("#a", "a3", at: 4), entry("#c", "c1", at: 5), entry("#b", "b2", at: 6)]
+        #expect(try store.append([first[...], second[1...], second[..<1]]) == ["#a", "#b", "#c"])
+        #expect(try store.database.string("SELECT COUNT(*) FROM chunks") == "3")
+        let texts = { (room: String) in try store.recent(roomKey: room, limit: 10).map { String(decoding: $0.text, as: UTF8.self) } }
+        #expect(try texts("#a") == ["a1", "a2", "a3"])
+        #expect(try texts("#b") == ["b1", "b2"])
+        #expect(try texts("#c") == ["c1"])
+        #expect(try store.recent(roomKey: "#a", limit: 10).map(\.at) == [1, 3, 4])
+    }
+
     @Test func schemaVersionIsRecordedAndMigrationIsIdempotent() throws {
         let path = directory + "/v.db"
         let first = try HistoryStore(path: path)
