@@ -14,10 +14,14 @@ public final class HistoryStore {
     private let forgetRoom: Statement
     private let protectRoom: Statement
     private let unprotectRoom: Statement
-    /// Reused for every chunk's body; kept only up to `retainedBodyBytes` between batches, so
-    /// one flood's megabyte-sized chunk is not held for good (measured: 1.8 MB after a flood).
+    /// Reused for every chunk's body between batches; a room's lines of one commit are stored
+    /// in rows of at most `chunkBytes` (plus one line), so under a flood the buffer stays that
+    /// size and is kept, rather than growing to a commit's megabyte and being mapped afresh
+    /// each time. A buffer grown past `retainedBodyBytes` anyway (a room other than the first
+    /// took it) is not kept: one flood's chunk is not held for good (measured: 1.8 MB).
     private var body: [UInt8] = []
-    static let retainedBodyBytes = 64 * 1024
+    static let chunkBytes = 192 * 1024
+    static let retainedBodyBytes = 512 * 1024
 
     /// Opens and migrates the database and checks it is sound: a corrupt file is an error here,
     /// at start, not halfway through a run.
@@ -60,61 +64,73 @@ public final class HistoryStore {
     /// per run of lines and folded once per room.
     @discardableResult
     public func append(_ segments: [ArraySlice<HistoryEntry>]) throws -> [String] {
-        var order: [String] = []
-        var chunks: [String: Chunk] = [:]
-        // The room being encoded is held out of the dictionary, so its body grows in place.
-        var current: (room: String, chunk: Chunk)?
-        for segment in segments {
-            for index in segment.indices {
-                if current?.room != segment[index].room {
-                    if let (room, chunk) = current { chunks[room] = chunk }
-                    let room = segment[index].room
-                    if let started = chunks.removeValue(forKey: room) {
-                        current = (room, started)
-                    } else {
-                        order.append(room)
-                        // The first room takes the reused buffer: usually the only one.
-                        var fresh = order.count == 1 ? body : []
-                        fresh.removeAll(keepingCapacity: true)
-                        current = (room, Chunk(body: fresh, first: segment[index].at))
+        try database.transaction {
+            var order: [String] = []
+            var chunks: [String: Chunk] = [:]
+            // The room being encoded is held out of the dictionary, so its body grows in place.
+            var current: (room: String, chunk: Chunk)?
+            for segment in segments {
+                for index in segment.indices {
+                    if current?.room != segment[index].room {
+                        if let (room, chunk) = current { chunks[room] = chunk }
+                        let room = segment[index].room
+                        if let started = chunks.removeValue(forKey: room) {
+                            current = (room, started)
+                        } else {
+                            order.append(room)
+                            // The first room takes the reused buffer: usually the only one.
+                            var fresh = order.count == 1 ? body : []
+                            fresh.removeAll(keepingCapacity: true)
+                            if order.count == 1 { body = [] }
+                            current = (room, Chunk(body: fresh))
+                        }
+                    }
+                    current?.chunk.add(segment[index])
+                    // A flood's room is stored in rows of at most `chunkBytes`, so the buffer
+                    // stays one size and is kept (no fresh mapping and page faults per commit).
+                    if let (room, chunk) = current, chunk.body.count >= Self.chunkBytes {
+                        try insert(chunk, room: room)
+                        current?.chunk.reset()
                     }
                 }
-                current?.chunk.add(segment[index])
             }
-        }
-        if let (room, chunk) = current { chunks[room] = chunk }
-        defer {
-            if let first = order.first, let kept = chunks[first]?.body, kept.capacity <= Self.retainedBodyBytes { body = kept } else { body = [] }
-        }
-        return try database.transaction {
+            if let (room, chunk) = current { chunks[room] = chunk }
             var keys: [String] = []
             for room in order {
                 guard let chunk = chunks[room] else { continue }
-                let key = NameRules.fold(room)
-                try insert.bind(.text(key), .text(room), .real(chunk.first), .real(chunk.last), .integer(Int64(chunk.lines)), .utf8(chunk.body))
-                try insert.step()
-                keys.append(key)
+                if chunk.lines > 0 { try insert(chunk, room: room) }
+                keys.append(NameRules.fold(room))
             }
+            if let first = order.first, let kept = chunks[first]?.body, kept.capacity <= Self.retainedBodyBytes { body = kept }
             return keys
         }
+    }
+
+    private func insert(_ chunk: Chunk, room: String) throws {
+        try insert.bind(.text(NameRules.fold(room)), .text(room), .real(chunk.first), .real(chunk.last), .integer(Int64(chunk.lines)), .utf8(chunk.body))
+        try insert.step()
     }
 
     /// One room's lines of a commit, encoded as they come (`HistoryChunk`).
     private struct Chunk {
         var body: [UInt8]
-        var first: Double
+        var first = 0.0
         var last = 0.0
         var lines = 0
 
-        init(body: [UInt8], first: Double) {
-            self.body = body
-            self.first = first
-        }
+        init(body: [UInt8]) { self.body = body }
 
         mutating func add(_ entry: borrowing HistoryEntry) {
+            if lines == 0 { first = entry.at }
             HistoryChunk.encode(entry, into: &body)
             last = entry.at
             lines += 1
+        }
+
+        /// Empty again, keeping the buffer, after its lines were stored.
+        mutating func reset() {
+            body.removeAll(keepingCapacity: true)
+            lines = 0
         }
     }
 

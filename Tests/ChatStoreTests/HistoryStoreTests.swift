@@ -51,6 +51,19 @@ import Testing
         #expect(try store.recent(roomKey: "#a", limit: 10).map(\.at) == [1, 3, 4])
     }
 
+    /// A flood's commit is stored in rows of about 192 KiB, its lines all there and in order.
+    @Test func aFloodsCommitIsStoredInBoundedRowsInOrder() throws {
+        let store = try HistoryStore(path: directory + "/f.db")
+        let filler = String(repeating: "x", count: 1_000)
+        let lines = (0..<1_000).map { entry("#flood", "\($0) \(filler)", at: Double($0)) }
+        try store.append([lines[..<600], lines[600...]])
+        let rows = Int(try store.database.string("SELECT COUNT(*) FROM chunks") ?? "") ?? 0
+        #expect(rows >= 5 && rows <= 7, "\(rows) rows for ~1 MB")
+        #expect(try store.database.string("SELECT SUM(lines) FROM chunks") == "1000")
+        let recent = try store.recent(roomKey: "#flood", limit: 1_000)
+        #expect(recent.count == 1_000 && recent.map(\.at) == (0..<1_000).map(Double.init))
+    }
+
     @Test func schemaVersionIsRecordedAndMigrationIsIdempotent() throws {
         let path = directory + "/v.db"
         let first = try HistoryStore(path: path)
