@@ -185,10 +185,11 @@ public enum ClusterCommand: Equatable, Sendable {
     /// This node's last member left a room (folded): if it was the room's last node, its rules
     /// go, and `announce` (a `.rule` clearing them) is published by the same script.
     case roomClosed(room: String, announce: [UInt8])
-    /// Sets (an empty value: removes) one field of a room's rules hash and publishes
-    /// `announce` in the same script. `onlyIfNew`: only if the room has no rules yet (a node
-    /// creating a room); otherwise the rules Redis has come back through `Hub.clusterRulesRead`.
-    case setRule(room: String, field: String, value: String, announce: [UInt8], onlyIfNew: Bool)
+    /// Sets (an empty value: removes) fields of a room's rules hash, each with its announcement
+    /// published by the same script. `onlyIfNew`: all of them only if the room has no rules yet
+    /// (a node creating a room, or offering the rules it kept through an outage), else none,
+    /// and the rules Redis has come back through `Hub.clusterRulesRead`.
+    case setRules(room: String, changes: [RuleWrite], onlyIfNew: Bool)
     /// Read a room's (folded) latest lines from its stream and hand them to
     /// `Hub.clusterHistoryRead` (nil when Redis does not answer).
     case readHistory(room: String)
@@ -216,4 +217,12 @@ public enum ClusterCommand: Equatable, Sendable {
     case fetchBans
     /// Read a node's client records (it said hello) and hand them to `Hub.clusterRecords`.
     case fetchRecords(node: String)
+}
+
+/// One field of a room's rules as written to Redis, with the announcement of the change.
+public struct RuleWrite: Equatable, Sendable {
+    public var field: String
+    /// Empty: the field is removed.
+    public var value: String
+    public var announce: [UInt8]
 }

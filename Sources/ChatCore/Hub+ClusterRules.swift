@@ -48,7 +48,7 @@ extension Hub {
         let changes = (known ?? RoomRules()).changes(to: now)
         guard !changes.isEmpty else { return }
         cluster?.rules[room.key] = now
-        for (field, value) in changes { queueRule(room.name, field: field, value: value, by: by, onlyIfNew: known == nil) }
+        queueRules(room.name, changes, by: by, onlyIfNew: known == nil)
     }
 
     /// A guest owner is leaving a room here (part, kick, quit): its ownership ends on every
@@ -71,10 +71,20 @@ extension Hub {
         queueRule(room.name, field: "owner", value: owner.encoded, by: by)
     }
 
-    private func queueRule(_ room: String, field: String, value: String, by: String, onlyIfNew: Bool = false) {
-        guard let node = cluster?.node else { return }
-        let announce = ClusterMessage.rule(node: node, room: room, by: by.isEmpty ? node : by, field: field, value: value).encoded()
-        cluster?.commands.append(.setRule(room: NameRules.fold(room), field: field, value: value, announce: announce, onlyIfNew: onlyIfNew))
+    private func queueRule(_ room: String, field: String, value: String, by: String) {
+        queueRules(room, [(field, value)], by: by, onlyIfNew: false)
+    }
+
+    /// One script call for all the fields, so a room created with an owner, a key and bans is
+    /// taken by Redis whole or not at all (one field at a time, the first made the room known
+    /// and the only-if-new check then refused the rest).
+    private func queueRules(_ room: String, _ changes: [(field: String, value: String)], by: String, onlyIfNew: Bool) {
+        guard let node = cluster?.node, !changes.isEmpty else { return }
+        let writes = changes.map { change in
+            RuleWrite(field: change.field, value: change.value,
+                      announce: ClusterMessage.rule(node: node, room: room, by: by.isEmpty ? node : by, field: change.field, value: change.value).encoded())
+        }
+        cluster?.commands.append(.setRules(room: NameRules.fold(room), changes: writes, onlyIfNew: onlyIfNew))
     }
 
     /// The member of a room called `name` on another node, if there is one.

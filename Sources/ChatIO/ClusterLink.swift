@@ -85,7 +85,11 @@ public final class ClusterLink {
         self.reactor = reactor
         self.logger = logger
         ownPrefix = Array(node.utf8) + [0x09]
-        prepareWatcher = PrepareWatcher(reactor: reactor) { [unowned self] in sendHubCommands() }
+        // After the server's own prepare watcher (priority 0), whose flush hands this
+        // iteration's history to `RedisHistory` and may queue more commands: a room closed in
+        // this iteration is dropped in Redis after its last lines were appended, not before
+        // (they would re-create the stream of a protected room after its rules went).
+        prepareWatcher = PrepareWatcher(reactor: reactor, priority: -1) { [unowned self] in sendHubCommands() }
         heartbeatTimer = TimerWatcher(reactor: reactor, after: Self.heartbeatSeconds, repeat: Self.heartbeatSeconds) { [unowned self] in tick() }
         retryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in connect() }
         unreadHistoryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in historyUnread() }
@@ -141,11 +145,15 @@ public final class ClusterLink {
         retired.removeAll()
     }
 
-    /// On the way out, after the loop stopped (blocking, best effort, 1 s timeout): publishes
-    /// what the last iteration queued (the quit notices of the clients closed at shutdown, which
+    /// On the way out, after the loop stopped and before `stop` (blocking, best effort, 1 s
+    /// timeout): writes what the link still holds (the last lines and quits), publishes what the
+    /// last iteration queued (the quit notices of the clients closed at shutdown, which
     /// no prepare watcher sent), then gives up this node's lease, names and records so the
     /// others see it leave at once instead of after its lease.
     public func leave() {
+        // The last iteration's prepare watcher may have handed hiredis commands (the quits of
+        // the clients closed at shutdown) that the stopped loop never wrote: write them first.
+        commands?.flushOutput()
         guard let context = redisConnectWithTimeout(url.host, Int32(url.port), timeval(tv_sec: 1, tv_usec: 0)) else { return }
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { return }
@@ -434,8 +442,9 @@ public final class ClusterLink {
                 commands.sendWithoutReply(["EVAL", ClusterScripts.roomOpened, "0", room, node].map { Array($0.utf8) })
             case .roomClosed(let room, let announce):
                 commands.sendWithoutReply(["EVAL", ClusterScripts.roomClosed, "0", room, node].map { Array($0.utf8) } + [announce])
-            case .setRule(let room, let field, let value, let announce, let onlyIfNew):
-                let arguments = ["EVAL", ClusterScripts.setRule, "0", room, field, value].map { Array($0.utf8) } + [announce, Array((onlyIfNew ? "1" : "0").utf8)]
+            case .setRules(let room, let changes, let onlyIfNew):
+                var arguments = ["EVAL", ClusterScripts.setRules, "0", room, onlyIfNew ? "1" : "0"].map { Array($0.utf8) }
+                for change in changes { arguments += [Array(change.field.utf8), Array(change.value.utf8), change.announce] }
                 commands.send(arguments) { [weak self] reply in
                     guard let self, let reply else { return }
                     switch reply {

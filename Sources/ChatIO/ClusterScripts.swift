@@ -142,18 +142,21 @@ enum ClusterScripts {
         return 1
         """
 
-    /// ARGV: folded room, field, value (empty: remove), announcement, only-if-new (`1`/`0`).
-    /// Sets one rule and publishes its announcement in the same step, so every node applies
-    /// the changes in the order Redis made them. Only-if-new (a node creating the room) and the
-    /// room has rules already: nothing changes and the rules Redis has are returned.
-    static let setRule = """
+    /// ARGV: folded room, only-if-new (`1`/`0`), then field, value (empty: remove),
+    /// announcement for each field. Sets the fields and publishes their announcements in the
+    /// same step, so every node applies the changes in the order Redis made them. Only-if-new
+    /// (a node creating the room) and the room has rules already: nothing changes and the
+    /// rules Redis has are returned.
+    static let setRules = """
         local key = 'chatd:rules:' .. ARGV[1]
-        if ARGV[5] == '1' and redis.call('SISMEMBER', 'chatd:ruled-rooms', ARGV[1]) == 1 then
+        if ARGV[2] == '1' and redis.call('SISMEMBER', 'chatd:ruled-rooms', ARGV[1]) == 1 then
             return redis.call('HGETALL', key)
         end
-        if ARGV[3] == '' then redis.call('HDEL', key, ARGV[2]) else redis.call('HSET', key, ARGV[2], ARGV[3]) end
+        for i = 3, #ARGV - 2, 3 do
+            if ARGV[i + 1] == '' then redis.call('HDEL', key, ARGV[i]) else redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+        end
         redis.call('SADD', 'chatd:ruled-rooms', ARGV[1])
-        redis.call('PUBLISH', 'chatd:events', ARGV[4])
+        for i = 3, #ARGV - 2, 3 do redis.call('PUBLISH', 'chatd:events', ARGV[i + 2]) end
         return 1
         """
 

@@ -108,6 +108,15 @@ final class RedisConnection {
         return true
     }
 
+    /// Writes what hiredis holds for this connection now, without the loop (at exit, when the
+    /// loop no longer runs the write watcher): a few attempts on the non-blocking socket.
+    func flushOutput() {
+        for _ in 0..<16 {
+            guard let context, context.pointee.c.flags & REDIS_CONNECTED != 0 else { return }
+            redisAsyncHandleWrite(context)
+        }
+    }
+
     /// Closes now: pending callbacks run with no reply, and no callback reaches this object again.
     func close() {
         guard let context else { return }

@@ -163,7 +163,9 @@ public final class PrepareWatcher {
     private let watcher: UnsafeMutablePointer<ev_prepare>
     private let handler: () -> Void
 
-    public init(reactor: Reactor, handler: @escaping () -> Void) {
+    /// `priority` orders the prepare watchers of one iteration: higher runs first (libev's
+    /// `ev_set_priority`, -2…2; set here, while the watcher is inactive).
+    public init(reactor: Reactor, priority: Int32 = 0, handler: @escaping () -> Void) {
         self.reactor = reactor
         self.handler = handler
         watcher = .allocate(capacity: 1)
@@ -171,6 +173,7 @@ public final class PrepareWatcher {
             guard let data = watcher?.pointee.data else { return }
             Unmanaged<PrepareWatcher>.fromOpaque(data).takeUnretainedValue().handler()
         })
+        watcher.pointee.priority = priority
         watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
 

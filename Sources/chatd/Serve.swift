@@ -114,10 +114,10 @@ struct Serve: ParsableCommand {
         notifier?.stop()
         signals.forEach { $0.stop() }
         server.stopWatchers()
-        cluster?.stop()
-        cluster?.leave()
         server.closeAccounts()
-        server.closeStore()
+        server.closeStore()  // a cluster node's last history goes to the link's connection…
+        cluster?.leave()  // …which writes it with the last quits before the node leaves
+        cluster?.stop()
         logger.notice("chatd stopped")
     }
 }

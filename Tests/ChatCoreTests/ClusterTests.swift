@@ -183,7 +183,8 @@ extension RedisURL {
         var rest: [ClusterCommand] = []
         for command in from.hub.takeClusterCommands() {
             switch command {
-            case .publish(_, let payload), .setRule(_, _, _, let payload, _): to.hub.clusterReceived(payload[...])  // Redis publishes a rule's announcement
+            case .publish(_, let payload): to.hub.clusterReceived(payload[...])
+            case .setRules(_, let changes, _): for change in changes { to.hub.clusterReceived(change.announce[...]) }  // Redis publishes a rule's announcement
             default: rest.append(command)
             }
         }
@@ -327,7 +328,7 @@ extension RedisURL {
         #expect(first.contains { if case .roomOpened("#x") = $0 { true } else { false } })
         var refused = false
         for command in b.hub.takeClusterCommands() {
-            if case .setRule(let room, "owner", _, _, true) = command {
+            if case .setRules(let room, let changes, true) = command, changes.contains(where: { $0.field == "owner" }) {
                 refused = true
                 b.hub.clusterRulesRead(room: room, fields: [("owner", "c:a 10.0.0.1:1")])
             }
