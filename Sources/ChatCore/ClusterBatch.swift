@@ -6,8 +6,11 @@
 ///
 /// Records are separated by a line feed: `ClusterMessage.decode` refuses every control byte
 /// but TAB, so a record can never hold one, and a batch of one record is exactly the
-/// record's own payload (an older node reads it as before). Only consecutive publishes on
-/// the same channel are joined, so the order between channels is what it was.
+/// record's own payload. (A node of the first cluster version drops a batch of several as
+/// malformed: upgrade every node together.) Only consecutive publishes on the same channel
+/// are joined, so the order between channels is what it was. A batch holds only this node's
+/// own messages (what scripts publish in Redis goes alone), which is what lets a node skip
+/// its own batches coming back by the first record's node.
 public struct ClusterBatch {
     public static let separator: UInt8 = 0x0A
     /// A payload is closed at this size and the next record starts a new one.

@@ -129,7 +129,7 @@ public enum IRCRenderer {
 
     // MARK: History
 
-    /// One replayed line from the body the history book rendered when it was said
+    /// One replayed line from the body the history book rendered once (at its first replay)
     /// (`<time> <from> text`, `<time> * from action`, `<time> *** from set the topic: text`;
     /// the time is always 20 bytes and no sender holds a space or `>`, so the body parses back
     /// exactly). A body that does not parse is shown as a server notice, never dropped.

@@ -85,21 +85,29 @@ final class RedisHistory: HistoryStorage {
 
     func append(_ history: HistoryHandOver) {
         guard link.isUp, let commands = link.commands else { return }
-        let lines = history.lines
-        var start = lines.startIndex
-        while start < lines.endIndex {
-            let room = lines[start].room
-            var end = start + 1
-            var bytes = lines[start].text.count
-            while end < lines.endIndex, end - start < ClusterLink.historyLinesPerEntry, bytes < ClusterBatch.maxBytes, lines[end].room == room {
-                bytes += lines[end].text.count
-                end += 1
-            }
+        // Each room's lines in order (rooms interleave when several are busy at once).
+        var order: [String] = []
+        var byRoom: [String: [HistoryEntry]] = [:]
+        for entry in history.lines {
+            if byRoom[entry.room] == nil { order.append(entry.room) }
+            byRoom[entry.room, default: []].append(entry)
+        }
+        for room in order {
+            guard let lines = byRoom[room] else { continue }
             let key = NameRules.fold(room)
-            let arguments = ["EVAL", ClusterScripts.appendHistory, "0", ClusterKeys.historyStream(key), ClusterKeys.historyLines(key),
-                             String(link.historyMaxLines), String(end - start)].map { Array($0.utf8) }
-            commands.sendWithoutReply(arguments + HistoryEntry.streamFields(lines[start..<end]))
-            start = end
+            var start = 0
+            while start < lines.count {
+                var end = start
+                var bytes = 0
+                while end < lines.count, end - start < ClusterLink.historyLinesPerEntry, bytes + lines[end].text.count <= ClusterBatch.maxBytes || end == start {
+                    bytes += lines[end].text.count
+                    end += 1
+                }
+                let arguments = ["EVAL", ClusterScripts.appendHistory, "0", ClusterKeys.historyStream(key), ClusterKeys.historyLines(key),
+                                 String(link.historyMaxLines), String(end - start)].map { Array($0.utf8) }
+                commands.sendWithoutReply(arguments + HistoryEntry.streamFields(lines[start..<end]))
+                start = end
+            }
         }
     }
 }

@@ -67,7 +67,7 @@ public final class ClusterLink {
     private var heartbeatTimer: TimerWatcher!
     private var retryTimer: TimerWatcher!
 
-    /// Lines a room's history stream keeps (approximately: `MAXLEN ~`); 0: no cap.
+    /// Lines a room's history stream keeps (about: `ClusterScripts.appendHistory`); 0: no cap.
     public let historyMaxLines: Int
     /// Rooms whose history read could not be sent (Redis down): answered "no history" from a
     /// timer, so the hub hears it in an iteration whose output is flushed.
@@ -310,11 +310,13 @@ public final class ClusterLink {
 
     // MARK: History
 
-    /// Reads a room's latest lines from its stream (one XREVRANGE of at most a ring's worth) on
+    /// Reads a room's latest lines from its stream (`ClusterScripts.readHistory`: a ring's worth
+    /// of lines, not entries) on
     /// the command connection, and hands them to the hub oldest first when Redis answers; the
     /// loop never waits for it (Hub+ClusterHistory.swift).
     private func readHistory(_ room: String, on commands: RedisConnection) {
-        let arguments = ["XREVRANGE", ClusterKeys.historyStream(room), "+", "-", "COUNT", String(HistorySettings.linesInMemory)].map { Array($0.utf8) }
+        let arguments = ["EVAL", ClusterScripts.readHistory, "0", ClusterKeys.historyStream(room), ClusterKeys.historyLines(room),
+                         String(HistorySettings.linesInMemory)].map { Array($0.utf8) }
         let sent = commands.send(arguments) { [weak self] reply in
             guard let self else { return }
             hub.now = reactor.now

@@ -160,6 +160,18 @@ enum ClusterScripts {
         return 1
         """
 
+    /// ARGV: stream, line counter key, lines wanted. The entries holding the newest lines
+    /// wanted, newest first (`XREVRANGE`): an entry's ID is its last line's number
+    /// (`appendHistory`), so the entries from line `count - wanted + 1` on hold them, plus at
+    /// most one entry's worth more. Without a counter (a stream of the first version, one line
+    /// per entry), the newest `wanted` entries.
+    static let readHistory = """
+        local count = tonumber(redis.call('GET', ARGV[2]) or '')
+        local wanted = tonumber(ARGV[3])
+        if count == nil then return redis.call('XREVRANGE', ARGV[1], '+', '-', 'COUNT', wanted) end
+        return redis.call('XREVRANGE', ARGV[1], '+', tostring(math.max(0, count - wanted + 1)), 'COUNT', wanted)
+        """
+
     /// Every room's rules: `{room, {field, value, ...}, room, ...}`.
     static let fetchRules = """
         local out = {}
