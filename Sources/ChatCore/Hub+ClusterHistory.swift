@@ -74,15 +74,25 @@ extension Hub {
         }
     }
 
-    /// The stream's lines, then the live ones it does not already end with.
+    /// The stream's lines, then the live ones it does not already hold. A line can be in both
+    /// only if it was appended after this node subscribed, so among the stream's last
+    /// `live.count` lines; matched by kind, sender and text, each stream line at most once, in
+    /// whatever order: lines of two nodes reach the stream in the order their appends reached
+    /// Redis, which need not be the order their publishes arrived here.
     static func merged(stream: [HistoryEntry], live: [HistoryEntry]) -> [HistoryEntry] {
-        func same(_ a: HistoryEntry, _ b: HistoryEntry) -> Bool { a.kind == b.kind && a.sender == b.sender && a.text == b.text }
-        var overlap = min(stream.count, live.count)
-        while overlap > 0 {
-            let tail = stream.suffix(overlap), head = live.prefix(overlap)
-            if zip(tail, head).allSatisfy(same) { break }
-            overlap -= 1
+        struct Line: Hashable {
+            let kind: HistoryEntry.Kind
+            let sender: String
+            let text: [UInt8]
         }
-        return stream + live.dropFirst(overlap)
+        var stored: [Line: Int] = [:]
+        for entry in stream.suffix(live.count) { stored[Line(kind: entry.kind, sender: entry.sender, text: entry.text), default: 0] += 1 }
+        let unseen = live.filter { entry in
+            let line = Line(kind: entry.kind, sender: entry.sender, text: entry.text)
+            guard let count = stored[line], count > 0 else { return true }
+            stored[line] = count - 1
+            return false
+        }
+        return stream + unseen
     }
 }
