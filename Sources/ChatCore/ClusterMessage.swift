@@ -224,6 +224,8 @@ public enum ClusterKeys {
     /// The sender of what Redis itself announces (a room's rules cleared by a script): no
     /// node can be called that (`RedisURL.isValidNodeName`), so every node applies it.
     public static let redisAsNode = "*"
+    /// The next four are written by the Lua scripts (ClusterScripts.swift), which spell the
+    /// same names themselves: listed here so every key chatd uses is in one place.
     /// Hash of one room's rules (folded name): `RoomRules`' fields.
     public static func rulesHash(_ roomKey: String) -> String { "chatd:rules:" + roomKey }
     /// Set of the rooms (folded) that have a rules hash: read whole when a node joins.
@@ -259,5 +261,18 @@ public struct ClientRecord: Equatable, Sendable {
         guard rooms.allSatisfy({ NameRules.isValidRoom($0) }) else { return nil }
         name = String(parts[0])
         self.rooms = rooms.map(String.init)
+    }
+}
+
+extension Account {
+    /// The account as its value in `ClusterKeys.accountsHash`: `name TAB argon2id-string`
+    /// (neither holds a tab).
+    public var clusterValue: String { name + "\t" + hash }
+
+    /// An account from its value in `ClusterKeys.accountsHash`; nil when malformed.
+    public init?(clusterValue: String) {
+        let parts = clusterValue.split(separator: "\t", maxSplits: 1)
+        guard parts.count == 2 else { return nil }
+        self.init(name: String(parts[0]), hash: String(parts[1]))
     }
 }

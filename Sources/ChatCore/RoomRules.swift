@@ -96,14 +96,6 @@ public struct RoomRules: Equatable, Sendable {
         return changes
     }
 
-    /// A ban's field suffix for a rule.
-    static func banField(_ rule: BanRule) -> [String] {
-        switch rule {
-        case .names(let names): return names.map { "n:" + $0 }
-        case .range(let range): return ["r:" + range.description]
-        }
-    }
-
     /// The rule a ban's field suffix stands for, or nil when it is malformed.
     static func banRule(_ ban: String) -> BanRule? {
         if ban.hasPrefix("n:"), case let name = ban.dropFirst(2), NameRules.isValidName(name) { return .names([NameRules.fold(String(name))]) }

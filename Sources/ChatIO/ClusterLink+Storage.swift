@@ -21,7 +21,7 @@ final class RedisAccounts: AccountStorage {
         for change in changes {
             switch change {
             case .saveAccount(let key, let account):
-                commands.sendWithoutReply(["HSET", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
+                commands.sendWithoutReply(["HSET", ClusterKeys.accountsHash, key, account.clusterValue].map { Array($0.utf8) })
                 announce(.account(node: link.node, key: key, name: account.name, hash: account.hash))
             case .saveBan(let ban):
                 commands.sendWithoutReply(["HSET", ClusterKeys.bansHash, ban.target, ban.clusterValue].map { Array($0.utf8) })
@@ -45,7 +45,7 @@ final class RedisAccounts: AccountStorage {
                 hub.accountWriteFinished(ticket: write.ticket, error: "the cluster's Redis is unreachable")
                 continue
             }
-            let arguments = ["HSET", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) }
+            let arguments = ["HSET", ClusterKeys.accountsHash, key, account.clusterValue].map { Array($0.utf8) }
             let sent = commands.send(arguments) { [weak self] reply in
                 guard let self else { return }
                 hub.now = link.reactor.now

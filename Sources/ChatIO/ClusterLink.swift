@@ -92,7 +92,7 @@ public final class ClusterLink {
         prepareWatcher = PrepareWatcher(reactor: reactor, priority: -1) { [unowned self] in sendHubCommands() }
         heartbeatTimer = TimerWatcher(reactor: reactor, after: Self.heartbeatSeconds, repeat: Self.heartbeatSeconds) { [unowned self] in tick() }
         retryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in connect() }
-        unreadHistoryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in historyUnread() }
+        unreadHistoryTimer = TimerWatcher(reactor: reactor, after: 0, repeat: 0) { [unowned self] in unreadHistoryTimerFired() }
     }
 
     deinit { stop() }
@@ -345,7 +345,8 @@ public final class ClusterLink {
         unreadHistoryTimer.schedule(after: 0)
     }
 
-    private func historyUnread() {
+    /// The timer's callback: the rooms whose read could not be sent start without history.
+    private func unreadHistoryTimerFired() {
         let rooms = unreadHistory
         unreadHistory = []
         guard !rooms.isEmpty else { return }
@@ -418,7 +419,7 @@ public final class ClusterLink {
                     commands.send(["HDEL", key, address].map { Array($0.utf8) })
                 }
             case .offerAccount(let key, let account):
-                commands.sendWithoutReply(["HSETNX", ClusterKeys.accountsHash, key, account.name + "\t" + account.hash].map { Array($0.utf8) })
+                commands.sendWithoutReply(["HSETNX", ClusterKeys.accountsHash, key, account.clusterValue].map { Array($0.utf8) })
             case .offerBan(let ban):
                 commands.sendWithoutReply(["HSETNX", ClusterKeys.bansHash, ban.target, ban.clusterValue].map { Array($0.utf8) })
             case .fetchBans:
@@ -429,9 +430,8 @@ public final class ClusterLink {
                     var accounts: [(key: String, account: Account)] = []
                     var index = 0
                     while index + 1 < items.count {
-                        if let key = items[index].text, let value = items[index + 1].text {
-                            let parts = value.split(separator: "\t", maxSplits: 1)
-                            if parts.count == 2 { accounts.append((key, Account(name: String(parts[0]), hash: String(parts[1])))) }
+                        if let key = items[index].text, let value = items[index + 1].text, let account = Account(clusterValue: value) {
+                            accounts.append((key, account))
                         }
                         index += 2
                     }

@@ -131,8 +131,9 @@ final class RedisConnection {
         redisAsyncDisconnect(context)
     }
 
-    /// Reads per event while more than hiredis's 16 KiB read is waiting (`FIONREAD`), at most
-    /// `readsPerEvent` times (1 MiB), so one busy connection cannot hold the loop.
+    /// Reads per event while anything is still waiting after hiredis's 16 KiB read
+    /// (`FIONREAD`), at most `readsPerEvent` times (1 MiB); what is left then waits for the
+    /// next event, so one busy connection cannot hold the loop.
     static let readsPerEvent = 64
 
     /// The read watcher's callback: `redisAsyncHandleRead` until nothing is left to read. The

@@ -55,6 +55,12 @@ import Testing
         #expect(ClusterMessage.decode(bytes[2..<(bytes.count - 2)]) == .hello(node: "n1"))
     }
 
+    @Test func accountsRoundTripTheirHashValueAndRefuseJunk() {
+        let account = Account(name: "Alice", hash: "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA")
+        #expect(Account(clusterValue: account.clusterValue) == account)
+        #expect(Account(clusterValue: "no-tab-here") == nil)
+    }
+
     @Test func clientRecordsRoundTripAndRefuseJunk() {
         let record = ClientRecord(name: "alice", rooms: ["#lobby", "#dev"])
         #expect(ClientRecord(decoding: record.encoded) == record)
