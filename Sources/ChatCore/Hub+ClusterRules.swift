@@ -84,7 +84,16 @@ extension Hub {
             RuleWrite(field: change.field, value: change.value,
                       announce: ClusterMessage.rule(node: node, room: room, by: by.isEmpty ? node : by, field: change.field, value: change.value).encoded())
         }
-        cluster?.commands.append(.setRules(room: NameRules.fold(room), changes: writes, onlyIfNew: onlyIfNew))
+        let key = NameRules.fold(room)
+        // A change in the iteration that created the room joins the creation's write, so Redis
+        // takes it with the creation or refuses it with it: sent on its own, it would overwrite
+        // the rules of the node whose creation of the room came first.
+        if !onlyIfNew, let pending = cluster?.commands.lastIndex(where: { if case .setRules(key, _, true) = $0 { true } else { false } }),
+           case .setRules(_, let earlier, _)? = cluster?.commands[pending] {
+            cluster?.commands[pending] = .setRules(room: key, changes: earlier + writes, onlyIfNew: true)
+            return
+        }
+        cluster?.commands.append(.setRules(room: key, changes: writes, onlyIfNew: onlyIfNew))
     }
 
     /// The member of a room called `name` on another node, if there is one.

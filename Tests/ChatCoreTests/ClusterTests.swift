@@ -331,6 +331,21 @@ extension RedisURL {
         #expect(b.hub.serverBans.keys.sorted() == ["10.0.0.3"])
     }
 
+    /// A key set in the iteration that created the room goes to Redis with the creation, in
+    /// one only-if-new write: if another node created the room first, neither is written.
+    @Test func aKeySetWhileCreatingTheRoomIsWrittenWithTheCreation() {
+        let a = Node("a")
+        a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
+        _ = a.hub.takeClusterCommands()
+        a.hub.receive(Array("/join #x".utf8), from: ClientID(0))
+        a.hub.receive(Array("/key #x sesame".utf8), from: ClientID(0))
+        let writes = a.hub.takeClusterCommands().compactMap { command -> ([RuleWrite], Bool)? in
+            if case .setRules("#x", let changes, let onlyIfNew) = command { (changes, onlyIfNew) } else { nil }
+        }
+        #expect(writes.count == 1 && writes.first?.1 == true, "\(writes)")
+        #expect(writes.first?.0.map(\.field).contains("owner") == true && writes.first?.0.contains { $0.field == "key" && $0.value == "sesame" } == true)
+    }
+
     @Test func twoNodesCreatingOneRoomAtOnceEndWithTheFirstOwner() {
         let a = Node("a"), b = Node("b")
         a.hub.connect(ClientID(0), address: "10.0.0.1:1", at: 0)
