@@ -1,11 +1,12 @@
 /// A room's history as Redis stream entries (cluster mode: `chatd:history:<room>`). One entry
 /// holds the lines one node added to the room in one loop iteration, so a flood costs Redis
 /// one append per iteration, not one per line: `r` the room's display name, `n` how many
-/// lines, `b` the lines separated by LF, each `kind TAB sender TAB seconds TAB text` (the text
-/// last: it may hold tabs, never a control byte, so LF cannot occur inside a line). Entries of
-/// one line each (`r`, `k`, `s`, `t`, `x`: what the first cluster version wrote) are still
-/// read. The stream's entry IDs order the entries. Reading back checks every field: a stream
-/// is shared by every node and read as untrusted input.
+/// lines, `b` the lines in the same text the SQLite store keeps (`HistoryChunk`: milliseconds,
+/// kind, sender, text, one line each). Entries of one line each (`r`, `k`, `s`, `t`, `x`: what
+/// the first cluster version wrote) are still read. The stream's entry IDs order the entries.
+/// Reading back checks every field, more strictly than the store reads its own file: a stream
+/// is shared by every node and read as untrusted input, so a malformed line is left out rather
+/// than repaired.
 extension HistoryEntry {
     static let lineSeparator: UInt8 = 0x0A
     static let tab: UInt8 = 0x09
@@ -14,17 +15,8 @@ extension HistoryEntry {
     public static func streamFields(_ entries: some Collection<HistoryEntry>) -> [[UInt8]] {
         guard let first = entries.first else { return [] }
         var lines: [UInt8] = []
-        lines.reserveCapacity(entries.reduce(0) { $0 + $1.text.count + $1.sender.utf8.count + 24 })
-        for entry in entries {
-            if !lines.isEmpty { lines.append(lineSeparator) }
-            lines.append(contentsOf: String(entry.kind.rawValue).utf8)
-            lines.append(tab)
-            lines.append(contentsOf: entry.sender.utf8)
-            lines.append(tab)
-            lines.append(contentsOf: String(entry.at).utf8)
-            lines.append(tab)
-            lines.append(contentsOf: entry.text)
-        }
+        lines.reserveCapacity(entries.reduce(0) { $0 + $1.text.count + $1.sender.utf8.count + 20 })
+        for entry in entries { HistoryChunk.encode(entry, into: &lines) }
         return [Array("r".utf8), Array(first.room.utf8), Array("n".utf8), Array(String(entries.count).utf8), Array("b".utf8), lines]
     }
 
@@ -51,23 +43,25 @@ extension HistoryEntry {
             var entries: [HistoryEntry] = []
             for line in batch.split(separator: lineSeparator) {
                 let parts = line.split(separator: tab, maxSplits: 3, omittingEmptySubsequences: false)
-                guard parts.count == 4, let entry = validated(room: room, kind: parts[0], sender: parts[1], at: parts[2], text: parts[3]) else { continue }
+                guard parts.count == 4, let milliseconds = Int64(String(decoding: parts[0], as: UTF8.self)),
+                      let entry = validated(room: room, kind: parts[1], sender: parts[2], at: Double(milliseconds) / 1000, text: parts[3]) else { continue }
                 entries.append(entry)
             }
             return entries
         }
-        guard let kind, let sender, let at, let text,
-              let entry = validated(room: room, kind: kind[...], sender: sender[...], at: at[...], text: text[...]) else { return [] }
+        guard let kind, let sender, let text, let at = at.flatMap({ String(validating: $0, as: UTF8.self) }).flatMap(Double.init),
+              let entry = validated(room: room, kind: kind[...], sender: sender[...], at: at, text: text[...]) else { return [] }
         return [entry]
     }
 
     /// A line from its stored fields, or nil: an unknown kind, a sender that is neither a name
-    /// nor an address, a time that is not a finite number, control characters in the text.
-    private static func validated(room: String, kind: ArraySlice<UInt8>, sender: ArraySlice<UInt8>, at: ArraySlice<UInt8>,
+    /// nor an address, a time outside the years `Timestamp` can show, control characters in
+    /// the text.
+    private static func validated(room: String, kind: ArraySlice<UInt8>, sender: ArraySlice<UInt8>, at: Double,
                                   text: ArraySlice<UInt8>) -> HistoryEntry? {
         guard let kind = String(validating: kind, as: UTF8.self).flatMap(Int.init).flatMap(Kind.init(rawValue:)),
               let sender = String(validating: sender, as: UTF8.self),
-              let at = String(validating: at, as: UTF8.self).flatMap(Double.init), at.isFinite,
+              at >= Timestamp.earliest && at <= Timestamp.latest,
               NameRules.isValidName(Substring(sender)) || (sender.contains(":") && !sender.contains(where: { $0 == " " || $0 == "\t" })),
               String(validating: text, as: UTF8.self) != nil,
               !text.contains(where: { ($0 < 0x20 && $0 != tab) || $0 == 0x7F }) else { return nil }

@@ -127,7 +127,7 @@ import Testing
         let fields = HistoryEntry.streamFields(entries)
         #expect(HistoryEntry.lines(room: "#dev", streamFields: fields) == entries)
         var forged = fields
-        forged[5] = Array("0\talice\t1.0\tfine\n9\talice\t1.0\tbad kind\n0\tno one\t1.0\tbad sender\n0\tbob\tnan\tbad time\n0\tbob\t2.0\tline\rforged\n0\tbob\t3.0".utf8)
+        forged[5] = Array("1000\t0\talice\tfine\n1000\t9\talice\tbad kind\n1000\t0\tno one\tbad sender\nnan\t0\tbob\tbad time\n2000\t0\tbob\tline\rforged\n3000\t0\tbob".utf8)
         #expect(HistoryEntry.lines(room: "#dev", streamFields: forged).map(\.text) == [Array("fine".utf8)])
         #expect(HistoryEntry.lines(room: "#dev", streamFields: [Array("k".utf8)]).isEmpty)
         #expect(HistoryEntry.streamFields([HistoryEntry]()).isEmpty)

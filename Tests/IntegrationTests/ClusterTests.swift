@@ -305,7 +305,7 @@ import Testing
         let entries = Int(try redis.cli(["XLEN", "chatd:history:#flood"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         let counted = try redis.cli(["GET", "chatd:history-lines:#flood"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let stream = try redis.cli(["XRANGE", "chatd:history:#flood", "-", "+"]).split(separator: "\n")
-        let stored = stream.filter { $0.hasPrefix("0\talice\t") }.count
+        let stored = stream.filter { $0.contains("\t0\talice\tline ") }.count
         #expect(entries > 1 && entries < 100, "several lines per entry: \(entries) entries")
         #expect(counted == "1000", "the running line count: \(counted)")
         #expect(stored >= 100 && stored <= 300, "lines kept \(stored)")
