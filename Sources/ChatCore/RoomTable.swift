@@ -18,7 +18,10 @@ struct RoomTable {
     /// Rooms that currently exist.
     var count: Int { index.count }
 
-    func slot(named name: String) -> Int? { index[NameRules.fold(name)] }
+    /// A name already folded (most are: keys travel between nodes, and rooms are usually
+    /// written in lower case) is found without folding it again: `fold` is idempotent, so a
+    /// name that is a key is its own fold. This is on every remote line's path.
+    func slot(named name: String) -> Int? { index[name] ?? index[NameRules.fold(name)] }
 
     /// The room's members for fan-out, and how many of them read a style other than native.
     func audience(_ slot: Int) -> (members: ContiguousArray<ClientID>, otherStyleMembers: Int)? {
