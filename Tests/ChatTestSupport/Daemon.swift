@@ -85,6 +85,7 @@ public final class Daemon: @unchecked Sendable {
     /// welcome line, optionally choosing a name.
     public func client(named name: String? = nil, from source: String? = nil) throws -> TestClient {
         let client = try TestClient(port: port, from: source)
+        client.server = self
         guard client.waitFor({ $0.hasPrefix("*** welcome") }) != nil else { throw TestError("no welcome line") }
         if let name {
             client.send("/nick \(name)")

@@ -7,6 +7,9 @@ public final class TestClient {
     public let fd: Int32
     private var buffer: [UInt8] = []
     public private(set) var isClosed = false
+    /// The server this client was made by (`Daemon.client`): kept alive as long as the client,
+    /// so a test need not hold on to a server it only talks to through its clients.
+    var server: AnyObject?
 
     /// Connects to `host` (IPv4 or IPv6 literal), from the source address `source` if given.
     public init(port: UInt16, host: String = "127.0.0.1", from source: String? = nil) throws {

@@ -27,14 +27,20 @@ import Testing
         usleep(200_000)  // the SUBSCRIBE reaches Redis on the next loop iteration
     }
 
-    @Test func twoNodesShareARoomBothWays() throws {
-        let redis = try RedisServer()
-        let a = try Self.node(redis, "a")
-        let b = try Self.node(redis, "b")
+    /// Two nodes `a` and `b`, alice on a and bob on b, both in `room`: most tests' start.
+    static func aliceOnAAndBobOnB(_ redis: RedisServer, in room: String) throws -> (a: Daemon, b: Daemon, alice: TestClient, bob: TestClient) {
+        let a = try node(redis, "a")
+        let b = try node(redis, "b")
         let alice = try a.client(named: "alice")
         let bob = try b.client(named: "bob")
-        try Self.join(alice, "#dev")
-        try Self.join(bob, "#dev")
+        try join(alice, room)
+        try join(bob, room)
+        return (a, b, alice, bob)
+    }
+
+    @Test func twoNodesShareARoomBothWays() throws {
+        let redis = try RedisServer()
+        let (_, _, alice, bob) = try Self.aliceOnAAndBobOnB(redis, in: "#dev")  // the clients keep their nodes
         #expect(Self.sees(alice, "*** bob joined #dev"))
         alice.send("hello from a")
         #expect(Self.sees(bob, "#dev <alice> hello from a"))
@@ -78,12 +84,7 @@ import Testing
 
     @Test func listingsAnswerForTheWholeCluster() throws {
         let redis = try RedisServer()
-        let a = try Self.node(redis, "a")
-        let b = try Self.node(redis, "b")
-        let alice = try a.client(named: "alice")
-        let bob = try b.client(named: "bob")
-        try Self.join(alice, "#dev")
-        try Self.join(bob, "#dev")
+        let (_, _, alice, bob) = try Self.aliceOnAAndBobOnB(redis, in: "#dev")
         try Self.join(bob, "#ops")
         alice.send("/who #dev")
         let who = alice.drain(seconds: 1)
@@ -149,12 +150,7 @@ import Testing
 
     @Test func aKilledNodesMembersQuitWithNodeLostWithinTheLease() throws {
         let redis = try RedisServer()
-        let a = try Self.node(redis, "a")
-        let b = try Self.node(redis, "b")
-        let alice = try a.client(named: "alice")
-        let bob = try b.client(named: "bob")
-        try Self.join(alice, "#dev")
-        try Self.join(bob, "#dev")
+        let (a, b, alice, bob) = try Self.aliceOnAAndBobOnB(redis, in: "#dev")
         #expect(Self.sees(alice, "*** bob joined #dev"))
         let killed = now()
         b.signal(SIGKILL)
@@ -165,24 +161,21 @@ import Testing
         let again = try a.client()
         again.send("/nick bob")
         #expect(Self.sees(again, "OK nick bob"))
+        withExtendedLifetime(bob) {}  // connected until its node goes
     }
 
     /// A node stopped with SIGTERM says goodbye properly: its clients' quits reach the other
     /// nodes with their reason (not `(node lost)`), and its names are free at once.
     @Test func aStoppedNodesClientsQuitWithTheirReason() throws {
         let redis = try RedisServer()
-        let a = try Self.node(redis, "a")
-        let b = try Self.node(redis, "b")
-        let alice = try a.client(named: "alice")
-        let bob = try b.client(named: "bob")
-        try Self.join(alice, "#dev")
-        try Self.join(bob, "#dev")
+        let (_, b, alice, bob) = try Self.aliceOnAAndBobOnB(redis, in: "#dev")
         #expect(Self.sees(alice, "*** bob joined #dev"))
         b.signal(SIGTERM)
         #expect(b.waitForExit() == 0)
         let quit = alice.waitFor(timeout: 5) { $0.hasPrefix("*** bob quit") }
         #expect(quit != nil && quit?.contains("node lost") == false, "\(String(describing: quit))")
         #expect(try redis.cli(["HGET", "chatd:names", "bob"]).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        withExtendedLifetime(bob) {}  // connected until its node goes
     }
 
     /// Redis frozen for 5 s under chat: both nodes go on serving their own clients, and every
@@ -230,12 +223,7 @@ import Testing
     /// Redis is back subscribes and claims its names again.
     @Test func redisRestartedNodesReconnectAndReclaim() throws {
         let redis = try RedisServer()
-        let a = try Self.node(redis, "a")
-        let b = try Self.node(redis, "b")
-        let alice = try a.client(named: "alice")
-        let bob = try b.client(named: "bob")
-        try Self.join(alice, "#dev")
-        try Self.join(bob, "#dev")
+        let (a, b, alice, bob) = try Self.aliceOnAAndBobOnB(redis, in: "#dev")
         try redis.restart()
         #expect(a.waitForLog("cluster: lost Redis"))
         #expect(a.waitForLog("reachable again", timeout: 15))
