@@ -15,7 +15,33 @@ public enum HistoryChunk {
     /// Appends one line's body to `body` (a reused buffer). Fields are read in place rather
     /// than copied out, which would retain and release their storage.
     public static func encode(_ entry: borrowing HistoryEntry, into body: inout [UInt8]) {
-        appendDecimal(Int64((entry.at * 1000).rounded()), to: &body)
+        appendDecimal(milliseconds(entry.at), to: &body)
+        encodeAfterTime(entry, into: &body)
+    }
+
+    /// `encode` with the time's digits already made (`Stamp`): lines said in one loop iteration
+    /// share the loop's clock, so a flood's lines share their digits.
+    public static func encode(_ entry: borrowing HistoryEntry, stamp: inout Stamp, into body: inout [UInt8]) {
+        let milliseconds = milliseconds(entry.at)
+        if milliseconds != stamp.milliseconds {
+            stamp.milliseconds = milliseconds
+            stamp.digits.removeAll(keepingCapacity: true)
+            appendDecimal(milliseconds, to: &stamp.digits)
+        }
+        body.append(contentsOf: stamp.digits)
+        encodeAfterTime(entry, into: &body)
+    }
+
+    /// The digits of the last time encoded, kept by the encoder's owner.
+    public struct Stamp: Sendable {
+        var milliseconds = Int64.min
+        var digits: [UInt8] = []
+        public init() {}
+    }
+
+    private static func milliseconds(_ at: Double) -> Int64 { Int64((at * 1000).rounded()) }
+
+    private static func encodeAfterTime(_ entry: borrowing HistoryEntry, into body: inout [UInt8]) {
         body.append(0x09)
         body.append(UInt8(ascii: "0") + UInt8(entry.kind.rawValue))
         body.append(0x09)

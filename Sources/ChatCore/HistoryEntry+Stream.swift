@@ -7,17 +7,20 @@
 /// Reading back checks every field, more strictly than the store reads its own file: a stream
 /// is shared by every node and read as untrusted input, so a malformed line is left out rather
 /// than repaired.
+extension RoomLines {
+    /// The XADD field-value pairs of the stream entry holding this run.
+    public var streamFields: [[UInt8]] {
+        [Array("r".utf8), Array(room.utf8), Array("n".utf8), Array(String(lines).utf8), Array("b".utf8), body]
+    }
+}
+
 extension HistoryEntry {
     static let lineSeparator: UInt8 = 0x0A
     static let tab: UInt8 = 0x09
 
     /// The XADD field-value pairs of one entry holding `entries` (all of one room, in order).
     public static func streamFields(_ entries: some Collection<HistoryEntry>) -> [[UInt8]] {
-        guard let first = entries.first else { return [] }
-        var lines: [UInt8] = []
-        lines.reserveCapacity(entries.reduce(0) { $0 + $1.text.count + $1.sender.utf8.count + 20 })
-        for entry in entries { HistoryChunk.encode(entry, into: &lines) }
-        return [Array("r".utf8), Array(first.room.utf8), Array("n".utf8), Array(String(entries.count).utf8), Array("b".utf8), lines]
+        entries.isEmpty ? [] : RoomLines(entries).streamFields
     }
 
     /// The lines of one stream entry's field-value pairs, oldest first (`room` when it names

@@ -22,10 +22,4 @@ public struct HistoryEntry: Sendable, Equatable {
         self.sender = sender
         self.text = text
     }
-
-    /// Bytes the line holds in memory while it waits for the database: its text plus a fixed
-    /// allowance for the entry, the text's array header and the allocator's rounding (room and
-    /// sender names are shared with the room and the client, not copied per line).
-    public var bytesInMemory: Int { text.count + Self.fixedBytesInMemory }
-    static let fixedBytesInMemory = 128
 }

@@ -26,11 +26,14 @@ public struct HubEffects {
     }
 }
 
-/// One hand-over of history to the store writer: the lines in order, the room changes at
-/// their places among them, and the batch number `Hub.historyDurable(through:)` reports back.
+/// One hand-over of history to the store: the lines as runs per room, already in the store's
+/// text (`RoomLines`), the room changes at their places among them, and the batch number
+/// `Hub.historyDurable(through:)` reports back.
 public struct HistoryHandOver: Sendable {
-    public let lines: [HistoryEntry]
-    /// What `lines` holds in memory (`HistoryEntry.bytesInMemory` summed).
+    public let runs: [RoomLines]
+    /// Lines in `runs`.
+    public let lineCount: Int
+    /// What `runs` holds in memory (`RoomLines.bytesInMemory` summed).
     public let bytes: Int
     public let roomChanges: [PendingRoomChange]
     public let batch: UInt64

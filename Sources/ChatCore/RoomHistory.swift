@@ -12,15 +12,24 @@ struct RoomHistory {
     var book: HistoryBook?
     /// Lines replayed on join (0: none; `/history` still answers).
     var replayLines = HistoryBook.defaultReplayLines
-    /// Whether remembered lines are also queued in `pendingLines` for the database.
+    /// Whether remembered lines are also queued in `pendingRuns` for the store.
     var persists = false
-    /// Lines said since the I/O layer last took them for the database writer.
-    var pendingLines: [HistoryEntry] = []
-    /// What `pendingLines` holds in memory (`HistoryEntry.bytesInMemory` summed).
+    /// Lines said since the I/O layer last took them for the store, encoded as they come, one
+    /// run per room (and more when a run is full or a room change comes between).
+    private(set) var pendingRuns: [RoomLines] = []
+    /// Runs that lines may still join, by room key: each room's newest run after the latest
+    /// room change (`openFrom`, the index of the first run after it).
+    private var openRuns: [String: Int] = [:]
+    private var openFrom = 0
+    /// The digits of the last time encoded (a flood's lines share them).
+    private var stamp = HistoryChunk.Stamp()
+    /// Lines in `pendingRuns`.
+    private(set) var pendingLineCount = 0
+    /// What `pendingRuns` holds in memory (`RoomLines.bytesInMemory` summed).
     private(set) var pendingBytes = 0
     /// Rooms whose stored history must be protected or forgotten, in order with the lines.
     var pendingRoomChanges: [PendingRoomChange] = []
-    /// The number of the hand-over batch `pendingLines` will go out in, and the newest batch
+    /// The number of the hand-over batch `pendingRuns` will go out in, and the newest batch
     /// the writer has finished with: a parked ring may leave memory only once its batch is
     /// durable. Without a writer every batch counts as durable.
     var batch: UInt64 = 1
@@ -31,9 +40,6 @@ struct RoomHistory {
     /// created and its ring is not in memory; nil when history is in memory only.
     var loader: ((String) -> [HistoryEntry])?
 
-    /// Room reserved for the next hand-over's lines (~57 KB of entries at most).
-    static let linesReserved = 1024
-
     init() {}
 
     /// Stores a line in its room's ring and, when history is persisted and `store` (the line
@@ -41,10 +47,22 @@ struct RoomHistory {
     mutating func remember(_ entry: HistoryEntry, key: String, store: Bool = true) {
         guard book != nil else { return }
         book?.record(entry, key: key, batch: batch, durableBatch: durableBatch)
-        if persists && store {
-            pendingLines.append(entry)
-            pendingBytes += entry.bytesInMemory
+        if persists && store { queue(entry, key: key) }
+    }
+
+    /// Encodes a line into its room's open run: the last run when it is this room's (one
+    /// compare, the common case), else the room's run looked up, else a new one.
+    private mutating func queue(_ entry: borrowing HistoryEntry, key: String) {
+        var index = pendingRuns.count - 1
+        if index < openFrom || pendingRuns[index].key != key { index = openRuns[key] ?? -1 }
+        if index < 0 || !pendingRuns[index].hasRoom(for: entry) {
+            index = pendingRuns.count
+            pendingRuns.append(RoomLines(room: entry.room, key: key))
+            openRuns[key] = index
+            pendingBytes += RoomLines.fixedBytesInMemory
         }
+        pendingBytes += pendingRuns[index].add(entry, stamp: &stamp)
+        pendingLineCount += 1
     }
 
     /// The store is on: from now on a batch is durable only when the writer says so.
@@ -109,24 +127,26 @@ struct RoomHistory {
 
     /// What is waiting for the store writer, as the next batch; nil when nothing is.
     mutating func takeHandOver() -> HistoryHandOver? {
-        guard !pendingLines.isEmpty || !pendingRoomChanges.isEmpty else { return nil }
-        let handOver = HistoryHandOver(lines: pendingLines, bytes: pendingBytes, roomChanges: pendingRoomChanges, batch: batch)
-        // A fresh array, not `removeAll(keepingCapacity:)`: the writer now shares the old
-        // buffer, so keeping capacity would allocate a copy of the largest hand-over's
-        // capacity every iteration and hold it for good (measured: 4 MiB after one flood).
-        // Reserving what this hand-over needed, up to a cap, keeps the appends cheap.
-        let handedOver = pendingLines.count
-        pendingLines = []
-        pendingLines.reserveCapacity(min(handedOver, Self.linesReserved))
+        guard !pendingRuns.isEmpty || !pendingRoomChanges.isEmpty else { return nil }
+        let handOver = HistoryHandOver(runs: pendingRuns, lineCount: pendingLineCount, bytes: pendingBytes,
+                                       roomChanges: pendingRoomChanges, batch: batch)
+        // A fresh array, not `removeAll(keepingCapacity:)`: the writer now shares the old one.
+        pendingRuns = []
+        openRuns.removeAll(keepingCapacity: true)
+        openFrom = 0
+        pendingLineCount = 0
         pendingBytes = 0
         pendingRoomChanges.removeAll()
         batch += 1
         return handOver
     }
 
-    /// Queues a room change at its place among this iteration's lines.
+    /// Queues a room change at its place among this iteration's runs; lines said after it
+    /// start new runs, so none is stored on the wrong side of it.
     private mutating func queueRoomChange(_ change: RoomHistoryChange) {
-        pendingRoomChanges.append(PendingRoomChange(change: change, afterLines: pendingLines.count))
+        pendingRoomChanges.append(PendingRoomChange(change: change, afterRuns: pendingRuns.count))
+        openRuns.removeAll(keepingCapacity: true)
+        openFrom = pendingRuns.count
     }
 }
 
@@ -140,9 +160,9 @@ public enum RoomHistoryChange: Sendable, Equatable {
     case forget(String)
 }
 
-/// A room change and how many of the same hand-over's lines come before it, so the writer
+/// A room change and how many of the same hand-over's runs come before it, so the writer
 /// applies it exactly there: a forget must not delete a line said after it.
 public struct PendingRoomChange: Sendable, Equatable {
     public let change: RoomHistoryChange
-    public let afterLines: Int
+    public let afterRuns: Int
 }

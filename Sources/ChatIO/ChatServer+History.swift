@@ -25,7 +25,7 @@ extension ChatServer {
     /// storage chosen at start-up (nothing without one).
     func handOver(_ history: HistoryHandOver?) {
         guard let history, let historyStorage else { return }
-        counters.historyLinesQueued &+= UInt64(history.lines.count)
+        counters.historyLinesQueued &+= UInt64(history.lineCount)
         historyStorage.append(history)
     }
 

@@ -71,8 +71,8 @@ final class RedisAccounts: AccountStorage {
 
 /// Room history of a cluster node, in Redis streams (the `HistoryStorage` a cluster node
 /// chooses at start-up), on the link's command connection. An iteration's lines go out as one
-/// stream entry per room (at most `ClusterLink.historyLinesPerEntry` lines or 64 KiB each:
-/// `HistoryEntry.streamFields`), appended and trimmed by lines by `ClusterScripts.appendHistory`,
+/// stream entry per room run (`RoomLines`: at most 64 lines or 64 KiB each, already in the
+/// entry's text: `RoomLines.streamFields`), appended and trimmed by lines by `ClusterScripts.appendHistory`,
 /// so a flood costs Redis one command per room and iteration rather than one per line. Only
 /// the node where a line was said stores it, so a line is stored once. The hand-over's
 /// protection changes need nothing here: a room that empties on every node with a key or a
@@ -85,29 +85,10 @@ final class RedisHistory: HistoryStorage {
 
     func append(_ history: HistoryHandOver) {
         guard link.isUp, let commands = link.commands else { return }
-        // Each room's lines in order (rooms interleave when several are busy at once).
-        var order: [String] = []
-        var byRoom: [String: [HistoryEntry]] = [:]
-        for entry in history.lines {
-            if byRoom[entry.room] == nil { order.append(entry.room) }
-            byRoom[entry.room, default: []].append(entry)
-        }
-        for room in order {
-            guard let lines = byRoom[room] else { continue }
-            let key = NameRules.fold(room)
-            var start = 0
-            while start < lines.count {
-                var end = start
-                var bytes = 0
-                while end < lines.count, end - start < ClusterLink.historyLinesPerEntry, bytes + lines[end].text.count <= ClusterBatch.maxBytes || end == start {
-                    bytes += lines[end].text.count
-                    end += 1
-                }
-                let arguments = ["EVAL", ClusterScripts.appendHistory, "0", ClusterKeys.historyStream(key), ClusterKeys.historyLines(key),
-                                 String(link.historyMaxLines), String(end - start)].map { Array($0.utf8) }
-                commands.sendWithoutReply(arguments + HistoryEntry.streamFields(lines[start..<end]))
-                start = end
-            }
+        for run in history.runs {
+            let arguments = ["EVAL", ClusterScripts.appendHistory, "0", ClusterKeys.historyStream(run.key), ClusterKeys.historyLines(run.key),
+                             String(link.historyMaxLines), String(run.lines)].map { Array($0.utf8) }
+            commands.sendWithoutReply(arguments + run.streamFields)
         }
     }
 }

@@ -73,10 +73,6 @@ public final class ClusterLink {
     /// timer, so the hub hears it in an iteration whose output is flushed.
     private var unreadHistory: [String] = []
     private var unreadHistoryTimer: TimerWatcher!
-    /// Lines one stream entry holds at most: how far past `--history-max-lines` one entry
-    /// straddling the bound can keep the stream (`ClusterScripts.appendHistory`).
-    static let historyLinesPerEntry = 64
-
     public init(url: RedisURL, node: String, hub: Hub, reactor: Reactor, logger: Logger, historyMaxLines: Int = 0) {
         self.historyMaxLines = historyMaxLines
         self.url = url

@@ -148,12 +148,12 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// Lines are committed together (one transaction for the batch); a room change waits for
     /// the lines before it, so forgetting a room also forgets what was said just before.
-    /// Returns the bytes of lines written (`HistoryEntry.bytesInMemory`).
+    /// Returns the bytes of lines written (`RoomLines.bytesInMemory`).
     @discardableResult
     private func write(_ batch: [Write]) -> Int {
         var bytes = 0
         // The hand-overs as they came, not merged: the store reads them in place.
-        var lines: [ArraySlice<HistoryEntry>] = []
+        var runs: [ArraySlice<RoomLines>] = []
         var changes: [AccountChange] = []
         var newestBatch: UInt64?
         var confirmed: [(AccountWrite, @Sendable (AccountWriteReport) -> Void)] = []
@@ -162,22 +162,22 @@ public final class StoreWriter: @unchecked Sendable {
             case .lines(let history):
                 newestBatch = history.batch
                 bytes += history.bytes
-                let more = history.lines
+                let more = history.runs
                 var start = 0
-                for room in history.roomChanges {  // each at its place among the lines
-                    let end = min(max(room.afterLines, start), more.count)
-                    lines.append(more[start..<end])
+                for room in history.roomChanges {  // each at its place among the runs
+                    let end = min(max(room.afterRuns, start), more.count)
+                    runs.append(more[start..<end])
                     start = end
-                    commit(lines)
-                    lines.removeAll()
+                    commit(runs)
+                    runs.removeAll()
                     apply([room.change])
                 }
-                lines.append(more[start...])
+                runs.append(more[start...])
             case .changes(let more): changes += more
             case .confirmed(let writes, let confirm): confirmed += writes.map { ($0, confirm) }
             }
         }
-        commit(lines)
+        commit(runs)
         if let newestBatch { report(.durable(batch: newestBatch)) }
         if !changes.isEmpty {
             do {
@@ -215,8 +215,8 @@ public final class StoreWriter: @unchecked Sendable {
         }
     }
 
-    private func commit(_ segments: [ArraySlice<HistoryEntry>]) {
-        let count = segments.reduce(0) { $0 + $1.count }
+    private func commit(_ segments: [ArraySlice<RoomLines>]) {
+        let count = segments.reduce(0) { total, runs in runs.reduce(total) { $0 + $1.lines } }
         guard count > 0 else { return }
         let started = monotonicSeconds()
         do {

@@ -15,12 +15,13 @@ public final class HistoryStore {
     private let protectRoom: Statement
     private let unprotectRoom: Statement
     /// Reused for every chunk's body between batches; a room's lines of one commit are stored
-    /// in rows of at most `chunkBytes` (plus one line), so under a flood the buffer stays that
-    /// size and is kept, rather than growing to a commit's megabyte and being mapped afresh
-    /// each time. A buffer grown past `retainedBodyBytes` anyway (a room other than the first
-    /// took it) is not kept: one flood's chunk is not held for good (measured: 1.8 MB).
+    /// in rows of at most `chunkBytes` (or one run, if longer), so under a flood the buffer stays
+    /// that size and is kept, and SQLite's copy of a row (its record) stays below glibc's mmap
+    /// threshold (`MemoryReturn`: 128 KiB), rather than a fresh mapping and page faults per
+    /// row. A buffer grown past `retainedBodyBytes` anyway (a room other than the first took it)
+    /// is not kept: one flood's chunk is not held for good (measured: 1.8 MB).
     private var body: [UInt8] = []
-    static let chunkBytes = 192 * 1024
+    static let chunkBytes = 96 * 1024
     static let retainedBodyBytes = 512 * 1024
 
     /// Opens and migrates the database and checks it is sound: a corrupt file is an error here,
@@ -50,81 +51,78 @@ public final class HistoryStore {
     }
 
     /// Stores `entries` in one transaction, one row per room, in order: all or none. Returns
-    /// the keys of the rooms written.
+    /// the keys of the rooms written (for tests and tools; the writer stores runs).
     @discardableResult
     public func append(_ entries: [HistoryEntry]) throws -> [String] {
-        try append([entries[...]])
+        try append([RoomLines.runs(of: entries)[...]])
     }
 
-    /// Stores the lines of `segments` (the writer's hand-overs, in order) in one transaction,
-    /// one row per room: all or none. Returns the keys of the rooms written. The hand-overs are
-    /// read in place, not merged into one array first (a copy of every entry, and under a flood
-    /// a fresh mapping of a few hundred KiB per commit). Each room's body is encoded as its
-    /// lines come; a room's display name is fixed for its lifetime, so the name is hashed once
-    /// per run of lines and folded once per room.
+    /// Stores the runs of `segments` (the writer's hand-overs, in order) in one transaction, a
+    /// room's runs joined into one row (rows of at most `chunkBytes`): all or none. Returns the
+    /// keys of the rooms written, each once, in order. The runs arrive encoded (`RoomLines`), so
+    /// a line costs the writer a `memcpy`.
     @discardableResult
-    public func append(_ segments: [ArraySlice<HistoryEntry>]) throws -> [String] {
+    public func append(_ segments: [ArraySlice<RoomLines>]) throws -> [String] {
         try database.transaction {
             var order: [String] = []
             var chunks: [String: Chunk] = [:]
-            // The room being encoded is held out of the dictionary, so its body grows in place.
-            var current: (room: String, chunk: Chunk)?
+            // The room being joined is held out of the dictionary, so its body grows in place.
+            var current: Chunk?
             for segment in segments {
-                for index in segment.indices {
-                    if current?.room != segment[index].room {
-                        if let (room, chunk) = current { chunks[room] = chunk }
-                        let room = segment[index].room
-                        if let started = chunks.removeValue(forKey: room) {
-                            current = (room, started)
+                for run in segment {
+                    if current?.key != run.key {
+                        if let chunk = current { chunks[chunk.key] = chunk }
+                        if let started = chunks.removeValue(forKey: run.key) {
+                            current = started
                         } else {
-                            order.append(room)
+                            order.append(run.key)
                             // The first room takes the reused buffer: usually the only one.
                             var fresh = order.count == 1 ? body : []
                             fresh.removeAll(keepingCapacity: true)
                             if order.count == 1 { body = [] }
-                            current = (room, Chunk(body: fresh))
+                            current = Chunk(room: run.room, key: run.key, body: fresh)
                         }
                     }
-                    current?.chunk.add(segment[index])
-                    // A flood's room is stored in rows of at most `chunkBytes`, so the buffer
-                    // stays one size and is kept (no fresh mapping and page faults per commit).
-                    if let (room, chunk) = current, chunk.body.count >= Self.chunkBytes {
-                        try insert(chunk, room: room)
-                        current?.chunk.reset()
+                    if let chunk = current, chunk.lines > 0, chunk.body.count + run.body.count > Self.chunkBytes {
+                        try insert(chunk)
+                        current?.reset()
                     }
+                    current?.add(run)
                 }
             }
-            if let (room, chunk) = current { chunks[room] = chunk }
-            var keys: [String] = []
-            for room in order {
-                guard let chunk = chunks[room] else { continue }
-                if chunk.lines > 0 { try insert(chunk, room: room) }
-                keys.append(NameRules.fold(room))
+            if let chunk = current { chunks[chunk.key] = chunk }
+            for key in order {
+                if let chunk = chunks[key], chunk.lines > 0 { try insert(chunk) }
             }
             if let first = order.first, let kept = chunks[first]?.body, kept.capacity <= Self.retainedBodyBytes { body = kept }
-            return keys
+            return order
         }
     }
 
-    private func insert(_ chunk: Chunk, room: String) throws {
-        try insert.bind(.text(NameRules.fold(room)), .text(room), .real(chunk.first), .real(chunk.last), .integer(Int64(chunk.lines)), .utf8(chunk.body))
-        try insert.step()
+    private func insert(_ chunk: Chunk) throws {
+        try insert.run(.text(chunk.key), .text(chunk.room), .real(chunk.first), .real(chunk.last), .integer(Int64(chunk.lines)), text: chunk.body)
     }
 
-    /// One room's lines of a commit, encoded as they come (`HistoryChunk`).
+    /// One room's lines of a commit: its runs joined.
     private struct Chunk {
+        let room: String
+        let key: String
         var body: [UInt8]
         var first = 0.0
         var last = 0.0
         var lines = 0
 
-        init(body: [UInt8]) { self.body = body }
+        init(room: String, key: String, body: [UInt8]) {
+            self.room = room
+            self.key = key
+            self.body = body
+        }
 
-        mutating func add(_ entry: borrowing HistoryEntry) {
-            if lines == 0 { first = entry.at }
-            HistoryChunk.encode(entry, into: &body)
-            last = entry.at
-            lines += 1
+        mutating func add(_ run: RoomLines) {
+            if lines == 0 { first = run.first }
+            body.append(contentsOf: run.body)
+            last = run.last
+            lines += run.lines
         }
 
         /// Empty again, keeping the buffer, after its lines were stored.

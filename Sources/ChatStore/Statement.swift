@@ -15,6 +15,10 @@ public final class Statement {
 
     /// Clears the previous run and binds `values` to `?1`, `?2`, … in order.
     public func bind(_ values: SQLValue...) throws {
+        try bind(values)
+    }
+
+    private func bind(_ values: [SQLValue]) throws {
         sqlite3_reset(handle)
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
@@ -23,18 +27,30 @@ public final class Statement {
             case .integer(let number): result = sqlite3_bind_int64(handle, index, number)
             case .real(let number): result = sqlite3_bind_double(handle, index, number)
             case .text(let text): result = sqlite3_bind_text(handle, index, text, -1, csqlite_transient())
-            case .utf8(let bytes):
-                result = bytes.withUnsafeBufferPointer { buffer in
-                    // An empty array has no base address; bind "" rather than NULL.
-                    buffer.baseAddress.map { base in
-                        base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                            sqlite3_bind_text(handle, index, $0, Int32(buffer.count), csqlite_transient())
-                        }
-                    } ?? sqlite3_bind_text(handle, index, "", 0, csqlite_transient())
-                }
             case .null: result = sqlite3_bind_null(handle, index)
             }
             if result != SQLITE_OK { throw database.error(result, "bind ?\(index)") }
+        }
+    }
+
+    /// Binds `values` to `?1`… and `text` after them, runs the statement once to completion
+    /// and resets it. `text` is bound without a copy (SQLITE_STATIC): the history writer's chunk
+    /// bodies are up to ~200 KiB, and a copy of each was a fresh mapping (it is above the mmap
+    /// threshold), page faults and an unmap per chunk. The binding is cleared before the buffer
+    /// is let go, so the statement never holds a pointer past this call.
+    public func run(_ values: SQLValue..., text: [UInt8]) throws {
+        try bind(values)
+        let index = Int32(values.count + 1)
+        try text.withUnsafeBufferPointer { buffer in
+            // Lifetime: `buffer` is valid only inside this closure; bound, stepped and unbound here.
+            let result = buffer.baseAddress.map { base in
+                base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    sqlite3_bind_text(handle, index, $0, Int32(buffer.count), csqlite_static())
+                }
+            } ?? sqlite3_bind_text(handle, index, "", 0, csqlite_transient())
+            if result != SQLITE_OK { throw database.error(result, "bind ?\(index)") }
+            defer { sqlite3_reset(handle); sqlite3_bind_null(handle, index) }
+            while try step() {}
         }
     }
 
@@ -83,7 +99,5 @@ public enum SQLValue {
     case integer(Int64)
     case real(Double)
     case text(String)
-    /// UTF-8 bytes stored as TEXT without going through String.
-    case utf8([UInt8])
     case null
 }

@@ -90,15 +90,64 @@ import Testing
         hub.connect(ClientID(0), address: "a")
         say(hub, 0, "/nick alice")
         for text in ["one", "three", String(repeating: "x", count: 1000)] { say(hub, 0, text) }
-        let expected = (3 + 5 + 1000) + 3 * HistoryEntry.fixedBytesInMemory
+        // Each line as stored: time, TAB, kind, TAB, sender, TAB, text, LF (one run: one room).
+        let stored = { (text: String) in "\(Int64(hub.now * 1000))\t0\talice\t\(text)\n".utf8.count }
+        let expected = stored("one") + stored("three") + stored(String(repeating: "x", count: 1000)) + RoomLines.fixedBytesInMemory
         #expect(hub.pendingHistoryBytes == expected)
         let effects = hub.takeEffects()
-        #expect(effects.history?.lines.count == 3)
+        #expect(effects.history?.lineCount == 3)
+        #expect(effects.history?.runs.count == 1)
         #expect(effects.history?.bytes == expected)
         #expect(hub.pendingHistoryBytes == 0)
         #expect(hub.takeEffects().history == nil)
         say(hub, 0, "again")
-        #expect(hub.pendingHistoryBytes == 5 + HistoryEntry.fixedBytesInMemory)
+        #expect(hub.pendingHistoryBytes == stored("again") + RoomLines.fixedBytesInMemory)
+    }
+
+    /// The store gets each room's lines as runs in the store's text, rooms interleaved into one
+    /// run each, and a room change at its place: lines said after it start new runs, so a
+    /// forget or protect never covers a line said after it.
+    @Test func aHandOverHoldsOneRunPerRoomSplitWhereARoomChanges() {
+        let hub = Hub()
+        hub.history = HistoryBook(linesPerRoom: 50)
+        hub.historyStartsPersisting()
+        hub.connect(ClientID(0), address: "a")
+        hub.connect(ClientID(1), address: "b")
+        for line in ["/nick alice", "/join #a"] { say(hub, 0, line) }
+        for line in ["/nick bob", "/join #b"] { say(hub, 1, line) }
+        _ = hub.takeEffects()
+        say(hub, 0, "a1")
+        say(hub, 1, "b1")
+        say(hub, 0, "a2")
+        say(hub, 0, "/key #a sesame")
+        say(hub, 0, "a3")
+        say(hub, 1, "b2")
+        guard let handOver = hub.takeEffects().history else {
+            Issue.record("no hand-over")
+            return
+        }
+        let texts = handOver.runs.map { run in "\(run.key): " + run.entries.map { String(decoding: $0.text, as: UTF8.self) }.joined(separator: " ") }
+        #expect(texts == ["#a: a1 a2", "#b: b1", "#a: a3", "#b: b2"])
+        #expect(handOver.roomChanges == [PendingRoomChange(change: .protect("#a"), afterRuns: 2)])
+        #expect(handOver.lineCount == 5)
+        #expect(handOver.runs.map(\.lines) == [2, 1, 1, 1])
+    }
+
+    /// A run is at most 64 lines (one Redis stream entry) and about 64 KiB.
+    @Test func aFloodOfOneRoomIsHandedOverInBoundedRuns() {
+        let hub = Hub()
+        hub.history = HistoryBook(linesPerRoom: 50)
+        hub.historyStartsPersisting()
+        hub.connect(ClientID(0), address: "a")
+        say(hub, 0, "/nick alice")
+        _ = hub.takeEffects()
+        for index in 0..<200 { say(hub, 0, "line \(index)") }
+        for _ in 0..<70 { say(hub, 0, String(repeating: "y", count: 4_000)) }
+        let runs = hub.takeEffects().history?.runs ?? []
+        #expect(runs.reduce(0) { $0 + $1.lines } == 270)
+        #expect(runs.allSatisfy { $0.lines <= RoomLines.maxLines && $0.body.count <= RoomLines.maxBytes })
+        #expect(runs.prefix(4).map(\.lines) == [64, 64, 64, 8 + 16])
+        #expect(runs.flatMap(\.entries).prefix(200).map { String(decoding: $0.text, as: UTF8.self) } == (0..<200).map { "line \($0)" })
     }
 
     @Test func aJoinReplaysAfterTheConfirmationAndLiveLinesFollow() {
@@ -113,7 +162,7 @@ import Testing
         for text in ["one", "two", "three"] { say(hub, 0, text) }
         say(hub, 0, "/me waves")
         _ = lines(hub, 0)
-        #expect(hub.roomHistory.pendingLines.map { String(decoding: $0.text, as: UTF8.self) } == ["one", "two", "three", "waves"])
+        #expect(hub.roomHistory.pendingRuns.flatMap(\.entries).map { String(decoding: $0.text, as: UTF8.self) } == ["one", "two", "three", "waves"])
         hub.connect(ClientID(1), address: "b")
         _ = lines(hub, 1)
         say(hub, 1, "/join #dev")
@@ -151,6 +200,6 @@ import Testing
         say(hub, 0, "hello")
         say(hub, 0, "/history")
         #expect(lines(hub, 0).last == "ERROR HISTORY_OFF: this server keeps no history")
-        #expect(hub.roomHistory.pendingLines.isEmpty)
+        #expect(hub.roomHistory.pendingRuns.isEmpty)
     }
 }

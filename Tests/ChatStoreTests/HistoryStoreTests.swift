@@ -42,7 +42,8 @@ import Testing
         let store = try HistoryStore(path: directory + "/s.db")
         let first = [entry("#a", "a1", at: 1), entry("#b", "b1", at: 2), entry("#a", "a2", at: 3)]
         let second = [entry("#a", "a3", at: 4), entry("#c", "c1", at: 5), entry("#b", "b2", at: 6)]
-        #expect(try store.append([first[...], second[1...], second[..<1]]) == ["#a", "#b", "#c"])
+        let runs = (RoomLines.runs(of: first), RoomLines.runs(of: second))
+        #expect(try store.append([runs.0[...], runs.1[1...], runs.1[..<1]]) == ["#a", "#b", "#c"])
         #expect(try store.database.string("SELECT COUNT(*) FROM chunks") == "3")
         let texts = { (room: String) in try store.recent(roomKey: room, limit: 10).map { String(decoding: $0.text, as: UTF8.self) } }
         #expect(try texts("#a") == ["a1", "a2", "a3"])
@@ -51,14 +52,16 @@ import Testing
         #expect(try store.recent(roomKey: "#a", limit: 10).map(\.at) == [1, 3, 4])
     }
 
-    /// A flood's commit is stored in rows of about 192 KiB, its lines all there and in order.
+    /// A flood's commit is stored in rows of at most 96 KiB, its lines all there and in order.
     @Test func aFloodsCommitIsStoredInBoundedRowsInOrder() throws {
         let store = try HistoryStore(path: directory + "/f.db")
         let filler = String(repeating: "x", count: 1_000)
-        let lines = (0..<1_000).map { entry("#flood", "\($0) \(filler)", at: Double($0)) }
-        try store.append([lines[..<600], lines[600...]])
+        let runs = RoomLines.runs(of: (0..<1_000).map { entry("#flood", "\($0) \(filler)", at: Double($0)) })
+        #expect(runs.count >= 16 && runs.allSatisfy { $0.lines <= RoomLines.maxLines && $0.body.count <= RoomLines.maxBytes })
+        try store.append([runs[..<6], runs[6...]])
         let rows = Int(try store.database.string("SELECT COUNT(*) FROM chunks") ?? "") ?? 0
-        #expect(rows >= 5 && rows <= 7, "\(rows) rows for ~1 MB")
+        #expect(rows >= 11 && rows <= runs.count, "\(rows) rows for ~1 MB in \(runs.count) runs")
+        #expect(try store.database.string("SELECT MAX(LENGTH(body)) FROM chunks").flatMap { Int($0) } ?? .max <= 96 * 1024)
         #expect(try store.database.string("SELECT SUM(lines) FROM chunks") == "1000")
         let recent = try store.recent(roomKey: "#flood", limit: 1_000)
         #expect(recent.count == 1_000 && recent.map(\.at) == (0..<1_000).map(Double.init))
