@@ -56,7 +56,7 @@ public struct HistoryBook {
     /// `batch` is the writer hand-over the line goes out in (it must be durable before the
     /// ring may be evicted once parked). Over budget, parked rings go first, then this ring is
     /// trimmed to `linesKeptUnderPressure`.
-    public mutating func record(_ entry: HistoryEntry, key: String, batch: UInt64 = 0, durableBatch: UInt64 = .max) {
+    public mutating func record(_ entry: consuming HistoryEntry, key: String, batch: UInt64 = 0, durableBatch: UInt64 = .max) {
         let cost = Self.cost(of: entry)
         bytes += cost
         // One hash lookup, the ring edited in place (the per-line cost when history is on).
@@ -172,7 +172,7 @@ public struct HistoryBook {
         init(capacity: Int) { self.capacity = capacity }
 
         /// Appends; returns the cost of the line it overwrote, if any.
-        mutating func append(_ entry: HistoryEntry, cost: Int, batch: UInt64) -> Int? {
+        mutating func append(_ entry: consuming HistoryEntry, cost: Int, batch: UInt64) -> Int? {
             bytes += cost
             newestBatch = max(newestBatch, batch)
             if storage.count < capacity {

@@ -44,10 +44,12 @@ struct RoomHistory {
 
     /// Stores a line in its room's ring and, when history is persisted and `store` (the line
     /// was said on this node), queues it for the store.
-    mutating func remember(_ entry: HistoryEntry, key: String, store: Bool = true) {
+    /// The entry is consumed: encoded for the store first, then moved into the ring, so the
+    /// line's text and names are not retained and released once more on the way.
+    mutating func remember(_ entry: consuming HistoryEntry, key: String, store: Bool = true) {
         guard book != nil else { return }
-        book?.record(entry, key: key, batch: batch, durableBatch: durableBatch)
         if persists && store { queue(entry, key: key) }
+        book?.record(entry, key: key, batch: batch, durableBatch: durableBatch)
     }
 
     /// Encodes a line into its room's open run: the last run when it is this room's (one
