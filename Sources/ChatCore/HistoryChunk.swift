@@ -1,7 +1,7 @@
 
 /// The text of a room's lines stored together: one SQLite row per room per commit
-/// (`HistoryStore`), and in cluster mode one Redis stream entry per room per loop iteration
-/// (`HistoryEntry.streamFields`).
+/// (`HistoryStore`), and in cluster mode one Redis stream entry per run of a room's lines
+/// (`RoomLines.streamFields`).
 ///
 /// Why not one row per line: at the fan-out benchmark's rate (about 100,000 lines a second) a
 /// row per line costs SQLite 1.5–2.5 µs each (measured: an indexed insert, prepared, batched),

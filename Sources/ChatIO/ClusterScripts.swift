@@ -98,7 +98,7 @@ enum ClusterScripts {
         """
 
     /// ARGV: stream, line counter key, the most lines to keep (0: no bound), lines in this
-    /// entry, then the entry's field-value pairs (`HistoryEntry.streamFields`). Appends one
+    /// entry, then the entry's field-value pairs (`RoomLines.streamFields`). Appends one
     /// entry of several lines and keeps the stream to about the most lines. `XADD MAXLEN`
     /// counts entries, not lines, so the entry's ID says the lines instead: it is the room's
     /// running line count (`<count>-0`, the counter key), so an entry's ID is the number of its

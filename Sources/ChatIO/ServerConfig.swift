@@ -100,9 +100,9 @@ enum IOLimits {
     /// 32-bit, far below 4 GiB, and one pass's latency bounded.
     static let passRenderBudget = 32 << 20
     /// Bytes of lines handed to the history writer and not yet committed
-    /// (`HistoryEntry.bytesInMemory`), past which clients' input is held until it catches up:
+    /// (`RoomLines.bytesInMemory`), past which clients' input is held until it catches up:
     /// a flood cannot pile lines up in memory faster than the disk takes them, whatever their
-    /// length. Above what the fan-out benchmark's rate puts in one commit window (~1.2 MB), and
+    /// length. Above what the fan-out benchmark's rate puts in one commit window (~0.5 MB), and
     /// the writer commits at once instead of waiting out the window when a batch was large.
     static let historyBytesInFlight = 2 << 20
     /// A client that quit or half-closed is closed this long after, even if its output has not
