@@ -105,8 +105,10 @@ public enum Socket {
 
     /// One non-blocking gathered write: `sendmsg` with MSG_NOSIGNAL (not `writev`, which it
     /// replaces), so a peer that reset can never raise SIGPIPE, whatever the process's signal
-    /// disposition.
+    /// disposition. One vector goes out with `send`, which skips copying in the message header
+    /// and the vector array (a connecting client's welcome and replay, a notice to a listener).
     public static func sendMessage(_ fd: Int32, _ vectors: UnsafeMutablePointer<iovec>, count: Int32) throws(SystemError) -> IOResult {
+        if count == 1 { return try write(fd, UnsafeRawBufferPointer(start: vectors[0].iov_base, count: vectors[0].iov_len)) }
         var message = msghdr()
         message.msg_iov = vectors
         message.msg_iovlen = Int(count)
