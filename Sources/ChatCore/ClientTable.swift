@@ -44,7 +44,7 @@ struct ClientTable {
     }
 
     /// A client connected in slot `id`, speaking `dialect` and reading `style`; the slot must be free.
-    mutating func add(_ id: ClientID, address: String, authorised: Bool, dialect: DialectID = .native, style: WireStyle = .native) {
+    mutating func add(_ id: ClientID, address: String, ip: IPAddress? = nil, authorised: Bool, dialect: DialectID = .native, style: WireStyle = .native) {
         let slot = Int(id.index)
         if slot >= states.count {
             let grow = slot + 1 - states.count
@@ -53,7 +53,7 @@ struct ClientTable {
         }
         precondition(states[slot] == nil, "client slot \(slot) connected twice")
         nextSerial += 1
-        states[slot] = ClientState(address: address, serial: nextSerial, authorised: authorised, dialect: dialect)
+        states[slot] = ClientState(address: address, ip: ip, serial: nextSerial, authorised: authorised, dialect: dialect)
         styles[slot] = style
         addressIndex[address] = id
         count += 1
@@ -242,8 +242,8 @@ struct ClientState {
     let serial: UInt64
     /// The protocol its lines are read in, chosen when it connected.
     let dialect: DialectID
-    /// The IP address without the port, for bans and rate limits.
-    let host: String
+    /// The IP address without the port, for bans and rate limits (made when asked: rarely).
+    var host: String { String(ClientAddress.host(of: address)) }
     /// `host` parsed, for address bans (nil only for an address the I/O layer never makes).
     let ip: IPAddress?
     /// Passed the server password (always true on a server without one).
@@ -259,17 +259,17 @@ struct ClientState {
     fileprivate(set) var heldInput: [LineFramer.Event] = []
     /// What `heldInput` is charged against `AuthLimits.maxHeldInputBytes`.
     fileprivate(set) var heldInputBytes = 0
-    /// Where its password attempts are counted and queued (an IPv4 address or an IPv6 /64).
-    let attemptSource: String
+    /// Where its password attempts are counted and queued (an IPv4 address or an IPv6 /64);
+    /// made when a password command asks, not for every connection.
+    var attemptSource: String { ip.map(ClientAddress.attemptSource(of:)) ?? host }
 
-    init(address: String, serial: UInt64 = 0, authorised: Bool = true, dialect: DialectID = .native) {
+    /// `ip`: the address's IP when the caller has it parsed already (the I/O layer does).
+    init(address: String, ip: IPAddress? = nil, serial: UInt64 = 0, authorised: Bool = true, dialect: DialectID = .native) {
         self.name = address
         self.dialect = dialect
         self.address = address
         self.serial = serial
-        self.host = String(ClientAddress.host(of: address))
-        self.ip = IPAddress(ClientAddress.host(of: address))
-        self.attemptSource = ip.map(ClientAddress.attemptSource(of:)) ?? host
+        self.ip = ip ?? IPAddress(ClientAddress.host(of: address))
         self.authorised = authorised
     }
 }

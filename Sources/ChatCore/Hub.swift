@@ -73,10 +73,12 @@ public final class Hub {
     /// protocol: the welcome line and the default room). The time is an argument because the
     /// address-ban check must not run on a clock that only the last line read has moved: on a
     /// quiet server that is stale, and an expired ban would go on refusing clients.
-    public func connect(_ id: ClientID, address: String, at time: Double, dialect: DialectID = .native) {
+    ///
+    /// `ip` is the address's IP as the I/O layer already has it; nil: parsed from `address`.
+    public func connect(_ id: ClientID, address: String, ip: IPAddress? = nil, at time: Double, dialect: DialectID = .native) {
         now = time
         let speaking = dialect.dialect
-        clients.add(id, address: address, authorised: accountBook.serverPassword == nil, dialect: dialect, style: speaking.style)
+        clients.add(id, address: address, ip: ip, authorised: accountBook.serverPassword == nil, dialect: dialect, style: speaking.style)
         counters.clientsByStyle[Int(speaking.style.index)] += 1
         router.outbox.register(id)
         speaking.connected(id, in: self)
