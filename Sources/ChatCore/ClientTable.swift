@@ -34,6 +34,12 @@ struct ClientTable {
         return (name, states[slot]?.away ?? nil)
     }
 
+    /// Fields read in place for the connect path (no copy of the state).
+    func isAuthorised(_ id: ClientID) -> Bool { slot(of: id).flatMap { states[$0]?.authorised } ?? false }
+    func address(of id: ClientID) -> String? { slot(of: id).flatMap { states[$0]?.address } }
+    func ip(of id: ClientID) -> IPAddress? { slot(of: id).flatMap { states[$0]?.ip } }
+    func rooms(of id: ClientID) -> [Int]? { slot(of: id).flatMap { states[$0]?.rooms } }
+
     /// The room the client joined last (where its plain lines go), read in place.
     func currentRoom(of id: ClientID) -> Int? { slot(of: id).flatMap { states[$0]?.rooms.last } }
 
@@ -63,12 +69,11 @@ struct ClientTable {
     /// The client left; its slot is free again. Returns what it was.
     @discardableResult
     mutating func remove(_ id: ClientID) -> ClientState? {
-        guard let state = self[id] else { return nil }
+        guard let slot = slot(of: id), let state = states[slot].take() else { return nil }  // moved out, not copied
         if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
         if state.authorised { authorisedCount -= 1 }
         if addressIndex[state.address] == id { addressIndex[state.address] = nil }
-        states[Int(id.index)] = nil
-        styles[Int(id.index)] = .native
+        styles[slot] = .native
         count -= 1
         return state
     }

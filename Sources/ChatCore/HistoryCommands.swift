@@ -18,8 +18,13 @@ enum HistoryCommands {
     /// `skippingNewest`: that many of the newest lines are left out (a replay that waited for a
     /// cluster node's history read: the client saw those live).
     static func replay(_ hub: Hub, _ room: Room, count: Int, to id: ClientID, fitting: Bool = false, skippingNewest skipped: Int = 0) -> Int {
-        guard count > 0, var bodies = hub.roomHistory.book?.recentBodies(key: room.key, count: count + max(0, skipped)).dropLast(max(0, skipped)) else { return 0 }
-        let overhead = room.name.utf8.count + Hub.renderedLineOverhead
+        replay(hub, name: room.name, key: room.key, count: count, to: id, fitting: fitting, skippingNewest: skipped)
+    }
+
+    /// The same, for the room with display name `name` and key `key`.
+    static func replay(_ hub: Hub, name: String, key: String, count: Int, to id: ClientID, fitting: Bool = false, skippingNewest skipped: Int = 0) -> Int {
+        guard count > 0, var bodies = hub.roomHistory.book?.recentBodies(key: key, count: count + max(0, skipped)).dropLast(max(0, skipped)) else { return 0 }
+        let overhead = name.utf8.count + Hub.renderedLineOverhead
         var cost = bodies.reduce(0) { $0 + $1.count + overhead }
         if fitting {
             let allowance = hub.router.outbox.allowance(of: id)
@@ -32,7 +37,7 @@ enum HistoryCommands {
         guard hub.router.outbox.charge(id, cost) else { return 0 }
         let style = hub.clients.style(of: id)
         let message = hub.router.outbox.publish { out in
-            style.renderHistoryReplay(room: room.name, bodies: bodies, into: &out)
+            style.renderHistoryReplay(room: name, bodies: bodies, into: &out)
         }
         hub.router.outbox.deliver(message, to: id)
         return bodies.count

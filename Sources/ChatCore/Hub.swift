@@ -87,7 +87,7 @@ public final class Hub {
     /// Refuses a client whose address is banned (one error line, then the close); true if it was.
     /// Each dialect calls it when it connects a client, after its greeting.
     func refuseIfAddressBanned(_ id: ClientID) -> Bool {
-        guard let ip = clients[id]?.ip, let ban = accountBook.activeAddressBan(covering: ip, now: now) else { return false }
+        guard let ip = clients.ip(of: id), let ban = accountBook.activeAddressBan(covering: ip, now: now) else { return false }
         expel(id, .banned, "this address is banned from the server" + ban.suffix, reason: "banned")
         return true
     }
