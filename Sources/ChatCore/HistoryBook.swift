@@ -153,8 +153,8 @@ public struct HistoryBook {
     /// the newest are replayed) are never rendered, and a line replayed to many joiners is
     /// rendered once.
     public mutating func recentBodies(key: String, count: Int) -> [[UInt8]] {
-        guard count > 0, rings[key] != nil else { return [] }
-        return rings[key]?.lastBodies(count) ?? []
+        guard count > 0 else { return [] }
+        return rings[key]?.lastBodies(count) ?? []  // one lookup; a missing key inserts nothing
     }
 
     /// A fixed-capacity ring of lines, oldest overwritten first, with its byte estimate.

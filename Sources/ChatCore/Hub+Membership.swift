@@ -3,7 +3,7 @@
 extension Hub {
     /// Puts an admitted client in the default room, with the MOTD and the room's history.
     func enterLobby(_ id: ClientID) {
-        let lobby = rooms.slot(named: defaultRoom) ?? createRoom(defaultRoom, permanent: true)
+        let lobby = rooms.exists(lobbySlot) ? lobbySlot : (rooms.slot(named: defaultRoom) ?? createRoom(defaultRoom, permanent: true))
         for line in motd { send(.notice(.server(line)), to: id) }
         addMember(id, toRoom: lobby)
         if let room = rooms.nameAndKey(lobby) { replayOnJoin(name: room.name, key: room.key, to: id) }

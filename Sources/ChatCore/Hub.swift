@@ -24,6 +24,9 @@ public final class Hub {
     public let limits: ChatLimits
     /// Where every client starts.
     public let defaultRoom: String
+    /// The default room's slot: it is permanent, so the slot is its for the hub's life, and a
+    /// joiner needs no lookup by name.
+    var lobbySlot = 0
     /// Lines shown to each new client after the welcome; replaced on SIGHUP.
     public var motd: [String] = []
     /// Wall-clock seconds since the epoch. The I/O layer sets it before it hands the hub input,
@@ -63,7 +66,7 @@ public final class Hub {
         self.limits = limits
         self.defaultRoom = defaultRoom
         self.commands = commands
-        _ = createRoom(defaultRoom, permanent: true)
+        lobbySlot = createRoom(defaultRoom, permanent: true)
     }
 
     // MARK: Connection events

@@ -162,24 +162,27 @@ public struct Outbox: Sendable {
         }
         let slot = Int(client.index)
         precondition(slot < links.count, "deliver to an unregistered client")
-        let link = links[slot]
+        // One read and one write of the record: each element write is a uniqueness check.
+        var link = links[slot]
         if message.length > link.allowance {
             deliveries &-= 1
             if !link.isOverLimit { markOverLimit(client, slot: slot, links: &links) }
             return
         }
-        links[slot].allowance = link.allowance &- message.length
+        link.allowance &-= message.length
         if link.openLength != 0 {
             if link.openOffset &+ link.openLength == message.offset {
-                links[slot].openLength = link.openLength &+ message.length
+                link.openLength &+= message.length
+                links[slot] = link
                 return
             }
-            closeOpenRange(of: slot, link, links: &links)
+            closeOpenRange(&link)
         } else if link.head < 0 {
             dirty.append(client)
         }
-        links[slot].openOffset = message.offset
-        links[slot].openLength = message.length
+        link.openOffset = message.offset
+        link.openLength = message.length
+        links[slot] = link
     }
 
     private mutating func markOverLimit(_ client: ClientID, slot: Int, links: inout ContiguousArray<Link>) {
@@ -189,15 +192,15 @@ public struct Outbox: Sendable {
     }
 
     /// Moves a client's open range into the chained list to make way for a non-contiguous one.
-    private mutating func closeOpenRange(of slot: Int, _ link: Link, links: inout ContiguousArray<Link>) {
+    private mutating func closeOpenRange(_ link: inout Link) {
         let index = Int32(ranges.count)
         ranges.append(QueuedRange(offset: link.openOffset, length: link.openLength, next: -1))
         if link.tail >= 0 {
             ranges[Int(link.tail)].next = index
         } else {
-            links[slot].head = index
+            link.head = index
         }
-        links[slot].tail = index
+        link.tail = index
     }
 
     /// Calls `body` with each range queued for `client`, in delivery order.

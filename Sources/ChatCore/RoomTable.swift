@@ -10,6 +10,9 @@ struct RoomTable {
 
     subscript(slot: Int) -> Room? { slot < rooms.count ? rooms[slot] : nil }
 
+    /// Whether a room holds `slot` (read in place, no copy).
+    func exists(_ slot: Int) -> Bool { slot < rooms.count && rooms[slot] != nil }
+
     /// A room's display name and folded key, for the hot path (no copy of the member list).
     func nameAndKey(_ slot: Int) -> (name: String, key: String)? {
         slot < rooms.count ? rooms[slot].map { ($0.name, $0.key) } : nil
