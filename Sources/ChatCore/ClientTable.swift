@@ -161,7 +161,13 @@ struct ClientTable {
 
     mutating func joined(_ id: ClientID, room slot: Int) { edit(id) { $0.rooms.append(slot) } }
 
-    mutating func left(_ id: ClientID, room slot: Int) { edit(id) { $0.rooms.removeAll { $0 == slot } } }
+    /// The client left a room. Its only room is dropped by assigning an empty list: a caller
+    /// iterating a copy of the list (a quit) shares its buffer, which removing in place would copy.
+    mutating func left(_ id: ClientID, room slot: Int) {
+        edit(id) {
+            if $0.rooms.count == 1 && $0.rooms[0] == slot { $0.rooms = [] } else { $0.rooms.removeAll { $0 == slot } }
+        }
+    }
 
     /// Makes an already-joined room current again.
     mutating func makeCurrent(_ id: ClientID, room slot: Int) {

@@ -98,14 +98,15 @@ public final class Hub {
     /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`; `cause` is
     /// what the metrics count. Calling it for a client that already quit does nothing.
     public func disconnect(_ id: ClientID, reason: String, cause: DisconnectReason = .reset) {
-        guard let state = clients[id] else { return }
-        if state.authInFlight { PasswordFlow.dropWork(self, of: id) }
+        // Fields read in place: a copy of the whole state costs a retain and release per field.
+        guard let name = clients.name(of: id), let slots = clients.rooms(of: id) else { return }
+        if clients.isHoldingInput(id) { PasswordFlow.dropWork(self, of: id) }
         counters.disconnects[cause] &+= 1
         departures[id] = cause
         counters.clientsByStyle[Int(clients.style(of: id).index)] -= 1
-        notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
-        clusterQuit(state, reason: reason)
-        for slot in state.rooms { removeMember(id, fromRoom: slot) }
+        notifyRoomsOf(id, .notice(.quit(name: name, reason: reason)))
+        if cluster != nil, let state = clients[id] { clusterQuit(state, reason: reason) }
+        for slot in slots { removeMember(id, fromRoom: slot) }
         clients.remove(id)
         if ircSessions[id] != nil { ircSessions[id] = nil }
     }
