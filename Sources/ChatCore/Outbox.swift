@@ -217,6 +217,27 @@ public struct Outbox: Sendable {
         if link.openLength != 0 { body(Int(link.openOffset), Int(link.openLength)) }
     }
 
+    /// Where a walk over a client's ranges with `range(of:at:)` starts.
+    public static let firstRange: Int32 = -3
+
+    /// The range of `client`'s queue at `position` (`firstRange`, then each answer's `next`),
+    /// or nil past the last: the same ranges, in the same order, as `forEachRange`. A walk with
+    /// no closure, for the flush: calling a closure-taking method through `Hub.outbox` from
+    /// the I/O layer made it copy the whole outbox (and retain its arrays) once per client.
+    /// Positions: >= 0 a chained range, -2 the open range, -1 the end.
+    public func range(of client: ClientID, at position: Int32) -> (offset: Int, length: Int, next: Int32)? {
+        let slot = Int(client.index)
+        guard slot < links.count, position != -1 else { return nil }
+        let link = links[slot]
+        let index = position == Self.firstRange ? (link.head >= 0 ? link.head : -2) : position
+        if index >= 0 {
+            let range = ranges[Int(index)]
+            return (Int(range.offset), Int(range.length), range.next >= 0 ? range.next : -2)
+        }
+        guard link.openLength != 0 else { return nil }
+        return (Int(link.openOffset), Int(link.openLength), -1)
+    }
+
     /// Asks the I/O layer to close `client` once everything queued for it has been written.
     public mutating func requestClose(_ client: ClientID) {
         closeRequests.append(client)

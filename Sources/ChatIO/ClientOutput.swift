@@ -73,11 +73,12 @@ final class ClientOutput {
         var batch = 0
         var handed = 0
         var failure: Error?
-        hub.outbox.forEachRange(of: id) { offset, length in
-            guard failure == nil else { return }
-            iovecs[batch] = iovec(iov_base: UnsafeMutableRawPointer(mutating: arena + offset), iov_len: length)
+        var position = Outbox.firstRange
+        while failure == nil, let range = hub.outbox.range(of: id, at: position) {
+            position = range.next
+            iovecs[batch] = iovec(iov_base: UnsafeMutableRawPointer(mutating: arena + range.offset), iov_len: range.length)
             batch += 1
-            handed += length
+            handed += range.length
             if batch == IOLimits.iovecsPerWrite {
                 do { try transport.write(iovecs, count: batch, sink: connection) } catch { failure = error }
                 batch = 0
