@@ -157,6 +157,21 @@ public struct HistoryBook {
         return rings[key]?.lastBodies(count) ?? []  // one lookup; a missing key inserts nothing
     }
 
+    /// The same bodies as `recentBodies(key:count:)` less the `skipped` newest, oldest first,
+    /// handed to `visit` one by one instead of gathered into an array: a replay goes to every
+    /// joiner, and the array cost an allocation and a retain and release per line.
+    public mutating func forEachRecentBody(key: String, count: Int, skippingNewest skipped: Int = 0, _ visit: ([UInt8]) -> Void) {
+        guard count > 0 else { return }
+        rings[key]?.forEachBody(newest: count, skippingNewest: max(0, skipped), visit)
+    }
+
+    /// The byte counts of the bodies `forEachRecentBody` would hand over, in the same order
+    /// (a replay's cost, before it is rendered), read without a copy of any body.
+    public mutating func forEachRecentBodySize(key: String, count: Int, skippingNewest skipped: Int = 0, _ visit: (Int) -> Void) {
+        guard count > 0 else { return }
+        rings[key]?.forEachBodySize(newest: count, skippingNewest: max(0, skipped), visit)
+    }
+
     /// A fixed-capacity ring of lines, oldest overwritten first, with its byte estimate.
     struct Ring {
         private var storage: [HistoryEntry] = []
@@ -208,6 +223,31 @@ public struct HistoryBook {
         func last(_ count: Int) -> [HistoryEntry] {
             let shown = min(count, storage.count)
             return (storage.count - shown..<storage.count).map { storage[(start + $0) % storage.count] }
+        }
+
+        /// Of the newest `count + skipped` lines, all but the `skipped` newest, oldest first:
+        /// each line's body, rendered (and kept) if it was not yet.
+        mutating func forEachBody(newest count: Int, skippingNewest skipped: Int, _ visit: ([UInt8]) -> Void) {
+            for index in indices(newest: count, skippingNewest: skipped) {
+                if bodies[index] == nil { bodies[index] = WireStyle.historyBody(storage[index]) }
+                if let body = bodies[index] { visit(body) }
+            }
+        }
+
+        /// `forEachBody`'s bodies' byte counts.
+        mutating func forEachBodySize(newest count: Int, skippingNewest skipped: Int, _ visit: (Int) -> Void) {
+            for index in indices(newest: count, skippingNewest: skipped) {
+                if bodies[index] == nil { bodies[index] = WireStyle.historyBody(storage[index]) }
+                visit(bodies[index]?.count ?? 0)
+            }
+        }
+
+        /// Storage indices of those lines, oldest first.
+        private func indices(newest count: Int, skippingNewest skipped: Int) -> LazyMapSequence<Range<Int>, Int> {
+            let total = min(count + skipped, bodies.count)
+            let first = bodies.count - total
+            let (start, capacity) = (self.start, bodies.count)
+            return (first..<(first + total - min(skipped, total))).lazy.map { (start + $0) % capacity }
         }
 
         /// The newest `count` bodies, oldest first, rendering (and keeping) those not rendered yet.

@@ -59,16 +59,31 @@ struct NativeRenderer: WireRenderer {
     /// once per replay (a replay goes to every joiner). `out` is the outbox arena: no
     /// `reserveCapacity` on it, which would grow it to exactly the size asked, replay after replay.
     func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
-        var prefix: [UInt8] = []
-        prefix.reserveCapacity(room.utf8.count + 9)
-        prefix.append(contentsOf: "HISTORY ".utf8)
-        prefix.append(contentsOf: room.utf8)
-        prefix.append(0x20)
+        let prefix = Self.historyPrefix(room)
         for body in bodies {
             out.append(contentsOf: prefix)
             out.append(contentsOf: body)
             out.append(0x0A)
         }
+    }
+
+    /// The same, straight from the ring's bodies (the join replay's path).
+    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
+        let prefix = Self.historyPrefix(room)
+        forEachBody { body in
+            out.append(contentsOf: prefix)
+            out.append(contentsOf: body)
+            out.append(0x0A)
+        }
+    }
+
+    private static func historyPrefix(_ room: String) -> [UInt8] {
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(room.utf8.count + 9)
+        prefix.append(contentsOf: "HISTORY ".utf8)
+        prefix.append(contentsOf: room.utf8)
+        prefix.append(0x20)
+        return prefix
     }
 }
 

@@ -12,11 +12,22 @@ protocol WireRenderer: Sendable {
     /// Appends a whole replay (a joiner's, or `/history`'s): by default each line in turn; a
     /// protocol that frames a replay (IRC's `chathistory` batch) wraps them.
     func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8])
+    /// The same replay of `lineCount` bodies, handed over oldest first by `forEachBody` (walked
+    /// in the history ring, with no array of them built); by default gathered and rendered by
+    /// the method above.
+    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8])
 }
 
 extension WireRenderer {
     func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
         for body in bodies { renderHistory(room: room, body: body, into: &out) }
+    }
+
+    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
+        var bodies: [[UInt8]] = []
+        bodies.reserveCapacity(lineCount)
+        forEachBody { bodies.append($0) }
+        renderHistoryReplay(room: room, bodies: bodies[...], into: &out)
     }
 }
 

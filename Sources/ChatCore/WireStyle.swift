@@ -31,6 +31,11 @@ public struct WireStyle: Hashable, Sendable {
         renderer.renderHistoryReplay(room: room, bodies: bodies, into: &out)
     }
 
+    /// The same, from bodies walked in the history ring (`WireRenderer.renderHistoryReplay`).
+    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
+        renderer.renderHistoryReplay(room: room, lineCount: lineCount, forEachBody: forEachBody, into: &out)
+    }
+
     /// The style-independent part of a replayed line, rendered once per line (timestamps are
     /// the costly part), so a replay to each joiner is copying.
     public static func historyBody(_ entry: HistoryEntry) -> [UInt8] {
