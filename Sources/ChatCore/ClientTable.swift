@@ -72,7 +72,7 @@ struct ClientTable {
         guard let slot = slot(of: id), let state = states[slot].take() else { return nil }  // moved out, not copied
         if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
         if state.authorised { authorisedCount -= 1 }
-        if addressIndex[state.address] == id { addressIndex[state.address] = nil }
+        if let entry = addressIndex.index(forKey: state.address), addressIndex.values[entry] == id { addressIndex.remove(at: entry) }  // one hash
         styles[slot] = .native
         count -= 1
         return state

@@ -43,7 +43,8 @@ public final class Hub {
     public internal(set) var counters = HubCounters()
     /// Why each client that left the hub left, until the I/O layer closes its socket and
     /// takes the reason for its log line (`takeDeparture`).
-    var departures: [ClientID: DisconnectReason] = [:]
+    /// By client slot (an array, not a dictionary: one store and one load per connection).
+    var departures: ContiguousArray<DisconnectReason?> = []
     /// Clients whose input started or stopped being held (PasswordFlow+HeldInput.swift), and clients
     /// whose reading should pause this many seconds (a wrong server password), until
     /// `takeEffects` hands them to the I/O layer.
@@ -102,7 +103,9 @@ public final class Hub {
         guard let name = clients.name(of: id), let slots = clients.rooms(of: id) else { return }
         if clients.isHoldingInput(id) { PasswordFlow.dropWork(self, of: id) }
         counters.disconnects[cause] &+= 1
-        departures[id] = cause
+        let slot = Int(id.index)
+        if slot >= departures.count { departures.append(contentsOf: repeatElement(nil, count: slot + 1 - departures.count)) }
+        departures[slot] = cause
         counters.clientsByStyle[Int(clients.style(of: id).index)] -= 1
         notifyRoomsOf(id, .notice(.quit(name: name, reason: reason)))
         if cluster != nil, let state = clients[id] { clusterQuit(state, reason: reason) }

@@ -47,8 +47,9 @@ struct ConnectionTable {
 
     /// Drops `connection` (closed); its slot is quarantined until `releaseQuarantine()`.
     mutating func remove(_ connection: Connection) {
-        let remaining = count(from: connection.ip) - 1
-        perAddress[connection.ip] = remaining > 0 ? remaining : nil
+        if let entry = perAddress.index(forKey: connection.ip) {  // one hash, not two
+            if perAddress.values[entry] > 1 { perAddress.values[entry] -= 1 } else { perAddress.remove(at: entry) }
+        }
         slots[Int(connection.id.index)] = nil
         quarantinedSlots.append(connection.id.index)
         liveCount -= 1
