@@ -49,9 +49,13 @@ enum HistoryCommands {
         guard hub.router.outbox.charge(id, cost) else { return 0 }
         let style = hub.clients.style(of: id)
         let message = hub.router.outbox.publish { out in
-            style.renderHistoryReplay(room: name, lineCount: shown, forEachBody: { visit in
-                hub.roomHistory.book?.forEachRecentBody(key: key, count: shown, skippingNewest: skipped, visit)
-            }, into: &out)
+            if let prefix = style.historyReplayLinePrefix(room: name) {
+                hub.roomHistory.book?.appendFramedRecentBodies(key: key, count: shown, skippingNewest: skipped, prefix: prefix, into: &out)
+            } else {
+                style.renderHistoryReplay(room: name, lineCount: shown, forEachBody: { visit in
+                    hub.roomHistory.book?.forEachRecentBody(key: key, count: shown, skippingNewest: skipped, visit)
+                }, into: &out)
+            }
         }
         hub.router.outbox.deliver(message, to: id)
         return shown

@@ -77,6 +77,9 @@ struct NativeRenderer: WireRenderer {
         }
     }
 
+    /// A native replay is `renderHistory`'s lines one after another: the book may frame them.
+    func historyReplayLinePrefix(room: String) -> [UInt8]? { Self.historyPrefix(room) }
+
     private static func historyPrefix(_ room: String) -> [UInt8] {
         var prefix: [UInt8] = []
         prefix.reserveCapacity(room.utf8.count + 9)

@@ -31,6 +31,9 @@ public struct WireStyle: Hashable, Sendable {
         renderer.renderHistoryReplay(room: room, bodies: bodies, into: &out)
     }
 
+    /// See `WireRenderer.historyReplayLinePrefix`.
+    func historyReplayLinePrefix(room: String) -> [UInt8]? { renderer.historyReplayLinePrefix(room: room) }
+
     /// The same, from bodies walked in the history ring (`WireRenderer.renderHistoryReplay`).
     func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
         renderer.renderHistoryReplay(room: room, lineCount: lineCount, forEachBody: forEachBody, into: &out)
