@@ -37,7 +37,7 @@ final class ClientOutput {
             if !dirty.isEmpty {
                 hub.outbox.arena.withUnsafeBytes { arena in
                     guard let base = arena.baseAddress else { return }
-                    for id in dirty { flush(id, arena: base, for: server) }
+                    for id in dirty { flush(id, arena: base, hub: hub, for: server) }
                 }
             }
             let closeRequests = hub.outbox.closeRequests
@@ -64,9 +64,9 @@ final class ClientOutput {
     /// afterwards (see `WireSink`); the outbox is credited with what the client was actually
     /// sent, measured against the backlog, so its allowance stays its hard limit minus its
     /// backlog whatever the transport made of the bytes.
-    private func flush(_ id: ClientID, arena: UnsafeRawPointer, for server: ChatServer) {
+    /// `hub` is the server's, passed in: one reference for the whole traversal.
+    private func flush(_ id: ClientID, arena: UnsafeRawPointer, hub: Hub, for server: ChatServer) {
         guard let connection = server.connection(id), !connection.isClosed else { return }
-        let hub = server.hub
         let backlogBefore = connection.pendingOutput
         let transport = connection.transport
         let iovecs = self.iovecs
