@@ -34,6 +34,12 @@ struct ClientTable {
         return (name, states[slot]?.away ?? nil)
     }
 
+    /// Fields read in place for the connect path (no copy of the state).
+    func isAuthorised(_ id: ClientID) -> Bool { slot(of: id).flatMap { states[$0]?.authorised } ?? false }
+    func address(of id: ClientID) -> String? { slot(of: id).flatMap { states[$0]?.address } }
+    func ip(of id: ClientID) -> IPAddress? { slot(of: id).flatMap { states[$0]?.ip } }
+    func rooms(of id: ClientID) -> [Int]? { slot(of: id).flatMap { states[$0]?.rooms } }
+
     /// The room the client joined last (where its plain lines go), read in place.
     func currentRoom(of id: ClientID) -> Int? { slot(of: id).flatMap { states[$0]?.rooms.last } }
 
@@ -44,7 +50,7 @@ struct ClientTable {
     }
 
     /// A client connected in slot `id`, speaking `dialect` and reading `style`; the slot must be free.
-    mutating func add(_ id: ClientID, address: String, authorised: Bool, dialect: DialectID = .native, style: WireStyle = .native) {
+    mutating func add(_ id: ClientID, address: String, ip: IPAddress? = nil, authorised: Bool, dialect: DialectID = .native, style: WireStyle = .native) {
         let slot = Int(id.index)
         if slot >= states.count {
             let grow = slot + 1 - states.count
@@ -53,7 +59,7 @@ struct ClientTable {
         }
         precondition(states[slot] == nil, "client slot \(slot) connected twice")
         nextSerial += 1
-        states[slot] = ClientState(address: address, serial: nextSerial, authorised: authorised, dialect: dialect)
+        states[slot] = ClientState(address: address, ip: ip, serial: nextSerial, authorised: authorised, dialect: dialect)
         styles[slot] = style
         addressIndex[address] = id
         count += 1
@@ -63,12 +69,11 @@ struct ClientTable {
     /// The client left; its slot is free again. Returns what it was.
     @discardableResult
     mutating func remove(_ id: ClientID) -> ClientState? {
-        guard let state = self[id] else { return nil }
+        guard let slot = slot(of: id), let state = states[slot].take() else { return nil }  // moved out, not copied
         if state.hasChosenName { nameIndex[NameRules.fold(state.name)] = nil }
         if state.authorised { authorisedCount -= 1 }
-        if addressIndex[state.address] == id { addressIndex[state.address] = nil }
-        states[Int(id.index)] = nil
-        styles[Int(id.index)] = .native
+        if let entry = addressIndex.index(forKey: state.address), addressIndex.values[entry] == id { addressIndex.remove(at: entry) }  // one hash
+        styles[slot] = .native
         count -= 1
         return state
     }
@@ -157,7 +162,13 @@ struct ClientTable {
 
     mutating func joined(_ id: ClientID, room slot: Int) { edit(id) { $0.rooms.append(slot) } }
 
-    mutating func left(_ id: ClientID, room slot: Int) { edit(id) { $0.rooms.removeAll { $0 == slot } } }
+    /// The client left a room. Its only room is dropped by assigning an empty list: a caller
+    /// iterating a copy of the list (a quit) shares its buffer, which removing in place would copy.
+    mutating func left(_ id: ClientID, room slot: Int) {
+        edit(id) {
+            if $0.rooms.count == 1 && $0.rooms[0] == slot { $0.rooms = [] } else { $0.rooms.removeAll { $0 == slot } }
+        }
+    }
 
     /// Makes an already-joined room current again.
     mutating func makeCurrent(_ id: ClientID, room slot: Int) {
@@ -243,8 +254,8 @@ struct ClientState {
     let serial: UInt64
     /// The protocol its lines are read in, chosen when it connected.
     let dialect: DialectID
-    /// The IP address without the port, for bans and rate limits.
-    let host: String
+    /// The IP address without the port, for bans and rate limits (made when asked: rarely).
+    var host: String { String(ClientAddress.host(of: address)) }
     /// `host` parsed, for address bans (nil only for an address the I/O layer never makes).
     let ip: IPAddress?
     /// Passed the server password (always true on a server without one).
@@ -260,8 +271,9 @@ struct ClientState {
     fileprivate(set) var heldInput: [LineFramer.Event] = []
     /// What `heldInput` is charged against `AuthLimits.maxHeldInputBytes`.
     fileprivate(set) var heldInputBytes = 0
-    /// Where its password attempts are counted and queued (an IPv4 address or an IPv6 /64).
-    let attemptSource: String
+    /// Where its password attempts are counted and queued (an IPv4 address or an IPv6 /64);
+    /// made when a password command asks, not for every connection.
+    var attemptSource: String { ip.map(ClientAddress.attemptSource(of:)) ?? host }
 
     /// See `ClientTable.noteLine`.
     fileprivate mutating func noteLine() -> Bool {
@@ -270,14 +282,13 @@ struct ClientState {
         return sawFirstLine
     }
 
-    init(address: String, serial: UInt64 = 0, authorised: Bool = true, dialect: DialectID = .native) {
+    /// `ip`: the address's IP when the caller has it parsed already (the I/O layer does).
+    init(address: String, ip: IPAddress? = nil, serial: UInt64 = 0, authorised: Bool = true, dialect: DialectID = .native) {
         self.name = address
         self.dialect = dialect
         self.address = address
         self.serial = serial
-        self.host = String(ClientAddress.host(of: address))
-        self.ip = IPAddress(ClientAddress.host(of: address))
-        self.attemptSource = ip.map(ClientAddress.attemptSource(of:)) ?? host
+        self.ip = ip ?? IPAddress(ClientAddress.host(of: address))
         self.authorised = authorised
     }
 }

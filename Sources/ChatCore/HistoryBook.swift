@@ -37,6 +37,8 @@ public struct HistoryBook {
     private var parkedAt: [String: UInt64] = [:]
     private var parkQueue: [(key: String, batch: UInt64)] = []
     private var parkQueueHead = 0
+    /// The last replay `appendFramedRecentBodies` made, kept for the next (see there).
+    private var lastFramed = FramedReplay()
 
     public init(linesPerRoom: Int, memoryBudget: Int = HistoryBook.defaultMemoryBudget) {
         self.linesPerRoom = max(1, linesPerRoom)
@@ -153,8 +155,97 @@ public struct HistoryBook {
     /// the newest are replayed) are never rendered, and a line replayed to many joiners is
     /// rendered once.
     public mutating func recentBodies(key: String, count: Int) -> [[UInt8]] {
-        guard count > 0, rings[key] != nil else { return [] }
-        return rings[key]?.lastBodies(count) ?? []
+        guard count > 0 else { return [] }
+        return rings[key]?.lastBodies(count) ?? []  // one lookup; a missing key inserts nothing
+    }
+
+    /// The same bodies as `recentBodies(key:count:)` less the `skipped` newest, oldest first,
+    /// handed to `visit` one by one instead of gathered into an array: a replay goes to every
+    /// joiner, and the array cost an allocation and a retain and release per line.
+    public mutating func forEachRecentBody(key: String, count: Int, skippingNewest skipped: Int = 0, _ visit: ([UInt8]) -> Void) {
+        guard count > 0 else { return }
+        rings[key]?.forEachBody(newest: count, skippingNewest: max(0, skipped), visit)
+    }
+
+    /// The byte counts of the bodies `forEachRecentBody` would hand over, in the same order
+    /// (a replay's cost, before it is rendered), read without a copy of any body.
+    public mutating func forEachRecentBodySize(key: String, count: Int, skippingNewest skipped: Int = 0, _ visit: (Int) -> Void) {
+        guard count > 0 else { return }
+        rings[key]?.forEachBodySize(newest: count, skippingNewest: max(0, skipped), visit)
+    }
+
+    /// Appends the same lines as `forEachRecentBody`, each as `prefix`, its body and a newline
+    /// (a protocol whose replay is just framed lines: chatd's own), to `out`.
+    ///
+    /// The framed bytes of the last such replay are kept (one replay's worth, whatever the
+    /// number of rooms), and a replay of the same room with the same prefix that slides over
+    /// it (a joiner after the previous one, a few lines said meanwhile) drops the lines that
+    /// left the window, frames only the new ones, and copies the rest as one run. A line is
+    /// matched by its body's bytes (the very buffer, usually), so the output is the same as
+    /// framing every line afresh, which is what any other replay does.
+    public mutating func appendFramedRecentBodies(key: String, count: Int, skippingNewest skipped: Int = 0, prefix: [UInt8], into out: inout [UInt8]) {
+        guard count > 0, rings[key] != nil else { return }
+        var cache = FramedReplay()
+        swap(&cache, &lastFramed)
+        if cache.key != key || cache.prefix != prefix { cache = FramedReplay(key: key, prefix: prefix) }
+        var seen = 0
+        var kept = -1  // cached lines still in the window, once its oldest line decided it
+        var slides = true
+        rings[key]?.forEachBody(newest: count, skippingNewest: max(0, skipped)) { body in
+            defer { seen += 1 }
+            guard slides else { return }
+            if kept < 0 {
+                cache.dropOldest(cache.bodies.firstIndex(of: body) ?? cache.bodies.count)
+                kept = cache.bodies.count
+            }
+            if seen < kept {
+                if cache.bodies[seen] != body { slides = false }
+            } else {
+                cache.append(body)
+            }
+        }
+        if !slides || seen < kept {  // not a slide of the last replay: frame this one afresh
+            cache = FramedReplay(key: key, prefix: prefix)
+            rings[key]?.forEachBody(newest: count, skippingNewest: max(0, skipped)) { cache.append($0) }
+        } else if seen == 0 {
+            cache = FramedReplay(key: key, prefix: prefix)
+        }
+        out.append(contentsOf: cache.run)
+        swap(&cache, &lastFramed)
+    }
+
+    /// One replay's framed lines (`appendFramedRecentBodies`).
+    struct FramedReplay {
+        var key = ""
+        var prefix: [UInt8] = []
+        /// The bodies framed, oldest first, and where each line ends in `run`.
+        var bodies: [[UInt8]] = []
+        var lineEnds: [Int] = []
+        var run: [UInt8] = []
+
+        mutating func append(_ body: [UInt8]) {
+            run.append(contentsOf: prefix)
+            run.append(contentsOf: body)
+            run.append(0x0A)
+            bodies.append(body)
+            lineEnds.append(run.count)
+        }
+
+        /// Forgets the `count` oldest lines.
+        mutating func dropOldest(_ count: Int) {
+            guard count > 0 else { return }
+            guard count < bodies.count else {
+                bodies.removeAll(keepingCapacity: true)
+                lineEnds.removeAll(keepingCapacity: true)
+                run.removeAll(keepingCapacity: true)
+                return
+            }
+            let cut = lineEnds[count - 1]
+            run.removeFirst(cut)
+            bodies.removeFirst(count)
+            lineEnds.removeFirst(count)
+            for index in lineEnds.indices { lineEnds[index] -= cut }
+        }
     }
 
     /// A fixed-capacity ring of lines, oldest overwritten first, with its byte estimate.
@@ -208,6 +299,31 @@ public struct HistoryBook {
         func last(_ count: Int) -> [HistoryEntry] {
             let shown = min(count, storage.count)
             return (storage.count - shown..<storage.count).map { storage[(start + $0) % storage.count] }
+        }
+
+        /// Of the newest `count + skipped` lines, all but the `skipped` newest, oldest first:
+        /// each line's body, rendered (and kept) if it was not yet.
+        mutating func forEachBody(newest count: Int, skippingNewest skipped: Int, _ visit: ([UInt8]) -> Void) {
+            for index in indices(newest: count, skippingNewest: skipped) {
+                if bodies[index] == nil { bodies[index] = WireStyle.historyBody(storage[index]) }
+                if let body = bodies[index] { visit(body) }
+            }
+        }
+
+        /// `forEachBody`'s bodies' byte counts.
+        mutating func forEachBodySize(newest count: Int, skippingNewest skipped: Int, _ visit: (Int) -> Void) {
+            for index in indices(newest: count, skippingNewest: skipped) {
+                if bodies[index] == nil { bodies[index] = WireStyle.historyBody(storage[index]) }
+                visit(bodies[index]?.count ?? 0)
+            }
+        }
+
+        /// Storage indices of those lines, oldest first.
+        private func indices(newest count: Int, skippingNewest skipped: Int) -> LazyMapSequence<Range<Int>, Int> {
+            let total = min(count + skipped, bodies.count)
+            let first = bodies.count - total
+            let (start, capacity) = (self.start, bodies.count)
+            return (first..<(first + total - min(skipped, total))).lazy.map { (start + $0) % capacity }
         }
 
         /// The newest `count` bodies, oldest first, rendering (and keeping) those not rendered yet.

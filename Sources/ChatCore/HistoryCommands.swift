@@ -18,24 +18,47 @@ enum HistoryCommands {
     /// `skippingNewest`: that many of the newest lines are left out (a replay that waited for a
     /// cluster node's history read: the client saw those live).
     static func replay(_ hub: Hub, _ room: Room, count: Int, to id: ClientID, fitting: Bool = false, skippingNewest skipped: Int = 0) -> Int {
-        guard count > 0, var bodies = hub.roomHistory.book?.recentBodies(key: room.key, count: count + max(0, skipped)).dropLast(max(0, skipped)) else { return 0 }
-        let overhead = room.name.utf8.count + Hub.renderedLineOverhead
-        var cost = bodies.reduce(0) { $0 + $1.count + overhead }
+        replay(hub, name: room.name, key: room.key, count: count, to: id, fitting: fitting, skippingNewest: skipped)
+    }
+
+    /// The same, for the room with display name `name` and key `key`.
+    static func replay(_ hub: Hub, name: String, key: String, count: Int, to id: ClientID, fitting: Bool = false, skippingNewest skipped: Int = 0) -> Int {
+        guard count > 0, hub.roomHistory.book != nil else { return 0 }
+        // The bodies are walked in the ring (no array of them): once for their cost, once more
+        // to drop the oldest when they do not fit (rare), once to render.
+        let overhead = name.utf8.count + Hub.renderedLineOverhead
+        var lines = 0
+        var cost = 0
+        hub.roomHistory.book?.forEachRecentBodySize(key: key, count: count, skippingNewest: skipped) { size in
+            lines += 1
+            cost += size + overhead
+        }
+        var dropped = 0
         if fitting {
             let allowance = hub.router.outbox.allowance(of: id)
-            while cost > allowance, let oldest = bodies.first {
-                cost -= oldest.count + overhead
-                bodies = bodies.dropFirst()
+            if cost > allowance {
+                hub.roomHistory.book?.forEachRecentBodySize(key: key, count: count, skippingNewest: skipped) { size in
+                    guard cost > allowance else { return }
+                    cost -= size + overhead
+                    dropped += 1
+                }
             }
         }
-        if bodies.isEmpty { return 0 }
+        let shown = lines - dropped
+        if shown <= 0 { return 0 }
         guard hub.router.outbox.charge(id, cost) else { return 0 }
         let style = hub.clients.style(of: id)
         let message = hub.router.outbox.publish { out in
-            style.renderHistoryReplay(room: room.name, bodies: bodies, into: &out)
+            if let prefix = style.historyReplayLinePrefix(room: name) {
+                hub.roomHistory.book?.appendFramedRecentBodies(key: key, count: shown, skippingNewest: skipped, prefix: prefix, into: &out)
+            } else {
+                style.renderHistoryReplay(room: name, lineCount: shown, forEachBody: { visit in
+                    hub.roomHistory.book?.forEachRecentBody(key: key, count: shown, skippingNewest: skipped, visit)
+                }, into: &out)
+            }
         }
         hub.router.outbox.deliver(message, to: id)
-        return bodies.count
+        return shown
     }
 
     /// `/history [#room] [n]`: the room's last `n` lines (default: the replay count, at most

@@ -49,12 +49,15 @@ extension Hub {
     }
 
     /// The join's replay: at once, or when the room's stream has been read.
-    func replayOnJoin(_ room: Room, to id: ClientID) {
-        if let load = cluster?.historyLoads[room.key], let serial = clients[id]?.serial {
-            cluster?.historyLoads[room.key]?.waiting.append((id, serial, load.arrived))
+    func replayOnJoin(_ room: Room, to id: ClientID) { replayOnJoin(name: room.name, key: room.key, to: id) }
+
+    /// The same, for the room with display name `name` and key `key` (no copy of the room).
+    func replayOnJoin(name: String, key: String, to id: ClientID) {
+        if cluster != nil, let load = cluster?.historyLoads[key], let serial = clients[id]?.serial {
+            cluster?.historyLoads[key]?.waiting.append((id, serial, load.arrived))
             return
         }
-        _ = HistoryCommands.replay(self, room, count: roomHistory.replayLines, to: id, fitting: true)
+        _ = HistoryCommands.replay(self, name: name, key: key, count: roomHistory.replayLines, to: id, fitting: true)
     }
 
     /// A room's stream lines, oldest first (nil: Redis did not answer): merged with what arrived

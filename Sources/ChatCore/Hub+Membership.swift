@@ -3,10 +3,10 @@
 extension Hub {
     /// Puts an admitted client in the default room, with the MOTD and the room's history.
     func enterLobby(_ id: ClientID) {
-        let lobby = rooms.slot(named: defaultRoom) ?? createRoom(defaultRoom, permanent: true)
+        let lobby = rooms.exists(lobbySlot) ? lobbySlot : (rooms.slot(named: defaultRoom) ?? createRoom(defaultRoom, permanent: true))
         for line in motd { send(.notice(.server(line)), to: id) }
         addMember(id, toRoom: lobby)
-        if let room = rooms[lobby] { replayOnJoin(room, to: id) }
+        if let room = rooms.nameAndKey(lobby) { replayOnJoin(name: room.name, key: room.key, to: id) }
     }
 
     func createRoom(_ name: String, permanent: Bool = false) -> Int {
@@ -18,10 +18,12 @@ extension Hub {
 
     /// Adds `id` to a room, makes it current, and tells the others.
     func addMember(_ id: ClientID, toRoom slot: Int) {
-        guard let state = clients[id], let room = rooms[slot] else { return }
+        // Names read in place: a copy of the client's state or of the room costs a retain and a
+        // release per field, on every join.
+        guard let name = clients.name(of: id), let room = rooms.nameAndKey(slot) else { return }
         rooms.add(id, native: clients.style(of: id) == .native, to: slot)
         clients.joined(id, room: slot)
-        broadcast(.notice(.joined(name: state.name, room: room.name)), toRoom: slot, except: id, isNotice: true)
+        broadcast(.notice(.joined(name: name, room: room.name)), toRoom: slot, except: id, isNotice: true)
     }
 
     /// Removes `id` from a room (deleting an emptied room) without any notice.
@@ -80,7 +82,7 @@ extension Hub {
 
     /// Sends a notice about `id` once to everyone sharing a room with it (not to `id` itself).
     func notifyRoomsOf(_ id: ClientID, _ message: Outgoing) {
-        guard let slots = clients[id]?.rooms else { return }
+        guard let slots = clients.rooms(of: id) else { return }
         router.notifyOnce(message, about: id, styles: clients.styles) { visit in
             for slot in slots {
                 if let members = rooms.audience(slot)?.members, members.count <= limits.noticeRoomLimit { visit(members) }

@@ -24,6 +24,9 @@ public final class Hub {
     public let limits: ChatLimits
     /// Where every client starts.
     public let defaultRoom: String
+    /// The default room's slot: it is permanent, so the slot is its for the hub's life, and a
+    /// joiner needs no lookup by name.
+    var lobbySlot = 0
     /// Lines shown to each new client after the welcome; replaced on SIGHUP.
     public var motd: [String] = []
     /// Wall-clock seconds since the epoch. The I/O layer sets it before it hands the hub input,
@@ -40,7 +43,8 @@ public final class Hub {
     public internal(set) var counters = HubCounters()
     /// Why each client that left the hub left, until the I/O layer closes its socket and
     /// takes the reason for its log line (`takeDeparture`).
-    var departures: [ClientID: DisconnectReason] = [:]
+    /// By client slot (an array, not a dictionary: one store and one load per connection).
+    var departures: ContiguousArray<DisconnectReason?> = []
     /// Clients whose input started or stopped being held (PasswordFlow+HeldInput.swift), and clients
     /// whose reading should pause this many seconds (a wrong server password), until
     /// `takeEffects` hands them to the I/O layer.
@@ -63,7 +67,7 @@ public final class Hub {
         self.limits = limits
         self.defaultRoom = defaultRoom
         self.commands = commands
-        _ = createRoom(defaultRoom, permanent: true)
+        lobbySlot = createRoom(defaultRoom, permanent: true)
     }
 
     // MARK: Connection events
@@ -73,10 +77,12 @@ public final class Hub {
     /// protocol: the welcome line and the default room). The time is an argument because the
     /// address-ban check must not run on a clock that only the last line read has moved: on a
     /// quiet server that is stale, and an expired ban would go on refusing clients.
-    public func connect(_ id: ClientID, address: String, at time: Double, dialect: DialectID = .native) {
+    ///
+    /// `ip` is the address's IP as the I/O layer already has it; nil: parsed from `address`.
+    public func connect(_ id: ClientID, address: String, ip: IPAddress? = nil, at time: Double, dialect: DialectID = .native) {
         now = time
         let speaking = dialect.dialect
-        clients.add(id, address: address, authorised: accountBook.serverPassword == nil, dialect: dialect, style: speaking.style)
+        clients.add(id, address: address, ip: ip, authorised: accountBook.serverPassword == nil, dialect: dialect, style: speaking.style)
         counters.clientsByStyle[Int(speaking.style.index)] += 1
         router.outbox.register(id)
         speaking.connected(id, in: self)
@@ -85,7 +91,7 @@ public final class Hub {
     /// Refuses a client whose address is banned (one error line, then the close); true if it was.
     /// Each dialect calls it when it connects a client, after its greeting.
     func refuseIfAddressBanned(_ id: ClientID) -> Bool {
-        guard let ip = clients[id]?.ip, let ban = accountBook.activeAddressBan(covering: ip, now: now) else { return false }
+        guard let ip = clients.ip(of: id), let ban = accountBook.activeAddressBan(covering: ip, now: now) else { return false }
         expel(id, .banned, "this address is banned from the server" + ban.suffix, reason: "banned")
         return true
     }
@@ -93,14 +99,17 @@ public final class Hub {
     /// A client left (socket closed, reset, cut by a limit). Its rooms hear `reason`; `cause` is
     /// what the metrics count. Calling it for a client that already quit does nothing.
     public func disconnect(_ id: ClientID, reason: String, cause: DisconnectReason = .reset) {
-        guard let state = clients[id] else { return }
-        if state.authInFlight { PasswordFlow.dropWork(self, of: id) }
+        // Fields read in place: a copy of the whole state costs a retain and release per field.
+        guard let name = clients.name(of: id), let slots = clients.rooms(of: id) else { return }
+        if clients.isHoldingInput(id) { PasswordFlow.dropWork(self, of: id) }
         counters.disconnects[cause] &+= 1
-        departures[id] = cause
+        let slot = Int(id.index)
+        if slot >= departures.count { departures.append(contentsOf: repeatElement(nil, count: slot + 1 - departures.count)) }
+        departures[slot] = cause
         counters.clientsByStyle[Int(clients.style(of: id).index)] -= 1
-        notifyRoomsOf(id, .notice(.quit(name: state.name, reason: reason)))
-        clusterQuit(state, reason: reason)
-        for slot in state.rooms { removeMember(id, fromRoom: slot) }
+        notifyRoomsOf(id, .notice(.quit(name: name, reason: reason)))
+        if cluster != nil, let state = clients[id] { clusterQuit(state, reason: reason) }
+        for slot in slots { removeMember(id, fromRoom: slot) }
         clients.remove(id)
         if ircSessions[id] != nil { ircSessions[id] = nil }
     }

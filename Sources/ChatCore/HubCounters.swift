@@ -20,6 +20,9 @@ extension Hub {
     /// takes it when it closes the socket, so a client dismissed by the hub (`/quit`, junk,
     /// a timeout) is logged with the reason the metrics counted.
     public func takeDeparture(_ id: ClientID) -> DisconnectReason? {
-        departures.removeValue(forKey: id)
+        let slot = Int(id.index)
+        guard slot < departures.count else { return nil }
+        defer { departures[slot] = nil }
+        return departures[slot]
     }
 }

@@ -122,7 +122,7 @@ public enum IRCRenderer {
             out.append(contentsOf: "KICK \(room) \(name) :\(reason)".utf8)
         case .welcome, .server:
             appendServerNotice(target: "*", into: &out)
-            out.append(contentsOf: WireStyle.nativeText(of: notice).utf8)
+            WireStyle.appendNativeText(of: notice, into: &out)
         }
         out.append(contentsOf: crlf)
     }

@@ -7,10 +7,10 @@ struct NativeDialect: Dialect {
     func claim(_ prefix: UnsafeRawBufferPointer) -> ProtocolClaim { .notMine }
 
     func connected(_ id: ClientID, in hub: Hub) {
-        let open = hub.clients[id]?.authorised ?? false
+        let open = hub.clients.isAuthorised(id)
         // Before the server password a client is in no room: the welcome must not say otherwise.
         let room = open ? hub.defaultRoom : "no room until /pass"
-        hub.send(.notice(.welcome(name: hub.clients[id]?.address ?? "", room: room, maxLineBytes: hub.limits.maxLineBytes)), to: id)
+        hub.send(.notice(.welcome(name: hub.clients.address(of: id) ?? "", room: room, maxLineBytes: hub.limits.maxLineBytes)), to: id)
         if hub.refuseIfAddressBanned(id) { return }
         if !open {
             hub.send(.notice(.server("this server needs a password: send /pass PASSWORD")), to: id)

@@ -30,7 +30,7 @@ struct NativeRenderer: WireRenderer {
             out.append(contentsOf: text)
         case .notice(let notice):
             out.append(contentsOf: "*** ".utf8)
-            out.append(contentsOf: WireStyle.nativeText(of: notice).utf8)
+            WireStyle.appendNativeText(of: notice, into: &out)
         case .history(let entry):
             out.append(contentsOf: "HISTORY ".utf8)
             out.append(contentsOf: entry.room.utf8)
@@ -53,6 +53,40 @@ struct NativeRenderer: WireRenderer {
         out.append(0x20)
         out.append(contentsOf: body)
         out.append(0x0A)
+    }
+
+    /// The same lines as `renderHistory` one by one, with `HISTORY <room> ` made into bytes
+    /// once per replay (a replay goes to every joiner). `out` is the outbox arena: no
+    /// `reserveCapacity` on it, which would grow it to exactly the size asked, replay after replay.
+    func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
+        let prefix = Self.historyPrefix(room)
+        for body in bodies {
+            out.append(contentsOf: prefix)
+            out.append(contentsOf: body)
+            out.append(0x0A)
+        }
+    }
+
+    /// The same, straight from the ring's bodies (the join replay's path).
+    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
+        let prefix = Self.historyPrefix(room)
+        forEachBody { body in
+            out.append(contentsOf: prefix)
+            out.append(contentsOf: body)
+            out.append(0x0A)
+        }
+    }
+
+    /// A native replay is `renderHistory`'s lines one after another: the book may frame them.
+    func historyReplayLinePrefix(room: String) -> [UInt8]? { Self.historyPrefix(room) }
+
+    private static func historyPrefix(_ room: String) -> [UInt8] {
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(room.utf8.count + 9)
+        prefix.append(contentsOf: "HISTORY ".utf8)
+        prefix.append(contentsOf: room.utf8)
+        prefix.append(0x20)
+        return prefix
     }
 }
 

@@ -162,24 +162,27 @@ public struct Outbox: Sendable {
         }
         let slot = Int(client.index)
         precondition(slot < links.count, "deliver to an unregistered client")
-        let link = links[slot]
+        // One read and one write of the record: each element write is a uniqueness check.
+        var link = links[slot]
         if message.length > link.allowance {
             deliveries &-= 1
             if !link.isOverLimit { markOverLimit(client, slot: slot, links: &links) }
             return
         }
-        links[slot].allowance = link.allowance &- message.length
+        link.allowance &-= message.length
         if link.openLength != 0 {
             if link.openOffset &+ link.openLength == message.offset {
-                links[slot].openLength = link.openLength &+ message.length
+                link.openLength &+= message.length
+                links[slot] = link
                 return
             }
-            closeOpenRange(of: slot, link, links: &links)
+            closeOpenRange(&link)
         } else if link.head < 0 {
             dirty.append(client)
         }
-        links[slot].openOffset = message.offset
-        links[slot].openLength = message.length
+        link.openOffset = message.offset
+        link.openLength = message.length
+        links[slot] = link
     }
 
     private mutating func markOverLimit(_ client: ClientID, slot: Int, links: inout ContiguousArray<Link>) {
@@ -189,15 +192,15 @@ public struct Outbox: Sendable {
     }
 
     /// Moves a client's open range into the chained list to make way for a non-contiguous one.
-    private mutating func closeOpenRange(of slot: Int, _ link: Link, links: inout ContiguousArray<Link>) {
+    private mutating func closeOpenRange(_ link: inout Link) {
         let index = Int32(ranges.count)
         ranges.append(QueuedRange(offset: link.openOffset, length: link.openLength, next: -1))
         if link.tail >= 0 {
             ranges[Int(link.tail)].next = index
         } else {
-            links[slot].head = index
+            link.head = index
         }
-        links[slot].tail = index
+        link.tail = index
     }
 
     /// Calls `body` with each range queued for `client`, in delivery order.
@@ -212,6 +215,27 @@ public struct Outbox: Sendable {
             index = Int(range.next)
         }
         if link.openLength != 0 { body(Int(link.openOffset), Int(link.openLength)) }
+    }
+
+    /// Where a walk over a client's ranges with `range(of:at:)` starts.
+    public static let firstRange: Int32 = -3
+
+    /// The range of `client`'s queue at `position` (`firstRange`, then each answer's `next`),
+    /// or nil past the last: the same ranges, in the same order, as `forEachRange`. A walk with
+    /// no closure, for the flush: calling a closure-taking method through `Hub.outbox` from
+    /// the I/O layer made it copy the whole outbox (and retain its arrays) once per client.
+    /// Positions: >= 0 a chained range, -2 the open range, -1 the end.
+    public func range(of client: ClientID, at position: Int32) -> (offset: Int, length: Int, next: Int32)? {
+        let slot = Int(client.index)
+        guard slot < links.count, position != -1 else { return nil }
+        let link = links[slot]
+        let index = position == Self.firstRange ? (link.head >= 0 ? link.head : -2) : position
+        if index >= 0 {
+            let range = ranges[Int(index)]
+            return (Int(range.offset), Int(range.length), range.next >= 0 ? range.next : -2)
+        }
+        guard link.openLength != 0 else { return nil }
+        return (Int(link.openOffset), Int(link.openLength), -1)
     }
 
     /// Asks the I/O layer to close `client` once everything queued for it has been written.

@@ -10,6 +10,9 @@ struct RoomTable {
 
     subscript(slot: Int) -> Room? { slot < rooms.count ? rooms[slot] : nil }
 
+    /// Whether a room holds `slot` (read in place, no copy).
+    func exists(_ slot: Int) -> Bool { slot < rooms.count && rooms[slot] != nil }
+
     /// A room's display name and folded key, for the hot path (no copy of the member list).
     func nameAndKey(_ slot: Int) -> (name: String, key: String)? {
         slot < rooms.count ? rooms[slot].map { ($0.name, $0.key) } : nil
@@ -62,8 +65,8 @@ struct RoomTable {
             // A guest's ownership ends with its membership: its slot may later be someone else's.
             if room.ownerClient == id { room.ownerClient = nil }
         }
-        guard let room = self[slot], room.members.isEmpty, !room.isPermanent else { return nil }
-        rooms[slot] = nil
+        guard slot < rooms.count, rooms[slot]?.members.isEmpty == true, rooms[slot]?.isPermanent == false,
+              let room = rooms[slot].take() else { return nil }
         index[room.key] = nil
         let position = insertionPoint(of: room.key)
         if position < sortedKeys.count && sortedKeys[position] == room.key { sortedKeys.remove(at: position) }
@@ -128,12 +131,10 @@ struct RoomTable {
         sortedKeys.prefix(limit).compactMap { key in index[key].flatMap { rooms[$0] } }
     }
 
-    /// Takes the room out while editing so its member array is not copied.
+    /// Edits the room in place: neither its member array nor its other fields are copied.
     private mutating func edit(_ slot: Int, _ change: (inout Room) -> Void) {
-        guard slot < rooms.count, var room = rooms[slot] else { return }
-        rooms[slot] = nil
-        change(&room)
-        rooms[slot] = room
+        guard slot < rooms.count, rooms[slot] != nil else { return }
+        change(&rooms[slot]!)
     }
 
     /// Binary search in `sortedKeys`.

@@ -34,7 +34,7 @@ struct SeedRenderer: WireRenderer {
             out.append(contentsOf: name.utf8)
         case .notice(let notice):
             out.append(contentsOf: "SERVER:".utf8)
-            out.append(contentsOf: WireStyle.nativeText(of: notice).utf8)
+            WireStyle.appendNativeText(of: notice, into: &out)
         case .history(let entry):
             out.append(contentsOf: "SERVER:history ".utf8)
             WireStyle.appendHistoryBody(entry, into: &out)

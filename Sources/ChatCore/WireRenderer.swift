@@ -12,11 +12,28 @@ protocol WireRenderer: Sendable {
     /// Appends a whole replay (a joiner's, or `/history`'s): by default each line in turn; a
     /// protocol that frames a replay (IRC's `chathistory` batch) wraps them.
     func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8])
+    /// The same replay of `lineCount` bodies, handed over oldest first by `forEachBody` (walked
+    /// in the history ring, with no array of them built); by default gathered and rendered by
+    /// the method above.
+    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8])
+    /// For a protocol whose replay is nothing but each body after this prefix and before a
+    /// newline (chatd's own): the prefix, so the history book can frame the lines itself and
+    /// keep them framed for the next joiner (`HistoryBook.appendFramedRecentBodies`). Nil by default.
+    func historyReplayLinePrefix(room: String) -> [UInt8]?
 }
 
 extension WireRenderer {
     func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
         for body in bodies { renderHistory(room: room, body: body, into: &out) }
+    }
+
+    func historyReplayLinePrefix(room: String) -> [UInt8]? { nil }
+
+    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
+        var bodies: [[UInt8]] = []
+        bodies.reserveCapacity(lineCount)
+        forEachBody { bodies.append($0) }
+        renderHistoryReplay(room: room, bodies: bodies[...], into: &out)
     }
 }
 

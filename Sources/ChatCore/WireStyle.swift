@@ -31,6 +31,14 @@ public struct WireStyle: Hashable, Sendable {
         renderer.renderHistoryReplay(room: room, bodies: bodies, into: &out)
     }
 
+    /// See `WireRenderer.historyReplayLinePrefix`.
+    func historyReplayLinePrefix(room: String) -> [UInt8]? { renderer.historyReplayLinePrefix(room: room) }
+
+    /// The same, from bodies walked in the history ring (`WireRenderer.renderHistoryReplay`).
+    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
+        renderer.renderHistoryReplay(room: room, lineCount: lineCount, forEachBody: forEachBody, into: &out)
+    }
+
     /// The style-independent part of a replayed line, rendered once per line (timestamps are
     /// the costly part), so a replay to each joiner is copying.
     public static func historyBody(_ entry: HistoryEntry) -> [UInt8] {
@@ -78,25 +86,76 @@ public struct WireStyle: Hashable, Sendable {
         out.append(contentsOf: text.utf8)
     }
 
-    /// The human sentence for a notice, shared by both styles.
-    static func nativeText(of notice: Notice) -> String {
+    /// The human sentence for a notice, shared by the styles that show one, appended piece by
+    /// piece: no String is built (a join and a quit notice are rendered for every connection).
+    static func appendNativeText(of notice: Notice, into out: inout [UInt8]) {
         switch notice {
         case .welcome(let name, let room, let maxLineBytes):
-            return "welcome to chatd, \(name): you are in \(room); lines are limited to \(maxLineBytes) bytes; type /help for commands"
+            out.append(contentsOf: "welcome to chatd, ".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: ": you are in ".utf8)
+            out.append(contentsOf: room.utf8)
+            out.append(contentsOf: "; lines are limited to ".utf8)
+            appendDecimal(maxLineBytes, into: &out)
+            out.append(contentsOf: " bytes; type /help for commands".utf8)
         case .joined(let name, let room):
-            return "\(name) joined \(room)"
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: " joined ".utf8)
+            out.append(contentsOf: room.utf8)
         case .left(let name, let room, let reason):
-            return reason.map { "\(name) left \(room) (\($0))" } ?? "\(name) left \(room)"
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: " left ".utf8)
+            out.append(contentsOf: room.utf8)
+            if let reason { appendParenthesised(reason, into: &out) }
         case .renamed(let old, let new, _):
-            return "\(old) is now known as \(new)"
+            out.append(contentsOf: old.utf8)
+            out.append(contentsOf: " is now known as ".utf8)
+            out.append(contentsOf: new.utf8)
         case .quit(let name, let reason):
-            return "\(name) quit (\(reason))"
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: " quit".utf8)
+            appendParenthesised(reason, into: &out)
         case .kicked(let room, let name, let by, let reason, let toVictim):
-            return "\(toVictim ? "you were" : "\(name) was") removed from \(room) by \(by) (\(reason))"
+            if toVictim {
+                out.append(contentsOf: "you were".utf8)
+            } else {
+                out.append(contentsOf: name.utf8)
+                out.append(contentsOf: " was".utf8)
+            }
+            out.append(contentsOf: " removed from ".utf8)
+            out.append(contentsOf: room.utf8)
+            out.append(contentsOf: " by ".utf8)
+            out.append(contentsOf: by.utf8)
+            appendParenthesised(reason, into: &out)
         case .topic(let room, let by, let text):
-            return "\(by) set the topic of \(room): \(text)"
+            out.append(contentsOf: by.utf8)
+            out.append(contentsOf: " set the topic of ".utf8)
+            out.append(contentsOf: room.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: text.utf8)
         case .server(let text):
-            return text
+            out.append(contentsOf: text.utf8)
+        }
+    }
+
+    /// ` (text)`.
+    private static func appendParenthesised(_ text: String, into out: inout [UInt8]) {
+        out.append(contentsOf: " (".utf8)
+        out.append(contentsOf: text.utf8)
+        out.append(0x29)
+    }
+
+    /// `value` in decimal, as `"\(value)"` writes it.
+    static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        var divisor: UInt = 1
+        while divisor <= magnitude / 10 { divisor *= 10 }
+        var rest = magnitude
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
         }
     }
 }

@@ -26,9 +26,12 @@ extension AcceptLoop {
             }
             return
         }
+        // The text and its parsed form, made once here: nobody parses the text back.
         let text = address.description
         let host = ClientAddress.host(of: text)
-        let fromHost = server.table.count(from: host)
+        let bits = address.addressBits
+        let ip = IPAddress(high: bits.high, low: bits.low)
+        let fromHost = server.table.count(from: ip)
         if server.config.maxClientsPerAddress > 0 && fromHost >= server.config.maxClientsPerAddress {
             server.counters.refusedPerAddress &+= 1
             Self.refuse(fd, "\(host) already has \(fromHost) connections, the most allowed", code: .tooManyFromAddress, inPlaintext: refusalsInPlaintext)
@@ -42,9 +45,9 @@ extension AcceptLoop {
             Socket.close(fd)
             return
         }
-        let connection = Connection(id: server.table.reserveID(), fd: fd, address: text, transport: transport, maxLineBytes: server.config.chat.maxLineBytes,
-                                    bucket: server.config.makeBucket(now: now), server: server)
-        server.table.insert(connection, host: host)
+        let connection = Connection(id: server.table.reserveID(), fd: fd, address: text, host: host, ip: ip, transport: transport,
+                                    maxLineBytes: server.config.chat.maxLineBytes, bucket: server.config.makeBucket(now: now), server: server)
+        server.table.insert(connection)
         server.counters.accepted &+= 1
         connection.startReading(server.reactor.loop)
         if transport.isEstablished {

@@ -173,8 +173,9 @@ public final class ChatServer {
         timeouts.forget(id)
         connection.releaseBuffers()
         table.remove(connection)
-        let shown = name.map { $0 == connection.address ? $0 : "\(connection.address) (\($0))" } ?? connection.address
-        logger.info("client \(shown) disconnected: \(detail); \(liveConnections) remaining",
+        // Made inside the message, which is built only when `info` is logged.
+        func shown() -> String { name.map { $0 == connection.address ? $0 : "\(connection.address) (\($0))" } ?? connection.address }
+        logger.info("client \(shown()) disconnected: \(detail); \(liveConnections) remaining",
                     metadata: ["client": "\(connection.address)", "reason": "\(cause.label)", "detail": "\(detail)", "clients": .stringConvertible(liveConnections)])
     }
 

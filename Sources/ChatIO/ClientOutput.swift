@@ -37,7 +37,7 @@ final class ClientOutput {
             if !dirty.isEmpty {
                 hub.outbox.arena.withUnsafeBytes { arena in
                     guard let base = arena.baseAddress else { return }
-                    for id in dirty { flush(id, arena: base, for: server) }
+                    for id in dirty { flush(id, arena: base, hub: hub, for: server) }
                 }
             }
             let closeRequests = hub.outbox.closeRequests
@@ -64,20 +64,21 @@ final class ClientOutput {
     /// afterwards (see `WireSink`); the outbox is credited with what the client was actually
     /// sent, measured against the backlog, so its allowance stays its hard limit minus its
     /// backlog whatever the transport made of the bytes.
-    private func flush(_ id: ClientID, arena: UnsafeRawPointer, for server: ChatServer) {
+    /// `hub` is the server's, passed in: one reference for the whole traversal.
+    private func flush(_ id: ClientID, arena: UnsafeRawPointer, hub: Hub, for server: ChatServer) {
         guard let connection = server.connection(id), !connection.isClosed else { return }
-        let hub = server.hub
         let backlogBefore = connection.pendingOutput
         let transport = connection.transport
         let iovecs = self.iovecs
         var batch = 0
         var handed = 0
         var failure: Error?
-        hub.outbox.forEachRange(of: id) { offset, length in
-            guard failure == nil else { return }
-            iovecs[batch] = iovec(iov_base: UnsafeMutableRawPointer(mutating: arena + offset), iov_len: length)
+        var position = Outbox.firstRange
+        while failure == nil, let range = hub.outbox.range(of: id, at: position) {
+            position = range.next
+            iovecs[batch] = iovec(iov_base: UnsafeMutableRawPointer(mutating: arena + range.offset), iov_len: range.length)
             batch += 1
-            handed += length
+            handed += range.length
             if batch == IOLimits.iovecsPerWrite {
                 do { try transport.write(iovecs, count: batch, sink: connection) } catch { failure = error }
                 batch = 0

@@ -63,12 +63,15 @@ final class Connection {
     private let watchers: UnsafeMutablePointer<ev_io>
     unowned(unsafe) let server: ChatServer
 
-    init(id: ClientID, fd: Int32, address: String, transport: Transport, maxLineBytes: Int, bucket: TokenBucket?, server: ChatServer) {
+    init(id: ClientID, fd: Int32, address: String, host: Substring, ip: IPAddress, transport: Transport, maxLineBytes: Int, bucket: TokenBucket?,
+         server: ChatServer) {
         self.id = id
         self.transport = transport
         self.bucket = bucket
         self.fd = fd
         self.address = address
+        self.host = host
+        self.ip = ip
         self.framer = LineFramer(maxLineBytes: maxLineBytes)
         self.server = server
         watchers = .allocate(capacity: 2)
@@ -112,8 +115,10 @@ final class Connection {
         countedPartialLine = now
     }
 
-    /// The IP address without the port, for the per-address limit.
-    var host: Substring { ClientAddress.host(of: address) }
+    /// The IP address without the port (the refusal's text), and parsed: the key of the
+    /// per-address count, and the client's address in the hub. Both made once, at accept.
+    let host: Substring
+    let ip: IPAddress
 
     func startReading(_ loop: OpaquePointer) { ev_io_start(loop, watchers) }
     func stopReading(_ loop: OpaquePointer) { ev_io_stop(loop, watchers) }

@@ -17,7 +17,7 @@ struct ConnectionTable {
     private var quarantinedSlots: [Int32] = []
     /// Connections open now.
     private(set) var liveCount = 0
-    private var perAddress: [Substring: Int] = [:]
+    private var perAddress: [IPAddress: Int] = [:]
 
     /// The connection of `id`, if it is still open (the hot path: one bounds check, one load).
     subscript(id: ClientID) -> Connection? {
@@ -28,8 +28,8 @@ struct ConnectionTable {
     /// Every open connection.
     var all: [Connection] { slots.compactMap { $0 } }
 
-    /// Connections open from `host`.
-    func count(from host: Substring) -> Int { perAddress[host] ?? 0 }
+    /// Connections open from `ip`.
+    func count(from ip: IPAddress) -> Int { perAddress[ip] ?? 0 }
 
     /// The id the next connection gets: a free slot, or a new one at the end.
     mutating func reserveID() -> ClientID {
@@ -38,18 +38,18 @@ struct ConnectionTable {
         return ClientID(slots.count - 1)
     }
 
-    /// Stores `connection` in the slot `reserveID()` gave it, counted against `host`.
-    mutating func insert(_ connection: Connection, host: Substring) {
+    /// Stores `connection` in the slot `reserveID()` gave it, counted against its address.
+    mutating func insert(_ connection: Connection) {
         slots[Int(connection.id.index)] = connection
-        perAddress[host, default: 0] += 1
+        perAddress[connection.ip, default: 0] += 1
         liveCount += 1
     }
 
     /// Drops `connection` (closed); its slot is quarantined until `releaseQuarantine()`.
     mutating func remove(_ connection: Connection) {
-        let host = connection.host  // parsed from the address: once
-        let remaining = count(from: host) - 1
-        perAddress[host] = remaining > 0 ? remaining : nil
+        if let entry = perAddress.index(forKey: connection.ip) {  // one hash, not two
+            if perAddress.values[entry] > 1 { perAddress.values[entry] -= 1 } else { perAddress.remove(at: entry) }
+        }
         slots[Int(connection.id.index)] = nil
         quarantinedSlots.append(connection.id.index)
         liveCount -= 1

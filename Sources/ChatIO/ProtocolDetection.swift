@@ -78,7 +78,7 @@ final class ProtocolDetection {
             connection.framer = LineFramer(maxLineBytes: framing.maxLineBytes, keepsCTCPMarker: framing.keepsCTCPMarker)
         }
         if dialect == .http && server.config.web { connection.web = WebDoor(maxMessageBytes: server.config.chat.maxLineBytes) }
-        server.hub.connect(connection.id, address: connection.address, at: server.reactor.now, dialect: dialect)
+        server.hub.connect(connection.id, address: connection.address, ip: connection.ip, at: server.reactor.now, dialect: dialect)
     }
 
     private func takeFirstBytes(_ connection: Connection) -> [UInt8] {

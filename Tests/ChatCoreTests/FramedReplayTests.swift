@@ -1,0 +1,53 @@
+import Testing
+@testable import ChatCore
+
+/// `HistoryBook.appendFramedRecentBodies` keeps the last replay framed and slides it: whatever
+/// it reuses, its bytes are always those of framing every line afresh.
+@Suite struct FramedReplayTests {
+    private func entry(_ room: String, _ text: String, at: Double = 1_700_000_000) -> HistoryEntry {
+        HistoryEntry(room: room, at: at, kind: .chat, sender: "x", text: Array(text.utf8))
+    }
+
+    /// The replay as `recentBodies` and plain framing make it.
+    private func expected(_ book: inout HistoryBook, _ key: String, _ count: Int, skipping: Int, _ prefix: String) -> [UInt8] {
+        var out: [UInt8] = []
+        for body in book.recentBodies(key: key, count: count + skipping).dropLast(skipping) {
+            out.append(contentsOf: prefix.utf8)
+            out.append(contentsOf: body)
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    private func framed(_ book: inout HistoryBook, _ key: String, _ count: Int, skipping: Int = 0, _ prefix: String) -> [UInt8] {
+        var out: [UInt8] = Array("before|".utf8)
+        book.appendFramedRecentBodies(key: key, count: count, skippingNewest: skipping, prefix: Array(prefix.utf8), into: &out)
+        return Array(out.dropFirst(7))
+    }
+
+    @Test func slidingReplaysMatchFramingAfresh() {
+        var book = HistoryBook(linesPerRoom: 8)
+        var said = 0
+        func say(_ room: String, _ lines: Int) {
+            for _ in 0..<lines {
+                said += 1
+                // Repeated texts at one time give equal bodies: matching must not be fooled.
+                book.record(entry(room, said % 3 == 0 ? "same" : "line \(said)"), key: room)
+            }
+        }
+        #expect(framed(&book, "#a", 5, "HISTORY #a ").isEmpty, "no ring, nothing")
+        for step in 0..<40 {
+            say("#a", step % 4)
+            if step % 7 == 3 { say("#b", 2) }
+            let room = step % 5 == 4 ? "#b" : "#a"
+            let count = [5, 5, 3, 8, 20][step % 5]
+            let skipping = step % 6 == 5 ? 1 : 0
+            let prefix = step % 9 == 8 ? "SERVER:history " : "HISTORY \(room) "
+            let want = expected(&book, room, count, skipping: skipping, prefix)
+            #expect(framed(&book, room, count, skipping: skipping, prefix) == want, "step \(step)")
+            #expect(framed(&book, room, count, skipping: skipping, prefix) == want, "step \(step), again")
+        }
+        book.forget("#a")
+        #expect(framed(&book, "#a", 5, "HISTORY #a ").isEmpty, "a forgotten room replays nothing")
+    }
+}

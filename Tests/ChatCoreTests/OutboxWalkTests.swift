@@ -1,0 +1,44 @@
+import Testing
+@testable import ChatCore
+
+/// `Outbox.range(of:at:)`, the flush's closure-free walk, gives exactly `forEachRange`'s ranges.
+@Suite struct OutboxWalkTests {
+    private func walk(_ outbox: Outbox, _ client: ClientID) -> [[Int]] {
+        var out: [[Int]] = []
+        var position = Outbox.firstRange
+        while let range = outbox.range(of: client, at: position) {
+            out.append([range.offset, range.length])
+            position = range.next
+        }
+        return out
+    }
+
+    private func closureRanges(_ outbox: Outbox, _ client: ClientID) -> [[Int]] {
+        var out: [[Int]] = []
+        outbox.forEachRange(of: client) { out.append([$0, $1]) }
+        return out
+    }
+
+    @Test func theWalkMatchesForEachRange() {
+        var outbox = Outbox()
+        let (a, b, idle) = (ClientID(0), ClientID(1), ClientID(2))
+        [a, b, idle].forEach { outbox.register($0) }
+        #expect(walk(outbox, a).isEmpty)
+        let one = outbox.publish { $0.append(contentsOf: "one\n".utf8) }
+        outbox.deliver(one, to: a)
+        #expect(walk(outbox, a) == [[0, 4]], "only the open range")
+        let two = outbox.publish { $0.append(contentsOf: "two\n".utf8) }
+        outbox.deliver(two, to: b)
+        let three = outbox.publish { $0.append(contentsOf: "three\n".utf8) }
+        outbox.deliver(three, to: a)
+        outbox.deliver(three, to: b)
+        let four = outbox.publish { $0.append(contentsOf: "four\n".utf8) }
+        outbox.deliver(four, to: a)
+        outbox.deliver(one, to: a)
+        #expect(walk(outbox, a) == [[0, 4], [8, 11], [0, 4]], "chained ranges, merged neighbours, then the open range")
+        #expect(walk(outbox, b) == [[4, 10]])
+        for client in [a, b, idle, ClientID(9)] { #expect(walk(outbox, client) == closureRanges(outbox, client)) }
+        outbox.reset()
+        #expect(walk(outbox, a).isEmpty)
+    }
+}
