@@ -65,13 +65,16 @@ public struct HistoryBook {
         if let dropped = rings[key, default: Ring(capacity: linesPerRoom)].append(entry, cost: cost, batch: batch) { bytes -= dropped }
         if bytes > memoryBudget {
             evictParked(durableBatch: durableBatch)
-            if bytes > memoryBudget, let released = rings[key]?.trim(to: linesKeptUnderPressure) { bytes -= released }
+            if bytes > memoryBudget, let released = rings[key]?.trim(to: linesKeptUnderPressure) {
+                bytes -= released
+                lastFramed = FramedReplay()  // outside the budget: not kept under pressure
+            }
         }
     }
 
     /// Puts a room's lines (from the database, oldest first) in memory when the room comes back.
     public mutating func load(_ entries: [HistoryEntry], key: String, durableBatch: UInt64 = .max) {
-        if let old = rings.removeValue(forKey: key) { bytes -= old.bytes }
+        removeRing(key)
         unpark(key)
         var ring = Ring(capacity: linesPerRoom)
         for entry in entries.suffix(linesPerRoom) {
@@ -111,7 +114,7 @@ public struct HistoryBook {
             if batch > durableBatch { break }
             parkQueueHead += 1
             parkedAt[key] = nil
-            if let ring = rings.removeValue(forKey: key) { bytes -= ring.bytes }
+            removeRing(key)
         }
         if parkQueueHead > 1024 && parkQueueHead * 2 > parkQueue.count {
             parkQueue.removeFirst(parkQueueHead)
@@ -129,7 +132,14 @@ public struct HistoryBook {
     /// Drops a room's lines from memory (its access rules went with it).
     public mutating func forget(_ key: String) {
         parkedAt[key] = nil
+        removeRing(key)
+    }
+
+    /// Takes a room's ring out of memory, and the last framed replay with it if it was that
+    /// room's: a forgotten room's lines must not outlive it anywhere.
+    private mutating func removeRing(_ key: String) {
         if let ring = rings.removeValue(forKey: key) { bytes -= ring.bytes }
+        if lastFramed.key == key { lastFramed = FramedReplay() }
     }
 
     /// The latest `count` lines of a room (by display or folded name), oldest first.

@@ -1,6 +1,6 @@
 
-/// The text of a room's lines stored together: one SQLite row per room per commit
-/// (`HistoryStore`), and in cluster mode one Redis stream entry per run of a room's lines
+/// The text of a room's lines stored together: one SQLite row per room per commit, of at most
+/// 96 KiB (`HistoryStore`), and in cluster mode one Redis stream entry per run of a room's lines
 /// (`RoomLines.streamFields`).
 ///
 /// Why not one row per line: at the fan-out benchmark's rate (about 100,000 lines a second) a

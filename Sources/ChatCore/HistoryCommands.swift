@@ -71,7 +71,8 @@ enum HistoryCommands {
         guard wanted >= 1 && wanted <= linesPerRoom else {
             return hub.fail(id, .usage, "/history shows 1 to \(linesPerRoom) lines")
         }
-        let cost = (hub.roomHistory.book?.recentBodies(key: room.key, count: wanted) ?? []).reduce(0) { $0 + $1.count + room.name.utf8.count + Hub.renderedLineOverhead }
+        var cost = 0
+        hub.roomHistory.book?.forEachRecentBodySize(key: room.key, count: wanted) { cost += $0 + room.name.utf8.count + Hub.renderedLineOverhead }
         if cost > Int(hub.router.outbox.fullAllowance) {  // could never fit: refuse rather than cut
             return hub.fail(id, .outputLimit, "\(wanted) lines of \(room.name) would pass your output limit; ask for fewer")
         }

@@ -55,29 +55,9 @@ struct NativeRenderer: WireRenderer {
         out.append(0x0A)
     }
 
-    /// The same lines as `renderHistory` one by one, with `HISTORY <room> ` made into bytes
-    /// once per replay (a replay goes to every joiner). `out` is the outbox arena: no
-    /// `reserveCapacity` on it, which would grow it to exactly the size asked, replay after replay.
-    func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
-        let prefix = Self.historyPrefix(room)
-        for body in bodies {
-            out.append(contentsOf: prefix)
-            out.append(contentsOf: body)
-            out.append(0x0A)
-        }
-    }
-
-    /// The same, straight from the ring's bodies (the join replay's path).
-    func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
-        let prefix = Self.historyPrefix(room)
-        forEachBody { body in
-            out.append(contentsOf: prefix)
-            out.append(contentsOf: body)
-            out.append(0x0A)
-        }
-    }
-
-    /// A native replay is `renderHistory`'s lines one after another: the book may frame them.
+    /// A native replay is `renderHistory`'s lines one after another, so the book frames them
+    /// with `HISTORY <room> ` made into bytes once per replay (`HistoryBook.appendFramedRecentBodies`);
+    /// the replay methods of `WireRenderer` are then never reached for this style.
     func historyReplayLinePrefix(room: String) -> [UInt8]? { Self.historyPrefix(room) }
 
     private static func historyPrefix(_ room: String) -> [UInt8] {

@@ -63,7 +63,9 @@ struct RoomHistory {
             openRuns[key] = index
             pendingBytes += RoomLines.fixedBytesInMemory
         }
-        pendingBytes += pendingRuns[index].add(entry, stamp: &stamp)
+        let capacity = pendingRuns[index].body.capacity
+        pendingRuns[index].add(entry, stamp: &stamp)
+        pendingBytes += pendingRuns[index].body.capacity - capacity
         pendingLineCount += 1
     }
 

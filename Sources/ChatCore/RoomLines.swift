@@ -14,7 +14,8 @@
 /// and below glibc's mmap threshold (`MemoryReturn`), so a flood's runs come from the heap,
 /// not from a mapping each.
 public struct RoomLines: Sendable, Equatable {
-    /// The room's display name, as the store keeps it.
+    /// The room's display name when the run's first line was said, as the store keeps it (a
+    /// room re-created with other capitals in the same commit is stored under the first).
     public let room: String
     /// `NameRules.fold(room)`, cached by the hub.
     public let key: String
@@ -25,8 +26,13 @@ public struct RoomLines: Sendable, Equatable {
     public private(set) var last = 0.0
     public private(set) var lines = 0
 
+    /// Lines one run holds at most: one Redis stream entry's worth.
     public static let maxLines = 64
+    /// Bytes of stored text one run holds at most, unless its one line is longer.
     public static let maxBytes = 64 << 10
+    /// A stored line's text beyond its message: the time's digits, the kind, three TABs and
+    /// the LF (the sender is counted apart).
+    static let bytesAroundText = 20
     /// What a run holds in memory besides its text: the struct, the array header, the
     /// allocator's rounding (an estimate, for the bound on history in flight).
     static let fixedBytesInMemory = 128
@@ -58,29 +64,28 @@ public struct RoomLines: Sendable, Equatable {
 
     /// Whether `entry` may still join this run.
     public func hasRoom(for entry: borrowing HistoryEntry) -> Bool {
-        lines == 0 || (lines < Self.maxLines && body.count + entry.text.count <= Self.maxBytes)
+        lines == 0 || (lines < Self.maxLines
+                       && body.count + entry.text.count + entry.sender.utf8.count + Self.bytesAroundText <= Self.maxBytes)
     }
 
-    /// Appends one line's text; returns the bytes the run grew by.
-    @discardableResult
-    public mutating func add(_ entry: borrowing HistoryEntry) -> Int {
+    /// Appends one line's text.
+    public mutating func add(_ entry: borrowing HistoryEntry) {
         var stamp = HistoryChunk.Stamp()
-        return add(entry, stamp: &stamp)
+        add(entry, stamp: &stamp)
     }
 
     /// `add` with the digits of the last time encoded kept by the caller.
-    public mutating func add(_ entry: borrowing HistoryEntry, stamp: inout HistoryChunk.Stamp) -> Int {
-        let before = body.count
+    public mutating func add(_ entry: borrowing HistoryEntry, stamp: inout HistoryChunk.Stamp) {
         if lines == 0 { first = entry.at }
         HistoryChunk.encode(entry, stamp: &stamp, into: &body)
         last = entry.at
         lines += 1
-        return body.count - before
     }
 
     /// The lines back as entries (`HistoryChunk.decode`).
     public var entries: [HistoryEntry] { HistoryChunk.decode(body, room: room) }
 
-    /// What the run holds in memory (`HistoryHandOver.bytes`).
-    public var bytesInMemory: Int { body.count + Self.fixedBytesInMemory }
+    /// What the run holds in memory (`HistoryHandOver.bytes`): its buffer's capacity, not only
+    /// the bytes in use.
+    public var bytesInMemory: Int { body.capacity + Self.fixedBytesInMemory }
 }

@@ -26,15 +26,11 @@ public struct WireStyle: Hashable, Sendable {
         renderer.renderHistory(room: room, body: body, into: &out)
     }
 
-    /// A whole replay, framed as the protocol frames one (see `WireRenderer.renderHistoryReplay`).
-    func renderHistoryReplay(room: String, bodies: ArraySlice<[UInt8]>, into out: inout [UInt8]) {
-        renderer.renderHistoryReplay(room: room, bodies: bodies, into: &out)
-    }
-
     /// See `WireRenderer.historyReplayLinePrefix`.
     func historyReplayLinePrefix(room: String) -> [UInt8]? { renderer.historyReplayLinePrefix(room: room) }
 
-    /// The same, from bodies walked in the history ring (`WireRenderer.renderHistoryReplay`).
+    /// A whole replay from bodies walked in the history ring, framed as the protocol frames one
+    /// (`WireRenderer.renderHistoryReplay`).
     func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8]) {
         renderer.renderHistoryReplay(room: room, lineCount: lineCount, forEachBody: forEachBody, into: &out)
     }

@@ -1,7 +1,8 @@
 import ChatCore
 
 /// Room history in SQLite: append batches, read the latest lines per room, enforce retention.
-/// Lines are stored in chunks, one row per room per commit (see `HistoryChunk` for why).
+/// Lines are stored in chunks, one row per room per commit, of at most 96 KiB (see
+/// `HistoryChunk` for why).
 /// Synchronous by design; `HistoryWriter` (ChatIO) runs it on its own thread.
 public final class HistoryStore {
     public let database: Database

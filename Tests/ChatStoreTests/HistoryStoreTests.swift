@@ -52,19 +52,23 @@ import Testing
         #expect(try store.recent(roomKey: "#a", limit: 10).map(\.at) == [1, 3, 4])
     }
 
-    /// A flood's commit is stored in rows of at most 96 KiB, its lines all there and in order.
+    /// A flood's commit is stored in rows of at most 96 KiB: a room's runs (at most 64 lines
+    /// each) are joined until the next would pass it, its lines all there and in order.
     @Test func aFloodsCommitIsStoredInBoundedRowsInOrder() throws {
         let store = try HistoryStore(path: directory + "/f.db")
-        let filler = String(repeating: "x", count: 1_000)
-        let runs = RoomLines.runs(of: (0..<1_000).map { entry("#flood", "\($0) \(filler)", at: Double($0)) })
-        #expect(runs.count >= 16 && runs.allSatisfy { $0.lines <= RoomLines.maxLines && $0.body.count <= RoomLines.maxBytes })
-        try store.append([runs[..<6], runs[6...]])
-        let rows = Int(try store.database.string("SELECT COUNT(*) FROM chunks") ?? "") ?? 0
-        #expect(rows >= 11 && rows <= runs.count, "\(rows) rows for ~1 MB in \(runs.count) runs")
-        #expect(try store.database.string("SELECT MAX(LENGTH(body)) FROM chunks").flatMap { Int($0) } ?? .max <= 96 * 1024)
-        #expect(try store.database.string("SELECT SUM(lines) FROM chunks") == "1000")
-        let recent = try store.recent(roomKey: "#flood", limit: 1_000)
-        #expect(recent.count == 1_000 && recent.map(\.at) == (0..<1_000).map(Double.init))
+        let filler = String(repeating: "x", count: 100)
+        let runs = RoomLines.runs(of: (0..<10_000).map { entry("#flood", "\($0) \(filler)", at: Double($0)) })
+        #expect(runs.count == 10_000 / 64 + 1 && runs.allSatisfy { $0.lines <= RoomLines.maxLines && $0.body.count <= RoomLines.maxBytes })
+        try store.append([runs[..<60], runs[60...]])
+        let rows = try store.database.prepare("SELECT LENGTH(CAST(body AS BLOB)) FROM chunks ORDER BY id")
+        var sizes: [Int] = []
+        while try rows.step() { sizes.append(Int(rows.integer(0))) }
+        #expect(sizes.count >= 12 && sizes.count <= 14, "\(sizes.count) rows for ~1.2 MB")
+        #expect(sizes.allSatisfy { $0 <= 96 * 1024 })
+        #expect(sizes.dropLast().allSatisfy { $0 > 88 * 1024 }, "runs joined into full rows: \(sizes)")
+        #expect(try store.database.string("SELECT SUM(lines) FROM chunks") == "10000")
+        let recent = try store.recent(roomKey: "#flood", limit: 10_000)
+        #expect(recent.count == 10_000 && recent.map(\.at) == (0..<10_000).map(Double.init))
     }
 
     @Test func schemaVersionIsRecordedAndMigrationIsIdempotent() throws {
