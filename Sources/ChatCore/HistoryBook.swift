@@ -39,6 +39,9 @@ public struct HistoryBook {
     private var parkQueueHead = 0
     /// The last replay `appendFramedRecentBodies` made, kept for the next (see there).
     private var lastFramed = FramedReplay()
+    /// Lines `appendFramedRecentBodies` copied from the last replay instead of framing them
+    /// (for tests: that the cache is used, and not after its room is gone).
+    private(set) var framedLinesReused = 0
 
     public init(linesPerRoom: Int, memoryBudget: Int = HistoryBook.defaultMemoryBudget) {
         self.linesPerRoom = max(1, linesPerRoom)
@@ -220,6 +223,7 @@ public struct HistoryBook {
         } else if seen == 0 {
             cache = FramedReplay(key: key, prefix: prefix)
         }
+        if slides && seen >= kept { framedLinesReused += kept }
         out.append(contentsOf: cache.run)
         swap(&cache, &lastFramed)
     }

@@ -25,6 +25,22 @@ import Testing
         return Array(out.dropFirst(7))
     }
 
+    /// The next joiner's replay copies the lines the last one already framed; a room that was
+    /// forgotten and comes back with the same lines frames them afresh (nothing of it is kept).
+    @Test func theCacheIsUsedAndGoesWithItsRoom() {
+        var book = HistoryBook(linesPerRoom: 8)
+        for index in 0..<6 { book.record(entry("#a", "line \(index)", at: Double(index)), key: "#a") }
+        _ = framed(&book, "#a", 4, "HISTORY #a ")
+        #expect(book.framedLinesReused == 0)
+        book.record(entry("#a", "line 6", at: 6), key: "#a")
+        #expect(framed(&book, "#a", 4, "HISTORY #a ") == expected(&book, "#a", 4, skipping: 0, "HISTORY #a "))
+        #expect(book.framedLinesReused == 3, "three of four lines were framed for the last joiner")
+        book.forget("#a")
+        book.load((3..<7).map { entry("#a", "line \($0)", at: Double($0)) }, key: "#a")
+        _ = framed(&book, "#a", 4, "HISTORY #a ")
+        #expect(book.framedLinesReused == 3, "a forgotten room's framed lines are gone with it")
+    }
+
     @Test func slidingReplaysMatchFramingAfresh() {
         var book = HistoryBook(linesPerRoom: 8)
         var said = 0
