@@ -15,7 +15,7 @@ public enum HistoryChunk {
     /// Appends one line's body to `body` (a reused buffer). Fields are read in place rather
     /// than copied out, which would retain and release their storage.
     public static func encode(_ entry: borrowing HistoryEntry, into body: inout [UInt8]) {
-        appendDecimal(milliseconds(entry.at), to: &body)
+        DecimalText.append(milliseconds(entry.at), to: &body)
         encodeAfterTime(entry, into: &body)
     }
 
@@ -26,7 +26,7 @@ public enum HistoryChunk {
         if milliseconds != stamp.milliseconds {
             stamp.milliseconds = milliseconds
             stamp.digits.removeAll(keepingCapacity: true)
-            appendDecimal(milliseconds, to: &stamp.digits)
+            DecimalText.append(milliseconds, to: &stamp.digits)
         }
         body.append(contentsOf: stamp.digits)
         encodeAfterTime(entry, into: &body)
@@ -55,18 +55,6 @@ public enum HistoryChunk {
         var body: [UInt8] = []
         for entry in entries { encode(entry, into: &body) }
         return body
-    }
-
-    /// Digits without a String in between: this runs once per stored line.
-    private static func appendDecimal(_ value: Int64, to body: inout [UInt8]) {
-        if value < 0 { body.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = body.count
-        repeat {
-            body.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        body[start...].reverse()
     }
 
     /// The entries of a stored body; a malformed line (a hand-edited file) is skipped, and

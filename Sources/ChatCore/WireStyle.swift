@@ -92,7 +92,7 @@ public struct WireStyle: Hashable, Sendable {
             out.append(contentsOf: ": you are in ".utf8)
             out.append(contentsOf: room.utf8)
             out.append(contentsOf: "; lines are limited to ".utf8)
-            appendDecimal(maxLineBytes, into: &out)
+            DecimalText.append(Int64(maxLineBytes), to: &out)
             out.append(contentsOf: " bytes; type /help for commands".utf8)
         case .joined(let name, let room):
             out.append(contentsOf: name.utf8)
@@ -139,19 +139,5 @@ public struct WireStyle: Hashable, Sendable {
         out.append(contentsOf: " (".utf8)
         out.append(contentsOf: text.utf8)
         out.append(0x29)
-    }
-
-    /// `value` in decimal, as `"\(value)"` writes it.
-    static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        let magnitude = value.magnitude
-        var divisor: UInt = 1
-        while divisor <= magnitude / 10 { divisor *= 10 }
-        var rest = magnitude
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 }
