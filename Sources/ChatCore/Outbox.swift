@@ -205,16 +205,11 @@ public struct Outbox: Sendable {
 
     /// Calls `body` with each range queued for `client`, in delivery order.
     public func forEachRange(of client: ClientID, _ body: (_ offset: Int, _ length: Int) -> Void) {
-        let slot = Int(client.index)
-        guard slot < links.count else { return }
-        let link = links[slot]
-        var index = Int(link.head)
-        while index >= 0 {
-            let range = ranges[index]
-            body(Int(range.offset), Int(range.length))
-            index = Int(range.next)
+        var position = Self.firstRange
+        while let range = range(of: client, at: position) {
+            body(range.offset, range.length)
+            position = range.next
         }
-        if link.openLength != 0 { body(Int(link.openOffset), Int(link.openLength)) }
     }
 
     /// Where a walk over a client's ranges with `range(of:at:)` starts.
