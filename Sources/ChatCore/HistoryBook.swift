@@ -162,19 +162,12 @@ public struct HistoryBook {
         2 * (entry.text.count + entry.sender.utf8.count) + entry.room.utf8.count + overheadPerLine
     }
 
-    /// The latest `count` lines of a room as rendered bodies (see `WireStyle.historyBody`), oldest
-    /// first: what a replay copies. A line's body is rendered the first time a replay needs it
-    /// and kept for every later one, so lines nobody replays (most lines of a busy room: only
-    /// the newest are replayed) are never rendered, and a line replayed to many joiners is
-    /// rendered once.
-    public mutating func recentBodies(key: String, count: Int) -> [[UInt8]] {
-        guard count > 0 else { return [] }
-        return rings[key]?.lastBodies(count) ?? []  // one lookup; a missing key inserts nothing
-    }
-
-    /// The same bodies as `recentBodies(key:count:)` less the `skipped` newest, oldest first,
-    /// handed to `visit` one by one instead of gathered into an array: a replay goes to every
-    /// joiner, and the array cost an allocation and a retain and release per line.
+    /// The latest `count` lines of a room less the `skipped` newest, oldest first, as rendered
+    /// bodies (see `WireStyle.historyBody`): what a replay copies. A line's body is rendered the
+    /// first time a replay needs it and kept for every later one, so lines nobody replays (most
+    /// lines of a busy room: only the newest are replayed) are never rendered, and a line
+    /// replayed to many joiners is rendered once. Handed to `visit` one by one, not gathered
+    /// into an array: a replay goes to every joiner.
     public mutating func forEachRecentBody(key: String, count: Int, skippingNewest skipped: Int = 0, _ visit: ([UInt8]) -> Void) {
         guard count > 0 else { return }
         rings[key]?.forEachBody(newest: count, skippingNewest: max(0, skipped), visit)
@@ -318,18 +311,12 @@ public struct HistoryBook {
         /// Of the newest `count + skipped` lines, all but the `skipped` newest, oldest first:
         /// each line's body, rendered (and kept) if it was not yet.
         mutating func forEachBody(newest count: Int, skippingNewest skipped: Int, _ visit: ([UInt8]) -> Void) {
-            for index in indices(newest: count, skippingNewest: skipped) {
-                if bodies[index] == nil { bodies[index] = WireStyle.historyBody(storage[index]) }
-                if let body = bodies[index] { visit(body) }
-            }
+            for index in indices(newest: count, skippingNewest: skipped) { visit(body(at: index)) }
         }
 
         /// `forEachBody`'s bodies' byte counts.
         mutating func forEachBodySize(newest count: Int, skippingNewest skipped: Int, _ visit: (Int) -> Void) {
-            for index in indices(newest: count, skippingNewest: skipped) {
-                if bodies[index] == nil { bodies[index] = WireStyle.historyBody(storage[index]) }
-                visit(bodies[index]?.count ?? 0)
-            }
+            for index in indices(newest: count, skippingNewest: skipped) { visit(body(at: index).count) }
         }
 
         /// Storage indices of those lines, oldest first.
@@ -340,22 +327,12 @@ public struct HistoryBook {
             return (first..<(first + total - min(skipped, total))).lazy.map { (start + $0) % capacity }
         }
 
-        /// The newest `count` bodies, oldest first, rendering (and keeping) those not rendered yet.
-        mutating func lastBodies(_ count: Int) -> [[UInt8]] {
-            let shown = min(count, bodies.count)
-            var result: [[UInt8]] = []
-            result.reserveCapacity(shown)
-            for offset in bodies.count - shown..<bodies.count {
-                let index = (start + offset) % bodies.count
-                if let body = bodies[index] {
-                    result.append(body)
-                } else {
-                    let body = WireStyle.historyBody(storage[index])
-                    bodies[index] = body
-                    result.append(body)
-                }
-            }
-            return result
+        /// The body of the line at storage `index`, rendered (and kept) the first time it is asked for.
+        private mutating func body(at index: Int) -> [UInt8] {
+            if let body = bodies[index] { return body }
+            let body = WireStyle.historyBody(storage[index])
+            bodies[index] = body
+            return body
         }
     }
 }

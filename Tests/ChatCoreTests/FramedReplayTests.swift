@@ -8,10 +8,10 @@ import Testing
         HistoryEntry(room: room, at: at, kind: .chat, sender: "x", text: Array(text.utf8))
     }
 
-    /// The replay as `recentBodies` and plain framing make it.
+    /// The replay as the ring's bodies and plain framing make it.
     private func expected(_ book: inout HistoryBook, _ key: String, _ count: Int, skipping: Int, _ prefix: String) -> [UInt8] {
         var out: [UInt8] = []
-        for body in book.recentBodies(key: key, count: count + skipping).dropLast(skipping) {
+        book.forEachRecentBody(key: key, count: count, skippingNewest: skipping) { body in
             out.append(contentsOf: prefix.utf8)
             out.append(contentsOf: body)
             out.append(0x0A)
