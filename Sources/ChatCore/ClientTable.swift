@@ -162,12 +162,15 @@ struct ClientTable {
 
     mutating func joined(_ id: ClientID, room slot: Int) { edit(id) { $0.rooms.append(slot) } }
 
-    /// The client left a room. Its only room is dropped by assigning an empty list: a caller
-    /// iterating a copy of the list (a quit) shares its buffer, which removing in place would copy.
-    mutating func left(_ id: ClientID, room slot: Int) {
-        edit(id) {
-            if $0.rooms.count == 1 && $0.rooms[0] == slot { $0.rooms = [] } else { $0.rooms.removeAll { $0 == slot } }
-        }
+    mutating func left(_ id: ClientID, room slot: Int) { edit(id) { $0.rooms.removeAll { $0 == slot } } }
+
+    /// Moves a quitting client's room list out of its state, so the quit walks the list while
+    /// each room is left without the state sharing (and so copying) its buffer.
+    mutating func takeRooms(_ id: ClientID) -> [Int] {
+        guard let slot = slot(of: id) else { return [] }
+        var rooms: [Int] = []
+        states[slot]?.takeRooms(into: &rooms)
+        return rooms
     }
 
     /// Makes an already-joined room current again.
@@ -274,6 +277,9 @@ struct ClientState {
     /// Where its password attempts are counted and queued (an IPv4 address or an IPv6 /64);
     /// made when a password command asks, not for every connection.
     var attemptSource: String { ip.map(ClientAddress.attemptSource(of:)) ?? host }
+
+    /// See `ClientTable.takeRooms`.
+    fileprivate mutating func takeRooms(into taken: inout [Int]) { swap(&taken, &rooms) }
 
     /// See `ClientTable.noteLine`.
     fileprivate mutating func noteLine() -> Bool {

@@ -100,7 +100,7 @@ public final class Hub {
     /// what the metrics count. Calling it for a client that already quit does nothing.
     public func disconnect(_ id: ClientID, reason: String, cause: DisconnectReason = .reset) {
         // Fields read in place: a copy of the whole state costs a retain and release per field.
-        guard let name = clients.name(of: id), let slots = clients.rooms(of: id) else { return }
+        guard let name = clients.name(of: id) else { return }
         if clients.isHoldingInput(id) { PasswordFlow.dropWork(self, of: id) }
         counters.disconnects[cause] &+= 1
         let slot = Int(id.index)
@@ -109,7 +109,7 @@ public final class Hub {
         counters.clientsByStyle[Int(clients.style(of: id).index)] -= 1
         notifyRoomsOf(id, .notice(.quit(name: name, reason: reason)))
         if cluster != nil, let state = clients[id] { clusterQuit(state, reason: reason) }
-        for slot in slots { removeMember(id, fromRoom: slot) }
+        for slot in clients.takeRooms(id) { removeMember(id, fromRoom: slot) }
         clients.remove(id)
         if ircSessions[id] != nil { ircSessions[id] = nil }
     }
