@@ -48,7 +48,7 @@ enum HistoryCommands {
         if shown <= 0 { return 0 }
         guard hub.router.outbox.charge(id, cost) else { return 0 }
         let style = hub.clients.style(of: id)
-        let message = hub.router.outbox.publish { out in
+        let message = hub.router.outbox.publishOwn { out in
             if let prefix = style.historyReplayLinePrefix(room: name) {
                 hub.roomHistory.book?.appendFramedRecentBodies(key: key, count: shown, skippingNewest: skipped, prefix: prefix, into: &out)
             } else {

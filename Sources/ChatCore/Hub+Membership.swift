@@ -81,8 +81,14 @@ extension Hub {
     }
 
     /// Sends a notice about `id` once to everyone sharing a room with it (not to `id` itself).
+    /// A client in one room (most are: every quit in a churn) takes the broadcast's path:
+    /// nobody can be reached twice, so no per-member marks are needed.
     func notifyRoomsOf(_ id: ClientID, _ message: Outgoing) {
         guard let slots = clients.rooms(of: id) else { return }
+        if slots.count == 1 {
+            guard let (members, otherStyleMembers) = rooms.audience(slots[0]), members.count <= limits.noticeRoomLimit else { return }
+            return router.broadcast(message, to: members, otherStyleMembers: otherStyleMembers, styles: clients.styles, except: id)
+        }
         router.notifyOnce(message, about: id, styles: clients.styles) { visit in
             for slot in slots {
                 if let members = rooms.audience(slot)?.members, members.count <= limits.noticeRoomLimit { visit(members) }

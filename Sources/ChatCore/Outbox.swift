@@ -9,7 +9,13 @@
 /// one `sendmsg`, copies any unwritten rest into that client's private backlog, and calls
 /// `reset()`: after that no range points into the arena, so it is reused from offset zero.
 ///
-/// Bounds: offsets are 32-bit, and the arena never comes near 4 GiB because the I/O layer
+/// Messages for one recipient (replies, the welcome, a join's replay) are rendered into a second
+/// arena, `ownArena`, so they do not sit between the messages many clients share: a room's
+/// listener then gets one range however many joins, lines and quits a pass holds (one `iovec`,
+/// one merge per delivery instead of a new chained range). A handle's top offset bit says which
+/// arena it points into; a client's ranges keep its delivery order whatever the arena.
+///
+/// Bounds: offsets are 32-bit (31 bits within an arena), and the arena never comes near 4 GiB because the I/O layer
 /// stops handing input to the hub, and stops accepting, once `renderedBytes` passes its
 /// per-pass budget (32 MiB), and any single command or admission renders at most 200 history
 /// lines of `--max-line-bytes` each (800 KiB at the defaults, 200 MiB at the largest settings),
@@ -47,8 +53,13 @@ public struct Outbox: Sendable {
         init(allowance: UInt32) { self.allowance = allowance }
     }
 
-    /// Bytes rendered this iteration. Offsets into it stay valid until `reset()`.
+    /// Bytes rendered this iteration for many recipients. Offsets into it stay valid until `reset()`.
     public private(set) var arena: [UInt8] = []
+    /// Bytes rendered this iteration for one recipient each (`publishOwn`); their handles'
+    /// offsets carry `ownArenaBit`.
+    public private(set) var ownArena: [UInt8] = []
+    /// Set in the offset of a handle (and of a queued range) that points into `ownArena`.
+    public static let ownArenaBit: UInt32 = 1 << 31
     private var ranges: ContiguousArray<QueuedRange> = []
     private var links: ContiguousArray<Link> = []
     /// Clients with ranges queued this iteration, each listed once, in first-delivery order.
@@ -65,7 +76,7 @@ public struct Outbox: Sendable {
     public private(set) var deliveries: UInt64 = 0
 
     /// Bytes rendered so far this iteration.
-    public var renderedBytes: Int { arena.count }
+    public var renderedBytes: Int { arena.count + ownArena.count }
 
     /// Arena capacity kept across iterations; a burst that grew it further is given back.
     public static let retainedArenaBytes = 1 << 20
@@ -77,6 +88,13 @@ public struct Outbox: Sendable {
         let start = arena.count
         render(&arena)
         return MessageHandle(offset: UInt32(start), length: UInt32(arena.count - start))
+    }
+
+    /// The same, for a message only one client will get (a reply, a welcome, a replay).
+    public mutating func publishOwn(_ render: (inout [UInt8]) -> Void) -> MessageHandle {
+        let start = ownArena.count
+        render(&ownArena)
+        return MessageHandle(offset: UInt32(start) | Self.ownArenaBit, length: UInt32(ownArena.count - start))
     }
 
     /// Makes room for `client` before anything is delivered to it.
@@ -260,13 +278,19 @@ public struct Outbox: Sendable {
         overLimit.removeAll(keepingCapacity: true)
         ranges.removeAll(keepingCapacity: ranges.capacity <= 1 << 16)
         arena.removeAll(keepingCapacity: arena.capacity <= Self.retainedArenaBytes)
+        ownArena.removeAll(keepingCapacity: ownArena.capacity <= Self.retainedArenaBytes)
     }
 
     /// Everything queued for `client`, concatenated: for tests and for copying into a backlog.
     public func bytes(for client: ClientID) -> [UInt8] {
         var out: [UInt8] = []
         forEachRange(of: client) { offset, length in
-            out.append(contentsOf: arena[offset..<(offset + length)])
+            let bit = Int(Self.ownArenaBit)
+            if offset & bit == 0 {
+                out.append(contentsOf: arena[offset..<(offset + length)])
+            } else {
+                out.append(contentsOf: ownArena[(offset & ~bit)..<((offset & ~bit) + length)])
+            }
         }
         return out
     }

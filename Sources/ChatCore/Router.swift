@@ -11,7 +11,7 @@ struct Router {
 
     /// Sends `message` to one client only, rendered in its style.
     mutating func send(_ message: Outgoing, to id: ClientID, style: WireStyle) {
-        outbox.deliver(outbox.publish { style.render(message, into: &$0) }, to: id)
+        outbox.deliver(outbox.publishOwn { style.render(message, into: &$0) }, to: id)
     }
 
     /// Queues `message` for every member but `sender`. When every member reads the native style

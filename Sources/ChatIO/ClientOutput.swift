@@ -35,9 +35,11 @@ final class ClientOutput {
             cutClientsOverLimit(for: server)
             let dirty = hub.outbox.dirty
             if !dirty.isEmpty {
-                hub.outbox.arena.withUnsafeBytes { arena in
-                    guard let base = arena.baseAddress else { return }
-                    for id in dirty { flush(id, arena: base, hub: hub, for: server) }
+                // Both arenas' addresses live through the traversal: nothing is published while flushing.
+                hub.outbox.arena.withUnsafeBytes { shared in
+                    hub.outbox.ownArena.withUnsafeBytes { own in
+                        for id in dirty { flush(id, shared: shared.baseAddress, own: own.baseAddress, hub: hub, for: server) }
+                    }
                 }
             }
             let closeRequests = hub.outbox.closeRequests
@@ -65,7 +67,7 @@ final class ClientOutput {
     /// sent, measured against the backlog, so its allowance stays its hard limit minus its
     /// backlog whatever the transport made of the bytes.
     /// `hub` is the server's, passed in: one reference for the whole traversal.
-    private func flush(_ id: ClientID, arena: UnsafeRawPointer, hub: Hub, for server: ChatServer) {
+    private func flush(_ id: ClientID, shared: UnsafeRawPointer?, own: UnsafeRawPointer?, hub: Hub, for server: ChatServer) {
         guard let connection = server.connection(id), !connection.isClosed else { return }
         let backlogBefore = connection.pendingOutput
         let transport = connection.transport
@@ -76,7 +78,8 @@ final class ClientOutput {
         var position = Outbox.firstRange
         while failure == nil, let range = hub.outbox.range(of: id, at: position) {
             position = range.next
-            iovecs[batch] = iovec(iov_base: UnsafeMutableRawPointer(mutating: arena + range.offset), iov_len: range.length)
+            guard let start = Self.address(of: range.offset, shared: shared, own: own) else { continue }  // a range is never in an empty arena
+            iovecs[batch] = iovec(iov_base: UnsafeMutableRawPointer(mutating: start), iov_len: range.length)
             batch += 1
             handed += range.length
             if batch == IOLimits.iovecsPerWrite {
@@ -98,6 +101,13 @@ final class ClientOutput {
             connection.startWriting(server.reactor.loop)
             checkOutputLimits(connection, for: server)
         }
+    }
+
+    /// Where a queued range starts: its offset's top bit says which arena (`Outbox.ownArenaBit`).
+    @inline(__always)
+    private static func address(of offset: Int, shared: UnsafeRawPointer?, own: UnsafeRawPointer?) -> UnsafeRawPointer? {
+        let bit = Int(Outbox.ownArenaBit)
+        return offset & bit == 0 ? shared.map { $0 + offset } : own.map { $0 + (offset & ~bit) }
     }
 
     /// The write watcher's callback: drain the backlog; stop watching once it is empty.

@@ -69,6 +69,35 @@ private final class Harness {
         #expect(ranges == 1)  // both messages in one contiguous range
     }
 
+    /// Replies, welcomes and replays go to the own arena: a listener's notices and lines stay
+    /// one range while clients join, talk and leave between them, and every client still reads
+    /// its own messages and the shared ones in the order they were queued.
+    @Test func oneRecipientMessagesDoNotSplitAListenersRange() {
+        let chat = Harness()
+        chat.connect(0)
+        chat.flush()
+        chat.connect(1)
+        chat.say(1, "first")
+        chat.connect(2)
+        chat.say(2, "/nosuchcommand")
+        chat.say(2, "second")
+        chat.hub.disconnect(ClientID(1), reason: "gone")
+        var ranges = 0
+        chat.hub.outbox.forEachRange(of: ClientID(0)) { _, _ in ranges += 1 }
+        #expect(ranges == 1)
+        var joinerRanges = 0
+        chat.hub.outbox.forEachRange(of: ClientID(2)) { _, _ in joinerRanges += 1 }
+        #expect(joinerRanges > 1)  // its welcome and error (own arena), the quit notice (shared)
+        let out = chat.flush()
+        #expect(out[0] == ["*** 127.0.0.1:40001 joined #lobby", "#lobby <127.0.0.1:40001> first", "*** 127.0.0.1:40002 joined #lobby",
+                           "#lobby <127.0.0.1:40002> second", "*** 127.0.0.1:40001 quit (gone)"])
+        let joiner = out[2] ?? []
+        #expect(joiner.count == 3, "\(joiner)")
+        #expect(joiner.first?.hasPrefix("*** welcome to chatd, 127.0.0.1:40002") == true)
+        #expect(joiner.count > 1 && joiner[1].contains("nosuchcommand"), "\(joiner)")
+        #expect(joiner.last == "*** 127.0.0.1:40001 quit (gone)")
+    }
+
     @Test func namesAreUniqueCaseInsensitively() {
         let chat = Harness()
         chat.connect(0)
