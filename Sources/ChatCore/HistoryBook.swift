@@ -37,9 +37,9 @@ public struct HistoryBook {
     private var parkedAt: [String: UInt64] = [:]
     private var parkQueue: [(key: String, batch: UInt64)] = []
     private var parkQueueHead = 0
-    /// The last replay `appendFramedRecentBodies` made, kept for the next (see there).
+    /// The last replay `frameRecent` made, kept for the next (see there).
     private var lastFramed = FramedReplay()
-    /// Lines `appendFramedRecentBodies` copied from the last replay instead of framing them
+    /// Lines `frameRecent` kept from the last replay instead of framing them
     /// (for tests: that the cache is used, and not after its room is gone).
     private(set) var framedLinesReused = 0
 
@@ -180,78 +180,93 @@ public struct HistoryBook {
         rings[key]?.forEachBodySize(newest: count, skippingNewest: max(0, skipped), visit)
     }
 
-    /// Appends the same lines as `forEachRecentBody`, each as `prefix`, its body and a newline
-    /// (a protocol whose replay is just framed lines: chatd's own), to `out`.
+    /// Frames the same lines as `forEachRecentBody`, each as `prefix`, its body and a newline
+    /// (a protocol whose replay is just framed lines: chatd's own), and returns how many; they
+    /// are then read with `framedLineBytes` and `appendFramed`.
     ///
     /// The framed bytes of the last such replay are kept (one replay's worth, whatever the
     /// number of rooms), and a replay of the same room with the same prefix that slides over
     /// it (a joiner after the previous one, a few lines said meanwhile) drops the lines that
-    /// left the window, frames only the new ones, and copies the rest as one run. A line is
-    /// matched by its body's bytes (the very buffer, usually), so the output is the same as
-    /// framing every line afresh, which is what any other replay does.
-    public mutating func appendFramedRecentBodies(key: String, count: Int, skippingNewest skipped: Int = 0, prefix: [UInt8], into out: inout [UInt8]) {
-        guard count > 0, rings[key] != nil else { return }
+    /// left the window, frames only the new ones, and keeps the rest as they are. Lines are
+    /// matched by their place in the ring's sequence of lines (`Ring.appended`), which only a
+    /// new ring or a trim restarts, and both drop the kept replay; so the bytes are always those
+    /// of framing every line afresh, which is what any other replay does. The replay's cost is
+    /// read from the kept lines' lengths: no walk over the bodies.
+    public mutating func frameRecent(key: String, count: Int, skippingNewest skipped: Int = 0, prefix: [UInt8]) -> Int {
         var cache = FramedReplay()
         swap(&cache, &lastFramed)
+        defer { swap(&cache, &lastFramed) }
+        guard count > 0 else { return 0 }
         if cache.key != key || cache.prefix != prefix { cache = FramedReplay(key: key, prefix: prefix) }
-        var seen = 0
-        var kept = -1  // cached lines still in the window, once its oldest line decided it
-        var slides = true
-        rings[key]?.forEachBody(newest: count, skippingNewest: max(0, skipped)) { body in
-            defer { seen += 1 }
-            guard slides else { return }
-            if kept < 0 {
-                cache.dropOldest(cache.bodies.firstIndex(of: body) ?? cache.bodies.count)
-                kept = cache.bodies.count
-            }
-            if seen < kept {
-                if cache.bodies[seen] != body { slides = false }
-            } else {
-                cache.append(body)
-            }
+        guard let reused = rings[key]?.slide(&cache, newest: count, skippingNewest: max(0, skipped)) else {
+            cache = FramedReplay()
+            return 0
         }
-        if !slides || seen < kept {  // not a slide of the last replay: frame this one afresh
-            cache = FramedReplay(key: key, prefix: prefix)
-            rings[key]?.forEachBody(newest: count, skippingNewest: max(0, skipped)) { cache.append($0) }
-        } else if seen == 0 {
-            cache = FramedReplay(key: key, prefix: prefix)
-        }
-        if slides && seen >= kept { framedLinesReused += kept }
-        out.append(contentsOf: cache.run)
-        swap(&cache, &lastFramed)
+        framedLinesReused += reused
+        return cache.lineEnds.count
     }
 
-    /// One replay's framed lines (`appendFramedRecentBodies`).
+    /// The cost of the last `frameRecent`'s lines, each its framed bytes plus `extraPerLine`,
+    /// less its oldest lines while it is over `allowance`; and how many were left out.
+    /// Mutating only so that it is reached in place through the hub, not on a copy of the book.
+    public mutating func framedCost(extraPerLine: Int, fitting allowance: Int = .max) -> (cost: Int, dropped: Int) {
+        let lines = lastFramed.lineEnds.count
+        var cost = lastFramed.run.count + lines * extraPerLine
+        var dropped = 0
+        while cost > allowance && dropped < lines {
+            cost -= lastFramed.lineEnds[dropped] - (dropped == 0 ? 0 : lastFramed.lineEnds[dropped - 1]) + extraPerLine
+            dropped += 1
+        }
+        return (cost, dropped)
+    }
+
+    /// Appends the last `frameRecent`'s lines from line `first` (oldest first) on to `out`.
+    /// Mutating only so that it is reached in place through the hub, not on a copy of the book.
+    public mutating func appendFramed(fromLine first: Int, into out: inout [UInt8]) {
+        let start = first == 0 ? 0 : lastFramed.lineEnds[first - 1]
+        out.append(contentsOf: lastFramed.run[start...])
+    }
+
+    /// One replay's framed lines (`frameRecent`).
     struct FramedReplay {
         var key = ""
         var prefix: [UInt8] = []
-        /// The bodies framed, oldest first, and where each line ends in `run`.
-        var bodies: [[UInt8]] = []
+        /// The ring sequence number of the oldest line framed (`Ring.appended` counts them).
+        var firstLine: UInt64 = 0
+        /// Where each line ends in `run`, oldest first.
         var lineEnds: [Int] = []
         var run: [UInt8] = []
+
+        /// The sequence number after the newest line framed.
+        var endLine: UInt64 { firstLine + UInt64(lineEnds.count) }
 
         mutating func append(_ body: [UInt8]) {
             run.append(contentsOf: prefix)
             run.append(contentsOf: body)
             run.append(0x0A)
-            bodies.append(body)
             lineEnds.append(run.count)
         }
 
         /// Forgets the `count` oldest lines.
         mutating func dropOldest(_ count: Int) {
             guard count > 0 else { return }
-            guard count < bodies.count else {
-                bodies.removeAll(keepingCapacity: true)
+            firstLine += UInt64(count)
+            guard count < lineEnds.count else {
                 lineEnds.removeAll(keepingCapacity: true)
                 run.removeAll(keepingCapacity: true)
                 return
             }
             let cut = lineEnds[count - 1]
             run.removeFirst(cut)
-            bodies.removeFirst(count)
             lineEnds.removeFirst(count)
             for index in lineEnds.indices { lineEnds[index] -= cut }
+        }
+
+        /// Starts again at sequence number `line`, nothing framed.
+        mutating func restart(at line: UInt64) {
+            firstLine = line
+            lineEnds.removeAll(keepingCapacity: true)
+            run.removeAll(keepingCapacity: true)
         }
     }
 
@@ -266,6 +281,9 @@ public struct HistoryBook {
         private(set) var bytes = 0
         /// The writer hand-over batch of the newest line (0: read from disk).
         private(set) var newestBatch: UInt64 = 0
+        /// Lines ever appended: the newest line's sequence number plus one (a kept replay's lines
+        /// are known by these numbers).
+        private(set) var appended: UInt64 = 0
 
         init(capacity: Int) { self.capacity = capacity }
 
@@ -273,6 +291,7 @@ public struct HistoryBook {
         mutating func append(_ entry: consuming HistoryEntry, cost: Int, batch: UInt64) -> Int? {
             bytes += cost
             newestBatch = max(newestBatch, batch)
+            appended &+= 1
             if storage.count < capacity {
                 storage.append(entry)
                 bodies.append(nil)
@@ -317,6 +336,28 @@ public struct HistoryBook {
         /// `forEachBody`'s bodies' byte counts.
         mutating func forEachBodySize(newest count: Int, skippingNewest skipped: Int, _ visit: (Int) -> Void) {
             for index in indices(newest: count, skippingNewest: skipped) { visit(body(at: index).count) }
+        }
+
+        /// Moves `cache` to this ring's newest `count` lines less the `skipped` newest: keeps the
+        /// lines it shares with that window, frames the newer ones, or frames the window afresh
+        /// if it is not a slide of the cache. Returns how many framed lines were kept.
+        mutating func slide(_ cache: inout FramedReplay, newest count: Int, skippingNewest skipped: Int) -> Int {
+            let total = min(count + skipped, storage.count)
+            let end = appended - UInt64(min(skipped, total))
+            let first = appended - UInt64(total)
+            if cache.firstLine <= first && first <= cache.endLine && cache.endLine <= end {
+                cache.dropOldest(Int(first - cache.firstLine))
+            } else {
+                cache.restart(at: first)
+            }
+            let kept = cache.lineEnds.count
+            let oldest = appended - UInt64(storage.count)
+            var line = cache.endLine
+            while line < end {
+                cache.append(body(at: (start + Int(line - oldest)) % storage.count))
+                line += 1
+            }
+            return kept
         }
 
         /// Storage indices of those lines, oldest first.

@@ -24,6 +24,10 @@ enum HistoryCommands {
     /// The same, for the room with display name `name` and key `key`.
     static func replay(_ hub: Hub, name: String, key: String, count: Int, to id: ClientID, fitting: Bool = false, skippingNewest skipped: Int = 0) -> Int {
         guard count > 0, hub.roomHistory.book != nil else { return 0 }
+        let style = hub.clients.style(of: id)
+        if let prefix = style.historyReplayLinePrefix(room: name) {
+            return framedReplay(hub, name: name, key: key, count: count, to: id, fitting: fitting, skippingNewest: skipped, prefix: prefix)
+        }
         // The bodies are walked in the ring (no array of them): once for their cost, once more
         // to drop the oldest when they do not fit (rare), once to render.
         let overhead = name.utf8.count + Hub.renderedLineOverhead
@@ -47,16 +51,29 @@ enum HistoryCommands {
         let shown = lines - dropped
         if shown <= 0 { return 0 }
         guard hub.router.outbox.charge(id, cost) else { return 0 }
-        let style = hub.clients.style(of: id)
         let message = hub.router.outbox.publishOwn { out in
-            if let prefix = style.historyReplayLinePrefix(room: name) {
-                hub.roomHistory.book?.appendFramedRecentBodies(key: key, count: shown, skippingNewest: skipped, prefix: prefix, into: &out)
-            } else {
-                style.renderHistoryReplay(room: name, lineCount: shown, forEachBody: { visit in
-                    hub.roomHistory.book?.forEachRecentBody(key: key, count: shown, skippingNewest: skipped, visit)
-                }, into: &out)
-            }
+            style.renderHistoryReplay(room: name, lineCount: shown, forEachBody: { visit in
+                hub.roomHistory.book?.forEachRecentBody(key: key, count: shown, skippingNewest: skipped, visit)
+            }, into: &out)
         }
+        hub.router.outbox.deliver(message, to: id)
+        return shown
+    }
+
+    /// `replay` for a style whose replay is framed lines (`historyReplayLinePrefix`): the book
+    /// frames them (sliding the last replay), and the cost is read from the framed lengths,
+    /// the same figure as the other path's (each body plus the room name and the line overhead).
+    private static func framedReplay(_ hub: Hub, name: String, key: String, count: Int, to id: ClientID, fitting: Bool,
+                                     skippingNewest skipped: Int, prefix: [UInt8]) -> Int {
+        guard let lines = hub.roomHistory.book?.frameRecent(key: key, count: count, skippingNewest: skipped, prefix: prefix),
+              lines > 0 else { return 0 }
+        let allowance = fitting ? hub.router.outbox.allowance(of: id) : .max
+        guard let (cost, dropped) = hub.roomHistory.book?.framedCost(extraPerLine: name.utf8.count + Hub.renderedLineOverhead - prefix.count - 1,
+                                                                    fitting: allowance) else { return 0 }
+        let shown = lines - dropped
+        if shown <= 0 { return 0 }
+        guard hub.router.outbox.charge(id, cost) else { return 0 }
+        let message = hub.router.outbox.publishOwn { hub.roomHistory.book?.appendFramed(fromLine: dropped, into: &$0) }
         hub.router.outbox.deliver(message, to: id)
         return shown
     }

@@ -56,7 +56,7 @@ struct NativeRenderer: WireRenderer {
     }
 
     /// A native replay is `renderHistory`'s lines one after another, so the book frames them
-    /// with `HISTORY <room> ` made into bytes once per replay (`HistoryBook.appendFramedRecentBodies`);
+    /// with `HISTORY <room> ` made into bytes once per replay (`HistoryBook.frameRecent`);
     /// the replay methods of `WireRenderer` are then never reached for this style.
     func historyReplayLinePrefix(room: String) -> [UInt8]? { Self.historyPrefix(room) }
 

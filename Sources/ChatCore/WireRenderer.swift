@@ -18,7 +18,7 @@ protocol WireRenderer: Sendable {
     func renderHistoryReplay(room: String, lineCount: Int, forEachBody: (([UInt8]) -> Void) -> Void, into out: inout [UInt8])
     /// For a protocol whose replay is nothing but each body after this prefix and before a
     /// newline (chatd's own): the prefix, so the history book can frame the lines itself and
-    /// keep them framed for the next joiner (`HistoryBook.appendFramedRecentBodies`). Nil by default.
+    /// keep them framed for the next joiner (`HistoryBook.frameRecent`). Nil by default.
     func historyReplayLinePrefix(room: String) -> [UInt8]?
 }
 

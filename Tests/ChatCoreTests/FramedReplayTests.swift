@@ -1,7 +1,7 @@
 import Testing
 @testable import ChatCore
 
-/// `HistoryBook.appendFramedRecentBodies` keeps the last replay framed and slides it: whatever
+/// `HistoryBook.frameRecent` keeps the last replay framed and slides it: whatever
 /// it reuses, its bytes are always those of framing every line afresh.
 @Suite struct FramedReplayTests {
     private func entry(_ room: String, _ text: String, at: Double = 1_700_000_000) -> HistoryEntry {
@@ -21,8 +21,29 @@ import Testing
 
     private func framed(_ book: inout HistoryBook, _ key: String, _ count: Int, skipping: Int = 0, _ prefix: String) -> [UInt8] {
         var out: [UInt8] = Array("before|".utf8)
-        book.appendFramedRecentBodies(key: key, count: count, skippingNewest: skipping, prefix: Array(prefix.utf8), into: &out)
-        return Array(out.dropFirst(7))
+        let lines = book.frameRecent(key: key, count: count, skippingNewest: skipping, prefix: Array(prefix.utf8))
+        guard lines > 0 else { return [] }
+        book.appendFramed(fromLine: 0, into: &out)
+        let framed = Array(out.dropFirst(7))
+        #expect(book.framedCost(extraPerLine: 0).cost == framed.count, "the cost is the framed bytes")
+        #expect(book.framedCost(extraPerLine: 2).cost == framed.count + 2 * lines)
+        return framed
+    }
+
+    /// Lines left out to fit an allowance are the oldest, and what is appended from there on is
+    /// the newest lines' framing, the cost charged exactly those bytes.
+    @Test func fittingLeavesOutTheOldestLines() {
+        var book = HistoryBook(linesPerRoom: 8)
+        for index in 0..<5 { book.record(entry("#a", "line \(index)", at: Double(index)), key: "#a") }
+        #expect(book.frameRecent(key: "#a", count: 5, prefix: Array("P ".utf8)) == 5)
+        let whole = book.framedCost(extraPerLine: 0).cost
+        let (cost, dropped) = book.framedCost(extraPerLine: 0, fitting: whole - 1)
+        #expect(dropped == 1)
+        var out: [UInt8] = []
+        book.appendFramed(fromLine: dropped, into: &out)
+        #expect(out.count == cost)
+        #expect(String(decoding: out, as: UTF8.self).hasPrefix("P ") && !String(decoding: out, as: UTF8.self).contains("line 0"))
+        #expect(book.framedCost(extraPerLine: 0, fitting: 0).dropped == 5, "nothing fits: every line left out")
     }
 
     /// The next joiner's replay copies the lines the last one already framed; a room that was
