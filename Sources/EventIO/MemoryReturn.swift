@@ -8,9 +8,9 @@ import CLibEv
 /// 32 MiB), so after one burst of big output backlogs every later backlog of that size lives in
 /// the heap, and a heap pinned by one small live block keeps tens of MB after the burst
 /// (measured: a stalled reader and two floods left chatd 31 MiB larger, and it stayed so).
-/// Setting the threshold fixes it (and turns the rising off); the outbox arena, the only large
-/// buffer reused every loop pass, keeps its capacity (`Outbox.retainedArenaBytes`), so this
-/// adds no mmap per pass.
+/// Setting the threshold fixes it (and turns the rising off); the outbox's two arenas, the only
+/// large buffers reused every loop pass, keep their capacity (`Outbox.retainedArenaBytes` each),
+/// so this adds no mmap per pass.
 public enum MemoryReturn {
     /// Buffers at least this large are mapped on their own and unmapped when freed.
     public static let mmapThresholdBytes: Int32 = 128 * 1024
