@@ -39,6 +39,8 @@ public struct HistoryBook {
     private var parkQueueHead = 0
     /// The last replay `frameRecent` made, kept for the next (see there).
     private var lastFramed = FramedReplay()
+    /// Rings' `serial`s come from this counter (moved for every line recorded and ring loaded).
+    private var nextRingSerial: UInt64 = 0
     /// Lines `frameRecent` kept from the last replay instead of framing them
     /// (for tests: that the cache is used, and not after its room is gone).
     private(set) var framedLinesReused = 0
@@ -64,8 +66,12 @@ public struct HistoryBook {
     public mutating func record(_ entry: consuming HistoryEntry, key: String, batch: UInt64 = 0, durableBatch: UInt64 = .max) {
         let cost = Self.cost(of: entry)
         bytes += cost
-        // One hash lookup, the ring edited in place (the per-line cost when history is on).
-        if let dropped = rings[key, default: Ring(capacity: linesPerRoom)].append(entry, cost: cost, batch: batch) { bytes -= dropped }
+        // One hash lookup, the ring edited in place (the per-line cost when history is on). The
+        // serial a ring made here gets is taken from a counter moved on every line: unique, and
+        // cheaper than a second lookup to learn whether the ring was made.
+        nextRingSerial &+= 1
+        let serial = nextRingSerial
+        if let dropped = rings[key, default: Ring(capacity: linesPerRoom, serial: serial)].append(entry, cost: cost, batch: batch) { bytes -= dropped }
         if bytes > memoryBudget {
             evictParked(durableBatch: durableBatch)
             if bytes > memoryBudget, let released = rings[key]?.trim(to: linesKeptUnderPressure) {
@@ -79,7 +85,8 @@ public struct HistoryBook {
     public mutating func load(_ entries: [HistoryEntry], key: String, durableBatch: UInt64 = .max) {
         removeRing(key)
         unpark(key)
-        var ring = Ring(capacity: linesPerRoom)
+        nextRingSerial &+= 1
+        var ring = Ring(capacity: linesPerRoom, serial: nextRingSerial)
         for entry in entries.suffix(linesPerRoom) {
             let cost = Self.cost(of: entry)
             bytes += cost
@@ -181,46 +188,42 @@ public struct HistoryBook {
     }
 
     /// Frames the same lines as `forEachRecentBody`, each as `prefix`, its body and a newline
-    /// (a protocol whose replay is just framed lines: chatd's own), and returns how many; they
-    /// are then read with `framedLineBytes` and `appendFramed`.
+    /// (a protocol whose replay is just framed lines: chatd's own), for `appendFramed`. Returns
+    /// how many lines, their cost (each line's framed bytes plus `extraPerLine`) and how many
+    /// of the oldest are left out so that the cost is at most `allowance`.
     ///
     /// The framed bytes of the last such replay are kept (one replay's worth, whatever the
     /// number of rooms), and a replay of the same room with the same prefix that slides over
     /// it (a joiner after the previous one, a few lines said meanwhile) drops the lines that
     /// left the window, frames only the new ones, and keeps the rest as they are. Lines are
-    /// matched by their place in the ring's sequence of lines (`Ring.appended`), which only a
-    /// new ring or a trim restarts, and both drop the kept replay; so the bytes are always those
-    /// of framing every line afresh, which is what any other replay does. The replay's cost is
-    /// read from the kept lines' lengths: no walk over the bodies.
-    public mutating func frameRecent(key: String, count: Int, skippingNewest skipped: Int = 0, prefix: [UInt8]) -> Int {
+    /// known by their ring (`Ring.serial`, never reused) and their place in its sequence of
+    /// lines (`Ring.appended`, which a trim keeps), so the bytes are always those of framing
+    /// every line afresh, which is what any other replay does; and a removed ring takes the
+    /// kept replay with it (`removeRing`), so a forgotten room's lines outlive it nowhere. The
+    /// cost is read from the kept lines' lengths: no walk over the bodies.
+    public mutating func frameRecent(key: String, count: Int, skippingNewest skipped: Int = 0, prefix: [UInt8],
+                                     extraPerLine: Int, fitting allowance: Int = .max) -> (lines: Int, cost: Int, dropped: Int) {
         var cache = FramedReplay()
         swap(&cache, &lastFramed)
         defer { swap(&cache, &lastFramed) }
-        guard count > 0 else { return 0 }
         if cache.key != key || cache.prefix != prefix { cache = FramedReplay(key: key, prefix: prefix) }
-        guard let reused = rings[key]?.slide(&cache, newest: count, skippingNewest: max(0, skipped)) else {
-            cache = FramedReplay()
-            return 0
+        guard count > 0, let reused = rings[key]?.slide(&cache, newest: count, skippingNewest: max(0, skipped)) else {
+            cache = FramedReplay()  // `appendFramed` then appends nothing
+            return (0, 0, 0)
         }
         framedLinesReused += reused
-        return cache.lineEnds.count
-    }
-
-    /// The cost of the last `frameRecent`'s lines, each its framed bytes plus `extraPerLine`,
-    /// less its oldest lines while it is over `allowance`; and how many were left out.
-    /// Mutating only so that it is reached in place through the hub, not on a copy of the book.
-    public mutating func framedCost(extraPerLine: Int, fitting allowance: Int = .max) -> (cost: Int, dropped: Int) {
-        let lines = lastFramed.lineEnds.count
-        var cost = lastFramed.run.count + lines * extraPerLine
+        let lines = cache.lineEnds.count
+        var cost = cache.run.count + lines * extraPerLine
         var dropped = 0
         while cost > allowance && dropped < lines {
-            cost -= lastFramed.lineEnds[dropped] - (dropped == 0 ? 0 : lastFramed.lineEnds[dropped - 1]) + extraPerLine
+            cost -= cache.lineEnds[dropped] - (dropped == 0 ? 0 : cache.lineEnds[dropped - 1]) + extraPerLine
             dropped += 1
         }
-        return (cost, dropped)
+        return (lines, cost, dropped)
     }
 
-    /// Appends the last `frameRecent`'s lines from line `first` (oldest first) on to `out`.
+    /// Appends the last `frameRecent`'s lines from line `first` (oldest first) on to `out`
+    /// (nothing if that call found no lines): call it right after `frameRecent`.
     /// Mutating only so that it is reached in place through the hub, not on a copy of the book.
     public mutating func appendFramed(fromLine first: Int, into out: inout [UInt8]) {
         let start = first == 0 ? 0 : lastFramed.lineEnds[first - 1]
@@ -231,6 +234,8 @@ public struct HistoryBook {
     struct FramedReplay {
         var key = ""
         var prefix: [UInt8] = []
+        /// The ring the lines were framed from (`Ring.serial`; none yet: `.max`).
+        var ringSerial = UInt64.max
         /// The ring sequence number of the oldest line framed (`Ring.appended` counts them).
         var firstLine: UInt64 = 0
         /// Where each line ends in `run`, oldest first.
@@ -285,7 +290,13 @@ public struct HistoryBook {
         /// are known by these numbers).
         private(set) var appended: UInt64 = 0
 
-        init(capacity: Int) { self.capacity = capacity }
+        /// Unique among the book's rings, ever: a kept replay is matched to its ring by it.
+        let serial: UInt64
+
+        init(capacity: Int, serial: UInt64) {
+            self.capacity = capacity
+            self.serial = serial
+        }
 
         /// Appends; returns the cost of the line it overwrote, if any.
         mutating func append(_ entry: consuming HistoryEntry, cost: Int, batch: UInt64) -> Int? {
@@ -345,9 +356,10 @@ public struct HistoryBook {
             let total = min(count + skipped, storage.count)
             let end = appended - UInt64(min(skipped, total))
             let first = appended - UInt64(total)
-            if cache.firstLine <= first && first <= cache.endLine && cache.endLine <= end {
+            if cache.ringSerial == serial && cache.firstLine <= first && first <= cache.endLine && cache.endLine <= end {
                 cache.dropOldest(Int(first - cache.firstLine))
             } else {
+                cache.ringSerial = serial
                 cache.restart(at: first)
             }
             let kept = cache.lineEnds.count

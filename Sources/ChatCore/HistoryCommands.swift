@@ -25,12 +25,18 @@ enum HistoryCommands {
     static func replay(_ hub: Hub, name: String, key: String, count: Int, to id: ClientID, fitting: Bool = false, skippingNewest skipped: Int = 0) -> Int {
         guard count > 0, hub.roomHistory.book != nil else { return 0 }
         let style = hub.clients.style(of: id)
+        let allowance = fitting ? hub.router.outbox.allowance(of: id) : .max
+        let overhead = name.utf8.count + Hub.renderedLineOverhead
         if let prefix = style.historyReplayLinePrefix(room: name) {
-            return framedReplay(hub, name: name, key: key, count: count, to: id, fitting: fitting, skippingNewest: skipped, prefix: prefix)
+            // The book frames the lines (sliding the last replay) and reads the cost from the
+            // framed lengths: the same figure as below, each body plus `overhead`.
+            guard let (lines, cost, dropped) = hub.roomHistory.book?.frameRecent(key: key, count: count, skippingNewest: skipped, prefix: prefix,
+                                                                                 extraPerLine: overhead - prefix.count - 1, fitting: allowance)
+            else { return 0 }
+            return deliverReplay(hub, lines: lines - dropped, cost: cost, to: id) { hub.roomHistory.book?.appendFramed(fromLine: dropped, into: &$0) }
         }
         // The bodies are walked in the ring (no array of them): once for their cost, once more
         // to drop the oldest when they do not fit (rare), once to render.
-        let overhead = name.utf8.count + Hub.renderedLineOverhead
         var lines = 0
         var cost = 0
         hub.roomHistory.book?.forEachRecentBodySize(key: key, count: count, skippingNewest: skipped) { size in
@@ -38,44 +44,28 @@ enum HistoryCommands {
             cost += size + overhead
         }
         var dropped = 0
-        if fitting {
-            let allowance = hub.router.outbox.allowance(of: id)
-            if cost > allowance {
-                hub.roomHistory.book?.forEachRecentBodySize(key: key, count: count, skippingNewest: skipped) { size in
-                    guard cost > allowance else { return }
-                    cost -= size + overhead
-                    dropped += 1
-                }
+        if cost > allowance {
+            hub.roomHistory.book?.forEachRecentBodySize(key: key, count: count, skippingNewest: skipped) { size in
+                guard cost > allowance else { return }
+                cost -= size + overhead
+                dropped += 1
             }
         }
         let shown = lines - dropped
-        if shown <= 0 { return 0 }
-        guard hub.router.outbox.charge(id, cost) else { return 0 }
-        let message = hub.router.outbox.publishOwn { out in
+        return deliverReplay(hub, lines: shown, cost: cost, to: id) { out in
             style.renderHistoryReplay(room: name, lineCount: shown, forEachBody: { visit in
                 hub.roomHistory.book?.forEachRecentBody(key: key, count: shown, skippingNewest: skipped, visit)
             }, into: &out)
         }
-        hub.router.outbox.deliver(message, to: id)
-        return shown
     }
 
-    /// `replay` for a style whose replay is framed lines (`historyReplayLinePrefix`): the book
-    /// frames them (sliding the last replay), and the cost is read from the framed lengths,
-    /// the same figure as the other path's (each body plus the room name and the line overhead).
-    private static func framedReplay(_ hub: Hub, name: String, key: String, count: Int, to id: ClientID, fitting: Bool,
-                                     skippingNewest skipped: Int, prefix: [UInt8]) -> Int {
-        guard let lines = hub.roomHistory.book?.frameRecent(key: key, count: count, skippingNewest: skipped, prefix: prefix),
-              lines > 0 else { return 0 }
-        let allowance = fitting ? hub.router.outbox.allowance(of: id) : .max
-        guard let (cost, dropped) = hub.roomHistory.book?.framedCost(extraPerLine: name.utf8.count + Hub.renderedLineOverhead - prefix.count - 1,
-                                                                    fitting: allowance) else { return 0 }
-        let shown = lines - dropped
-        if shown <= 0 { return 0 }
+    /// Charges a replay of `lines` lines costing `cost`, then renders it with `render` as one
+    /// message for `id` alone; returns the lines sent.
+    private static func deliverReplay(_ hub: Hub, lines: Int, cost: Int, to id: ClientID, _ render: (inout [UInt8]) -> Void) -> Int {
+        if lines <= 0 { return 0 }
         guard hub.router.outbox.charge(id, cost) else { return 0 }
-        let message = hub.router.outbox.publishOwn { hub.roomHistory.book?.appendFramed(fromLine: dropped, into: &$0) }
-        hub.router.outbox.deliver(message, to: id)
-        return shown
+        hub.router.outbox.deliver(hub.router.outbox.publishOwn(render), to: id)
+        return lines
     }
 
     /// `/history [#room] [n]`: the room's last `n` lines (default: the replay count, at most
