@@ -7,15 +7,17 @@
 /// however many messages the burst held. No bytes are copied and nothing is allocated per
 /// recipient. At the end of the iteration the I/O layer writes each dirty client's ranges with
 /// one `sendmsg`, copies any unwritten rest into that client's private backlog, and calls
-/// `reset()`: after that no range points into the arena, so it is reused from offset zero.
+/// `reset()`: after that no range points into either arena, so both are reused from offset zero.
 ///
 /// Messages for one recipient (replies, the welcome, a join's replay) are rendered into a second
 /// arena, `ownArena`, so they do not sit between the messages many clients share: a room's
 /// listener then gets one range however many joins, lines and quits a pass holds (one `iovec`,
-/// one merge per delivery instead of a new chained range). A handle's top offset bit says which
+/// one merge per delivery instead of a new chained range), as long as everything shared in the
+/// pass reached it (a second room's lines, or another style's rendering, start a new range). A handle's top offset bit says which
 /// arena it points into; a client's ranges keep its delivery order whatever the arena.
 ///
-/// Bounds: offsets are 32-bit (31 bits within an arena), and the arena never comes near 4 GiB because the I/O layer
+/// Bounds: offsets are 32-bit, 31 bits within an arena (checked on every publish), and neither
+/// arena comes near 2 GiB because the I/O layer
 /// stops handing input to the hub, and stops accepting, once `renderedBytes` passes its
 /// per-pass budget (32 MiB), and any single command or admission renders at most 200 history
 /// lines of `--max-line-bytes` each (800 KiB at the defaults, 200 MiB at the largest settings),
@@ -23,13 +25,13 @@
 /// already has pending. A delivery that would overdraw it is not queued; the client is listed in
 /// `overLimit` for the I/O layer to cut, during the pass, before its output can pile up.
 public struct Outbox: Sendable {
-    /// Where one published message lives in `arena`.
+    /// Where one published message lives: in `arena`, or in `ownArena` if its offset has `ownArenaBit`.
     public struct MessageHandle: Sendable, Equatable {
         public let offset: UInt32
         public let length: UInt32
     }
 
-    /// One contiguous range of `arena` queued for a client, chained per client by `next`.
+    /// One contiguous range of an arena (as in `MessageHandle`) queued for a client, chained per client by `next`.
     public struct QueuedRange: Sendable {
         public var offset: UInt32
         public var length: UInt32
@@ -87,6 +89,9 @@ public struct Outbox: Sendable {
     public mutating func publish(_ render: (inout [UInt8]) -> Void) -> MessageHandle {
         let start = arena.count
         render(&arena)
+        // A bug of ours if reached (the pass budget keeps the arena under 33 MiB plus one command's
+        // output): past 2 GiB an offset would carry `ownArenaBit`.
+        precondition(arena.count < Int(Self.ownArenaBit), "the shared arena passed 2 GiB")
         return MessageHandle(offset: UInt32(start), length: UInt32(arena.count - start))
     }
 
@@ -94,6 +99,7 @@ public struct Outbox: Sendable {
     public mutating func publishOwn(_ render: (inout [UInt8]) -> Void) -> MessageHandle {
         let start = ownArena.count
         render(&ownArena)
+        precondition(ownArena.count < Int(Self.ownArenaBit), "the own arena passed 2 GiB")
         return MessageHandle(offset: UInt32(start) | Self.ownArenaBit, length: UInt32(ownArena.count - start))
     }
 
@@ -281,7 +287,7 @@ public struct Outbox: Sendable {
         ownArena.removeAll(keepingCapacity: ownArena.capacity <= Self.retainedArenaBytes)
     }
 
-    /// Everything queued for `client`, concatenated: for tests and for copying into a backlog.
+    /// Everything queued for `client`, concatenated (for tests: the flush reads the ranges).
     public func bytes(for client: ClientID) -> [UInt8] {
         var out: [UInt8] = []
         forEachRange(of: client) { offset, length in

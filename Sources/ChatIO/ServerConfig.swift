@@ -96,8 +96,8 @@ enum IOLimits {
     /// How often held input (flood control, pass budget) is looked at.
     static let floodTickSeconds = 0.05
     /// Bytes one loop pass may render before it stops handing clients' input to the hub; the
-    /// rest waits (held, unread) for the next pass. Keeps the outbox arena, whose offsets are
-    /// 32-bit, far below 4 GiB, and one pass's latency bounded.
+    /// rest waits (held, unread) for the next pass. Keeps the outbox's arenas, whose offsets
+    /// are 31-bit, far below 2 GiB, and one pass's latency bounded.
     static let passRenderBudget = 32 << 20
     /// Bytes of lines handed to the history writer and not yet committed
     /// (`RoomLines.bytesInMemory`), past which clients' input is held until it catches up:

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Plain TCP: application bytes are wire bytes. Reads are one `read(2)`; writes hand the
-/// caller's iovecs (pointing into the shared arena) to the sink untouched, so plaintext fan-out
+/// caller's iovecs (pointing into the outbox's arenas) to the sink untouched, so plaintext fan-out
 /// stays zero-copy.
 ///
 /// One check lives here because only the transport sees raw bytes first: a TLS ClientHello on

@@ -70,11 +70,14 @@ private final class Harness {
     }
 
     /// Replies, welcomes and replays go to the own arena: a listener's notices and lines stay
-    /// one range while clients join, talk and leave between them, and every client still reads
-    /// its own messages and the shared ones in the order they were queued.
+    /// one range while clients join (each with its welcome and history replay), talk and leave
+    /// between them, and every client still reads its own messages and the shared ones in the
+    /// order they were queued.
     @Test func oneRecipientMessagesDoNotSplitAListenersRange() {
         let chat = Harness()
+        chat.hub.history = HistoryBook(linesPerRoom: 50)
         chat.connect(0)
+        chat.say(0, "before")
         chat.flush()
         chat.connect(1)
         chat.say(1, "first")
@@ -87,30 +90,34 @@ private final class Harness {
         #expect(ranges == 1)
         var joinerRanges = 0
         chat.hub.outbox.forEachRange(of: ClientID(2)) { _, _ in joinerRanges += 1 }
-        #expect(joinerRanges > 1)  // its welcome and error (own arena), the quit notice (shared)
+        #expect(joinerRanges == 2, "its welcome, replay and error in one own range, then the shared quit notice")
         let out = chat.flush()
         #expect(out[0] == ["*** 127.0.0.1:40001 joined #lobby", "#lobby <127.0.0.1:40001> first", "*** 127.0.0.1:40002 joined #lobby",
                            "#lobby <127.0.0.1:40002> second", "*** 127.0.0.1:40001 quit (gone)"])
         let joiner = out[2] ?? []
-        #expect(joiner.count == 3, "\(joiner)")
-        #expect(joiner.first?.hasPrefix("*** welcome to chatd, 127.0.0.1:40002") == true)
-        #expect(joiner.count > 1 && joiner[1].contains("nosuchcommand"), "\(joiner)")
-        #expect(joiner.last == "*** 127.0.0.1:40001 quit (gone)")
+        #expect(joiner.count == 5, "\(joiner)")
+        guard joiner.count == 5 else { return }
+        #expect(joiner[0].hasPrefix("*** welcome to chatd, 127.0.0.1:40002"))
+        #expect(joiner[1].hasPrefix("HISTORY #lobby ") && joiner[1].hasSuffix("<127.0.0.1:40000> before"))
+        #expect(joiner[2].hasPrefix("HISTORY #lobby ") && joiner[2].hasSuffix("<127.0.0.1:40001> first"))
+        #expect(joiner[3].contains("nosuchcommand"))
+        #expect(joiner[4] == "*** 127.0.0.1:40001 quit (gone)")
     }
 
-    @Test func namesAreUniqueCaseInsensitively() {
+    /// One client's shared, own and shared messages in one pass arrive in that order.
+    @Test func ownAndSharedMessagesKeepTheirOrder() {
         let chat = Harness()
-        chat.connect(0)
-        chat.connect(1)
+        (0..<2).forEach { chat.connect($0) }
         chat.flush()
-        chat.say(0, "/nick Bob")
-        #expect(chat.flush()[0] == ["OK nick Bob"])
-        chat.say(1, "/nick bob")
-        #expect(chat.lines(1) == [#"ERROR NICK_IN_USE: the name "bob" is taken"#])
-        chat.say(0, "/nick BOB")
-        let out = chat.flush()
-        #expect(out[0] == ["OK nick BOB"])
-        #expect(out[1] == ["*** Bob is now known as BOB"])
+        chat.say(1, "one")
+        chat.say(0, "/nosuchcommand")
+        chat.say(1, "two")
+        let out = chat.flush()[0] ?? []
+        #expect(out.count == 3, "\(out)")
+        guard out.count == 3 else { return }
+        #expect(out[0] == "#lobby <127.0.0.1:40001> one")
+        #expect(out[1].contains("nosuchcommand"))
+        #expect(out[2] == "#lobby <127.0.0.1:40001> two")
     }
 
     @Test func invalidNamesAreRefused() {
@@ -350,6 +357,10 @@ private final class Harness {
         #expect(out[0] == nil)
         chat.say(3, "chat still flows")
         #expect(chat.flush()[0] == ["#lobby <127.0.0.1:40003> chat still flows"])
+        chat.hub.disconnect(ClientID(3), reason: "bye")  // quit notices follow the same limit
+        #expect(chat.flush()[0] == nil)
+        chat.hub.disconnect(ClientID(2), reason: "bye")  // 3 members again
+        #expect(chat.flush()[0] == ["*** 127.0.0.1:40002 quit (bye)"])
     }
 
     @Test func framerRejectionsAndTelnetAnswers() {

@@ -41,4 +41,31 @@ import Testing
         outbox.reset()
         #expect(walk(outbox, a).isEmpty)
     }
+
+    /// One-recipient messages go to the own arena: consecutive ones merge with each other, never
+    /// with a shared one, and the shared messages around them stay one range for everyone else.
+    @Test func ownMessagesMergeOnlyWithEachOther() {
+        var outbox = Outbox()
+        let (a, b) = (ClientID(0), ClientID(1))
+        [a, b].forEach { outbox.register($0) }
+        let shared1 = outbox.publish { $0.append(contentsOf: "s1\n".utf8) }
+        outbox.deliver(shared1, to: a)
+        outbox.deliver(shared1, to: b)
+        let own1 = outbox.publishOwn { $0.append(contentsOf: "o1\n".utf8) }
+        let own2 = outbox.publishOwn { $0.append(contentsOf: "o2\n".utf8) }
+        #expect(own1.offset & Outbox.ownArenaBit != 0 && own1.offset & ~Outbox.ownArenaBit == 0)
+        outbox.deliver(own1, to: a)
+        outbox.deliver(own2, to: a)
+        let shared2 = outbox.publish { $0.append(contentsOf: "s2\n".utf8) }
+        outbox.deliver(shared2, to: a)
+        outbox.deliver(shared2, to: b)
+        let own = Int(Outbox.ownArenaBit)
+        #expect(walk(outbox, a) == [[0, 3], [own, 6], [3, 3]])
+        #expect(walk(outbox, b) == [[0, 6]], "the shared lines stay one range for b")
+        #expect(String(decoding: outbox.bytes(for: a), as: UTF8.self) == "s1\no1\no2\ns2\n")
+        #expect(outbox.renderedBytes == 12)
+        outbox.reset()
+        #expect(outbox.renderedBytes == 0)
+        #expect(outbox.publishOwn { $0.append(0x0A) }.offset == Outbox.ownArenaBit, "the own arena is reused from offset zero")
+    }
 }
