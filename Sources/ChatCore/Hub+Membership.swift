@@ -75,6 +75,11 @@ extension Hub {
     /// per style present. Notices are skipped in rooms above `noticeRoomLimit`.
     func broadcast(_ message: Outgoing, toRoom slot: Int, except sender: ClientID?, isNotice: Bool = false) {
         if cluster != nil { clusterRelay(message, toRoom: slot, subject: sender) }
+        broadcastHere(message, toRoom: slot, except: sender, isNotice: isNotice)
+    }
+
+    /// `broadcast` to this node's members only (notices above `noticeRoomLimit` members are not sent).
+    private func broadcastHere(_ message: Outgoing, toRoom slot: Int, except sender: ClientID?, isNotice: Bool) {
         guard let (members, otherStyleMembers) = rooms.audience(slot) else { return }
         if isNotice && members.count > limits.noticeRoomLimit { return }
         router.broadcast(message, to: members, otherStyleMembers: otherStyleMembers, styles: clients.styles, except: sender)
@@ -85,10 +90,7 @@ extension Hub {
     /// nobody can be reached twice, so no per-member marks are needed.
     func notifyRoomsOf(_ id: ClientID, _ message: Outgoing) {
         guard let slots = clients.rooms(of: id) else { return }
-        if slots.count == 1 {
-            guard let (members, otherStyleMembers) = rooms.audience(slots[0]), members.count <= limits.noticeRoomLimit else { return }
-            return router.broadcast(message, to: members, otherStyleMembers: otherStyleMembers, styles: clients.styles, except: id)
-        }
+        if slots.count == 1 { return broadcastHere(message, toRoom: slots[0], except: id, isNotice: true) }
         router.notifyOnce(message, about: id, styles: clients.styles) { visit in
             for slot in slots {
                 if let members = rooms.audience(slot)?.members, members.count <= limits.noticeRoomLimit { visit(members) }
