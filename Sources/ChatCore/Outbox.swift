@@ -153,19 +153,21 @@ public struct Outbox: Sendable {
     /// Queues `message` for `client`, merging with the client's previous range when contiguous.
     public mutating func deliver(_ message: MessageHandle, to client: ClientID) {
         var links = takeLinks()
-        deliver(message, to: client, links: &links)
+        var span = links.mutableSpan
+        deliver(message, to: client, links: &span)
         self.links = links
         deliveries &+= 1
     }
 
     /// Queues `message` for every member but `sender`: the fan-out inner loop. The link table
-    /// is moved into a local for the loop, so it is known to be uniquely referenced and the
-    /// copy-on-write check is made once per message instead of once per recipient.
+    /// is moved into a local for the loop and written through a `MutableSpan` of it, so no
+    /// write pays a copy-on-write (uniqueness) check: one per message, not one per recipient.
     public mutating func deliver(_ message: MessageHandle, toAll members: ContiguousArray<ClientID>, except sender: ClientID?) {
         var links = takeLinks()
+        var span = links.mutableSpan
         var count: UInt64 = 0
         for member in members where member != sender {
-            deliver(message, to: member, links: &links)
+            deliver(message, to: member, links: &span)
             count &+= 1
         }
         self.links = links
@@ -179,7 +181,7 @@ public struct Outbox: Sendable {
     }
 
     @inline(__always)
-    private mutating func deliver(_ message: MessageHandle, to client: ClientID, links: inout ContiguousArray<Link>) {
+    private mutating func deliver(_ message: MessageHandle, to client: ClientID, links: inout MutableSpan<Link>) {
         if message.length == 0 {
             deliveries &-= 1  // not queued: the callers counted it
             return
@@ -209,7 +211,7 @@ public struct Outbox: Sendable {
         links[slot] = link
     }
 
-    private mutating func markOverLimit(_ client: ClientID, slot: Int, links: inout ContiguousArray<Link>) {
+    private mutating func markOverLimit(_ client: ClientID, slot: Int, links: inout MutableSpan<Link>) {
         links[slot].isOverLimit = true
         links[slot].allowance = 0
         overLimit.append(client)
