@@ -353,9 +353,8 @@ public struct HistoryBook {
         /// lines it shares with that window, frames the newer ones, or frames the window afresh
         /// if it is not a slide of the cache. Returns how many framed lines were kept.
         mutating func slide(_ cache: inout FramedReplay, newest count: Int, skippingNewest skipped: Int) -> Int {
-            let total = min(count + skipped, storage.count)
-            let end = appended - UInt64(min(skipped, total))
-            let first = appended - UInt64(total)
+            let lines = window(newest: count, skippingNewest: skipped)
+            let (first, end) = (lines.lowerBound, lines.upperBound)
             if cache.ringSerial == serial && cache.firstLine <= first && first <= cache.endLine && cache.endLine <= end {
                 cache.dropOldest(Int(first - cache.firstLine))
             } else {
@@ -363,21 +362,25 @@ public struct HistoryBook {
                 cache.restart(at: first)
             }
             let kept = cache.lineEnds.count
-            let oldest = appended - UInt64(storage.count)
-            var line = cache.endLine
-            while line < end {
-                cache.append(body(at: (start + Int(line - oldest)) % storage.count))
-                line += 1
-            }
+            for line in cache.endLine..<end { cache.append(body(at: storageIndex(ofLine: line))) }
             return kept
         }
 
         /// Storage indices of those lines, oldest first.
-        private func indices(newest count: Int, skippingNewest skipped: Int) -> LazyMapSequence<Range<Int>, Int> {
-            let total = min(count + skipped, bodies.count)
-            let first = bodies.count - total
-            let (start, capacity) = (self.start, bodies.count)
-            return (first..<(first + total - min(skipped, total))).lazy.map { (start + $0) % capacity }
+        private func indices(newest count: Int, skippingNewest skipped: Int) -> LazyMapSequence<Range<UInt64>, Int> {
+            window(newest: count, skippingNewest: skipped).lazy.map { storageIndex(ofLine: $0) }
+        }
+
+        /// The line numbers (`appended` counts them) of the newest `count + skipped` lines held,
+        /// less the `skipped` newest: the one place a replay's window is worked out.
+        private func window(newest count: Int, skippingNewest skipped: Int) -> Range<UInt64> {
+            let total = min(count + skipped, storage.count)
+            return (appended - UInt64(total))..<(appended - UInt64(min(skipped, total)))
+        }
+
+        /// Where line number `line` (one of those held) is in `storage`.
+        private func storageIndex(ofLine line: UInt64) -> Int {
+            (start + Int(line - (appended - UInt64(storage.count)))) % storage.count
         }
 
         /// The body of the line at storage `index`, rendered (and kept) the first time it is asked for.
