@@ -62,6 +62,14 @@ public struct Outbox: Sendable {
     public private(set) var ownArena: [UInt8] = []
     /// Set in the offset of a handle (and of a queued range) that points into `ownArena`.
     public static let ownArenaBit: UInt32 = 1 << 31
+
+    /// Which arena a handle's or range's `offset` points into, and where in it: the one place the
+    /// bit is read (the flush maps the same answer to addresses).
+    @inline(__always)
+    public static func place(of offset: Int) -> (inOwnArena: Bool, at: Int) {
+        let bit = Int(ownArenaBit)
+        return (offset & bit != 0, offset & ~bit)
+    }
     private var ranges: ContiguousArray<QueuedRange> = []
     private var links: ContiguousArray<Link> = []
     /// Clients with ranges queued this iteration, each listed once, in first-delivery order.
@@ -293,12 +301,8 @@ public struct Outbox: Sendable {
     public func bytes(for client: ClientID) -> [UInt8] {
         var out: [UInt8] = []
         forEachRange(of: client) { offset, length in
-            let bit = Int(Self.ownArenaBit)
-            if offset & bit == 0 {
-                out.append(contentsOf: arena[offset..<(offset + length)])
-            } else {
-                out.append(contentsOf: ownArena[(offset & ~bit)..<((offset & ~bit) + length)])
-            }
+            let (inOwnArena, at) = Self.place(of: offset)
+            out.append(contentsOf: (inOwnArena ? ownArena : arena)[at..<(at + length)])
         }
         return out
     }

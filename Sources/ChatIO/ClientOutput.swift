@@ -105,11 +105,11 @@ final class ClientOutput {
         }
     }
 
-    /// Where a queued range starts: its offset's top bit says which arena (`Outbox.ownArenaBit`).
+    /// Where a queued range starts, given both arenas' base addresses (`Outbox.place(of:)`).
     @inline(__always)
     private static func address(of offset: Int, shared: UnsafeRawPointer?, own: UnsafeRawPointer?) -> UnsafeRawPointer? {
-        let bit = Int(Outbox.ownArenaBit)
-        return offset & bit == 0 ? shared.map { $0 + offset } : own.map { $0 + (offset & ~bit) }
+        let (inOwnArena, at) = Outbox.place(of: offset)
+        return (inOwnArena ? own : shared).map { $0 + at }
     }
 
     /// The write watcher's callback: drain the backlog; stop watching once it is empty.
